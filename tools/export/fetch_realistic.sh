@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Realistic-size models for timing and for the similarity target, into a git-ignored cache
+# (default tools/.cache/models), each checked against tools/export/realistic.sha256:
+#   - ResNet18.onnx and ResNetPreprocess.onnx from the NuGet package
+#     Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 (ImageNet-pretrained CNTK trunk);
+#   - torchvision resnet18 / resnet50 / vgg16 with random weights (export_realistic.py).
+# Usage: tools/export/fetch_realistic.sh [OUT_DIR]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-$here/../.cache/models}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+pkg=microsoft.ml.dnnimagefeaturizer.resnet18
+ver=0.23.1
+nupkg="$out/$pkg.$ver.nupkg"
+
+fetch_nupkg() {
+  [ -f "$nupkg" ] && return
+  local url="https://api.nuget.org/v3-flatcontainer/$pkg/$ver/$pkg.$ver.nupkg"
+  if ! curl -fsSL --retry 3 -o "$nupkg.part" "$url"; then
+    restore_nupkg   # flat container unreachable: let the NuGet client fetch it instead
+    return
+  fi
+  mv "$nupkg.part" "$nupkg"
+}
+
+restore_nupkg() {
+  local tmp; tmp="$(mktemp -d)"
+  cat > "$tmp/fetch.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>netstandard2.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageReference Include="Microsoft.ML.DnnImageFeaturizer.ResNet18" Version="$ver" /></ItemGroup>
+</Project>
+XML
+  dotnet restore "$tmp/fetch.csproj" --packages "$tmp/packages" >/dev/null
+  cp "$tmp/packages/$pkg/$ver/$pkg.$ver.nupkg" "$nupkg"
+  rm -rf "$tmp"
+}
+
+extract_trunk() {
+  # flatten: the package keeps them under tools/DnnImageModels/{ResNet18Onnx,ResNetPrepOnnx}/
+  unzip -o -j -q "$nupkg" tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx \
+    tools/DnnImageModels/ResNetPrepOnnx/ResNetPreprocess.onnx -d "$out"
+}
+
+export_torchvision() {
+  local missing=0
+  for m in resnet18 resnet50 vgg16; do [ -f "$out/torchvision-$m.onnx" ] || missing=1; done
+  [ "$missing" = 0 ] || nice -n 10 /usr/bin/python3 "$here/export_realistic.py" "$out"
+}
+
+fetch_nupkg
+extract_trunk
+export_torchvision
+(cd "$out" && sha256sum -c "$here/realistic.sha256")
+echo "models in $out"
