@@ -1,0 +1,21 @@
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Inference;
+using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Models;
+
+namespace ScoreCam.Onnx;
+
+/// <summary>Everything a <see cref="CamExplainer"/> is built with. Unset fields are found or defaulted.</summary>
+public sealed record ExplainerOptions
+{
+    public ModelPreparationOptions Preparation { get; init; } = new();
+    public InferenceOptions Inference { get; init; } = new();
+    /// <summary>Preprocessing; by default the model's <c>NAME.preprocess.json</c> sidecar, else the paper's.</summary>
+    public PreprocessOptions? Preprocess { get; init; }
+    /// <summary>Class labels; by default the sidecar's labels file, if any.</summary>
+    public IReadOnlyList<string>? Labels { get; init; }
+    /// <summary>The method used when a call names none.</summary>
+    public CamMethod Method { get; init; } = new ScoreCamMethod();
+    /// <summary>Images larger than this many pixels are refused before decoding.</summary>
+    public long MaxImagePixels { get; init; } = ImageLoader.DefaultMaxPixels;
+}

@@ -1,0 +1,22 @@
+namespace ScoreCam.Onnx.Inference;
+
+/// <summary>How ONNX Runtime sessions are created.</summary>
+public sealed record InferenceOptions
+{
+    public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
+
+    /// <summary>CUDA device ordinal.</summary>
+    public int CudaDeviceId { get; init; }
+
+    /// <summary>Threads for one operator; 0 lets ONNX Runtime use one per physical core.</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>When CUDA cannot start (libraries missing, no GPU), run on CPU with a warning instead of failing.</summary>
+    public bool FallBackToCpu { get; init; } = true;
+
+    /// <summary>CUDA provider option <c>cudnn_conv_algo_search</c>: EXHAUSTIVE, HEURISTIC or DEFAULT.</summary>
+    public string CudnnConvAlgoSearch { get; init; } = "HEURISTIC";
+
+    /// <summary>CUDA provider option <c>arena_extend_strategy</c>: kNextPowerOfTwo or kSameAsRequested.</summary>
+    public string CudaArenaExtendStrategy { get; init; } = "kNextPowerOfTwo";
+}

@@ -1,0 +1,123 @@
+using Microsoft.ML.OnnxRuntime;
+using ScoreCam.Onnx.Models;
+
+namespace ScoreCam.Onnx.Inference;
+
+/// <summary>
+/// The ONNX Runtime session of a <see cref="PreparedModel"/>: one full forward pass (scores and activations) and
+/// batched score-only passes over caller-owned buffers. Owns its native session; <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>
+/// is thread-safe, so one instance serves concurrent callers.
+/// </summary>
+public sealed class ModelSession : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string[] _inputNames;
+    private readonly string[] _scoreOutput;
+    private readonly string[] _fullOutputs;
+
+    public ModelSession(PreparedModel model, InferenceOptions? options = null)
+    {
+        Model = model;
+        options ??= new InferenceOptions();
+        var warnings = new List<string>();
+        (_session, Device) = Create(model.ToBytes(), options, warnings);
+        Warnings = warnings;
+        _inputNames = new[] { model.Input.Name };
+        _scoreOutput = new[] { model.OutputName };
+        _fullOutputs = new[] { model.OutputName, model.Layer.TensorName };
+    }
+
+    public PreparedModel Model { get; }
+
+    /// <summary>The device the session actually runs on (CPU after a CUDA fallback).</summary>
+    public ExecutionDevice Device { get; }
+
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>Largest batch the model accepts: 1 when its batch dimension is fixed.</summary>
+    public int MaxBatch => Model.SupportsBatching ? int.MaxValue : 1;
+
+    /// <summary>One forward pass of a single image: its score row and the target layer's activations (K×h×w).</summary>
+    public (float[] Scores, float[] Activations, int Channels, int Height, int Width) Forward(ImageTensor image)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, image.Data.AsMemory(), image.Shape(1));
+        using var runOptions = new RunOptions();
+        using var outputs = Run(runOptions, input, _fullOutputs, image);
+        long[] shape = outputs[1].GetTensorTypeAndShape().Shape;
+        if (shape.Length != 4)
+            throw new ScoreCamException($"The target layer '{Model.Layer.TensorName}' produced shape [{string.Join('x', shape)}]; a spatial map N×K×h×w is needed.");
+        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray(),
+            (int)shape[1], (int)shape[2], (int)shape[3]);
+    }
+
+    /// <summary>
+    /// Score rows of <paramref name="count"/> images laid out one after another in <paramref name="batch"/>
+    /// (each <paramref name="template"/>-shaped), written to <paramref name="scores"/> (count × OutputSize).
+    /// </summary>
+    public void Scores(Memory<float> batch, int count, ImageTensor template, Span<float> scores, RunOptions? runOptions = null)
+    {
+        int rowLength = Model.OutputSize;
+        int step = Math.Min(count, MaxBatch);
+        for (int start = 0; start < count; start += step)
+        {
+            int n = Math.Min(step, count - start);
+            int imageLength = template.Data.Length;
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+                batch.Slice(start * imageLength, n * imageLength), template.Shape(n));
+            using var ownOptions = runOptions is null ? new RunOptions() : null;
+            using var outputs = Run(runOptions ?? ownOptions!, input, _scoreOutput, template);
+            outputs[0].GetTensorDataAsSpan<float>()[..(n * rowLength)].CopyTo(scores.Slice(start * rowLength, n * rowLength));
+        }
+    }
+
+    private IDisposableReadOnlyCollection<OrtValue> Run(RunOptions runOptions, OrtValue input, string[] outputs, ImageTensor image)
+    {
+        try
+        {
+            return _session.Run(runOptions, _inputNames, new[] { input }, outputs);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ScoreCamException(
+                $"ONNX Runtime rejected a {image.Channels}x{image.Height}x{image.Width} input for model '{Model.Source}': {e.Message} " +
+                "Check --size and the preprocessing against what the model was exported with.", e);
+        }
+    }
+
+    private static (InferenceSession, ExecutionDevice) Create(byte[] model, InferenceOptions options, List<string> warnings)
+    {
+        if (options.Device == ExecutionDevice.Cuda)
+        {
+            try
+            {
+                using var cuda = new OrtCUDAProviderOptions();
+                cuda.UpdateOptions(new Dictionary<string, string>
+                {
+                    ["device_id"] = options.CudaDeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
+                    ["arena_extend_strategy"] = options.CudaArenaExtendStrategy,
+                });
+                using var cudaOptions = BaseOptions(options);
+                cudaOptions.AppendExecutionProvider_CUDA(cuda);
+                return (new InferenceSession(model, cudaOptions), ExecutionDevice.Cuda);
+            }
+            catch (Exception e) when (options.FallBackToCpu && e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                warnings.Add($"CUDA is not available ({FirstLine(e.Message)}); running on CPU instead.");
+            }
+        }
+        using var cpu = BaseOptions(options);
+        return (new InferenceSession(model, cpu), ExecutionDevice.Cpu);
+    }
+
+    private static SessionOptions BaseOptions(InferenceOptions options) => new()
+    {
+        IntraOpNumThreads = options.IntraOpThreads,
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+    };
+
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+
+    public void Dispose() => _session.Dispose();
+}

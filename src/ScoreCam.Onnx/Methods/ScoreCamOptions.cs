@@ -1,0 +1,44 @@
+namespace ScoreCam.Onnx.Methods;
+
+/// <summary>Options of <see cref="ScoreCamMethod"/>. The defaults are the paper's algorithm.</summary>
+public sealed record ScoreCamOptions
+{
+    /// <summary>Masked images per ONNX Runtime call.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Continuous min-max masks (paper eq. 1, default) or binarized masks (section 4.2).</summary>
+    public MaskMode Masks { get; init; } = MaskMode.Normalized;
+
+    /// <summary>Softmax probability (paper eq. 3-4, default) or raw score (section 4.3) as channel weight.</summary>
+    public ScoreMode Scores { get; init; } = ScoreMode.Probability;
+
+    /// <summary>
+    /// Reproduce another implementation's numbers instead of the paper's. The compatibility variants fix their own
+    /// masks and scores; <see cref="Masks"/> and <see cref="Scores"/> apply to <see cref="ScoreCamVariant.Paper"/> only.
+    /// </summary>
+    public ScoreCamVariant Variant { get; init; } = ScoreCamVariant.Paper;
+}
+
+public enum MaskMode
+{
+    /// <summary>m_k = (up_k − min) / (max − min) (paper eq. 1).</summary>
+    Normalized,
+    /// <summary>m_k = 1 where up_k &gt; 0, else 0 (paper section 4.2).</summary>
+    Binarized,
+}
+
+public enum ScoreCamVariant
+{
+    /// <summary>The paper (section 4, DESIGN.md): constant maps skipped, weight = target probability of M_k.</summary>
+    Paper,
+    /// <summary>
+    /// jacobgil/pytorch-grad-cam: upsampling with align_corners=True, masks (up − min)/(max − min + 1e-8) with
+    /// constant maps kept as all-zero masks, raw target logit per mask, softmax of those across channels.
+    /// </summary>
+    PytorchGradCam,
+    /// <summary>
+    /// frgfm/torch-cam: maps min-max normalized before upsampling (align_corners=False), weight = softmax across
+    /// channels of the target logit's increase over the unmasked input, Y^c(M_k) − Y^c(X).
+    /// </summary>
+    TorchCam,
+}

@@ -1,0 +1,190 @@
+using Onnx;
+
+namespace ScoreCam.Onnx.Models;
+
+/// <summary>
+/// Turns an ONNX image classifier into a <see cref="PreparedModel"/>: finds the image input, the class-score output
+/// and the target layer, exposes the layer's activations as an extra output, and makes the batch dimension symbolic.
+/// </summary>
+public static class ModelPreparer
+{
+    private const string BatchParam = "batch";
+
+    /// <summary>Prepares the model at <paramref name="path"/>; a model saved by <see cref="PreparedModel.Save"/> is used as it is.</summary>
+    public static PreparedModel Prepare(string path, ModelPreparationOptions? options = null) =>
+        Prepare(OnnxModelReader.Read(path), path, options ?? new());
+
+    public static PreparedModel Prepare(byte[] model, string source, ModelPreparationOptions? options = null) =>
+        Prepare(OnnxModelReader.Parse(model, source), source, options ?? new());
+
+    /// <summary>The spatial layers that could be explained, in graph order, the automatic choice marked.</summary>
+    public static IReadOnlyList<LayerCandidate> ListLayers(string path, ModelPreparationOptions? options = null)
+    {
+        options ??= new();
+        ModelProto model = OnnxModelReader.Read(path);
+        var index = new GraphIndex(model.Graph);
+        ValueInfoProto input = FindInput(index, options, path);
+        long[] probeShape = ProbeShape(input, options);
+        var outputs = TensorShapeProbe.Run(model, input.Name, probeShape, model.Graph.Output.Select(o => o.Name).ToArray());
+        string output = FindOutput(model, outputs, options, path);
+        var candidates = TargetLayerFinder.Candidates(model, index, input.Name, output, probeShape);
+        LayerCandidate? chosen = TargetLayerFinder.Choose(index, candidates, output, ClassCount(outputs[output]));
+        return candidates.Select(c => c == chosen ? c with { IsAutomaticChoice = true } : c).ToList();
+    }
+
+    private static PreparedModel Prepare(ModelProto model, string source, ModelPreparationOptions options)
+    {
+        if (options.Layer is null && PreparedModel.FromMetadata(model, source) is { } saved) return saved;
+
+        var index = new GraphIndex(model.Graph);
+        ValueInfoProto input = FindInput(index, options, source);
+        var (channels, height, width) = ReadImageInput(input);
+        long[] probeShape = ProbeShape(input, options);
+        var outputShapes = TensorShapeProbe.Run(model, input.Name, probeShape, model.Graph.Output.Select(o => o.Name).ToArray());
+        string output = FindOutput(model, outputShapes, options, source);
+        long classCount = ClassCount(outputShapes[output]);
+
+        TargetLayer layer = FindLayer(model, index, input.Name, output, probeShape, outputShapes, classCount, options, source);
+        ModelProto prepared = model.Clone();
+        if (!prepared.Graph.Output.Any(o => o.Name == layer.TensorName))
+            prepared.Graph.Output.Add(TensorShapeProbe.FloatOutput(layer.TensorName));
+
+        var warnings = new List<string>();
+        bool batching = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings);
+        return new PreparedModel(prepared, new ImageInputSpec(input.Name, channels, height, width), output, (int)classCount,
+            DetectOutputKind(index, output, classCount), layer, batching, warnings, source);
+    }
+
+    private static ValueInfoProto FindInput(GraphIndex index, ModelPreparationOptions options, string source)
+    {
+        var inputs = index.RealInputs.ToList();
+        if (options.InputName is { } name)
+            return inputs.FirstOrDefault(i => i.Name == name) ?? throw new ScoreCamException(
+                $"Model '{source}' has no input named '{name}'. Its inputs are: {string.Join(", ", inputs.Select(i => i.Name))}.");
+        var images = inputs.Where(i => Dims(i).Count == 4 && i.Type?.TensorType?.ElemType == (int)TensorProto.Types.DataType.Float).ToList();
+        return images.Count switch
+        {
+            1 => images[0],
+            0 => throw new ScoreCamException(
+                $"Model '{source}' has no image-like input (a 4-D float tensor N×C×H×W). Its inputs are: " +
+                string.Join(", ", inputs.Select(i => $"{i.Name} [{string.Join('x', Dims(i).Select(d => d?.ToString() ?? "?"))}]")) + "."),
+            _ => throw new ScoreCamException(
+                $"Model '{source}' has several image-like inputs ({string.Join(", ", images.Select(i => i.Name))}); name one with --input."),
+        };
+    }
+
+    internal static (int Channels, int? Height, int? Width) ReadImageInput(ValueInfoProto input)
+    {
+        var d = Dims(input);
+        if (d[1] is 1 or 3) return ((int)d[1]!.Value, (int?)d[2], (int?)d[3]);
+        if (d[3] is 1 or 3)
+            throw new ScoreCamException(
+                $"Input '{input.Name}' is channels-last (N×H×W×C, as TensorFlow exports); ScoreCam.Onnx needs N×C×H×W. " +
+                "Re-export with the channels first, e.g. tf2onnx --inputs-as-nchw " + input.Name + ".");
+        throw new ScoreCamException(
+            $"Input '{input.Name}' has shape [{string.Join('x', d.Select(x => x?.ToString() ?? "?"))}]; an image input must be N×3×H×W or N×1×H×W.");
+    }
+
+    private static long[] ProbeShape(ValueInfoProto input, ModelPreparationOptions options)
+    {
+        var d = Dims(input);
+        return new[] { d[0] ?? 1, d[1]!.Value, d[2] ?? options.ProbeSize.Height, d[3] ?? options.ProbeSize.Width };
+    }
+
+    private static string FindOutput(ModelProto model, Dictionary<string, long[]> shapes, ModelPreparationOptions options, string source)
+    {
+        if (options.OutputName is { } name)
+            return shapes.ContainsKey(name) ? name : throw new ScoreCamException(
+                $"Model '{source}' has no output named '{name}'. Its outputs are: {string.Join(", ", shapes.Keys)}.");
+        var scores = model.Graph.Output.Select(o => o.Name).Where(n => !TargetLayerFinder.IsSpatial(shapes[n])).ToList();
+        return scores.Count switch
+        {
+            1 => scores[0],
+            0 => throw new ScoreCamException($"Model '{source}' has no class-score output (N×C); all its outputs are spatial maps."),
+            _ => throw new ScoreCamException(
+                $"Model '{source}' has several score outputs ({string.Join(", ", scores)}); name one with --output."),
+        };
+    }
+
+    private static long ClassCount(long[] outputShape) => outputShape.Skip(1).Aggregate(1L, (a, b) => a * b);
+
+    private static TargetLayer FindLayer(ModelProto model, GraphIndex index, string input, string output, long[] probeShape,
+        Dictionary<string, long[]> outputShapes, long classCount, ModelPreparationOptions options, string source)
+    {
+        if (options.Layer is { } requested)
+        {
+            string tensor = index.Producer.ContainsKey(requested) ? requested
+                : index.Graph.Node.FirstOrDefault(n => n.Name == requested)?.Output[0]
+                ?? throw new ScoreCamException(
+                    $"Model '{source}' has no layer (tensor or node) named '{requested}'. Run `scorecam layers --model {source}` to list the candidates.");
+            long[] shape = TensorShapeProbe.Run(model, input, probeShape, new[] { tensor })[tensor];
+            if (shape.Length != 4)
+                throw new ScoreCamException($"Layer '{requested}' has shape [{string.Join('x', shape)}]; Score-CAM needs a spatial map N×K×h×w.");
+            NodeProto node = index.ProducerOf(tensor)!;
+            return new TargetLayer(tensor, node.Name, node.OpType, (int)shape[1], (int)shape[2], (int)shape[3]);
+        }
+
+        // A model exported with the activations as an extra output is used as it is.
+        string? exported = model.Graph.Output.Select(o => o.Name).FirstOrDefault(n => n != output && TargetLayerFinder.IsSpatial(outputShapes[n]));
+        if (exported is not null)
+        {
+            long[] s = outputShapes[exported];
+            NodeProto? node = index.ProducerOf(exported);
+            return new TargetLayer(exported, node?.Name, node?.OpType, (int)s[1], (int)s[2], (int)s[3]);
+        }
+
+        var candidates = TargetLayerFinder.Candidates(model, index, input, output, probeShape);
+        LayerCandidate chosen = TargetLayerFinder.Choose(index, candidates, output, classCount) ?? throw new ScoreCamException(
+            $"Model '{source}' has no spatial layer (N×K×h×w with h·w > 1) before its output, so there are no activation maps to explain with. " +
+            "Score-CAM needs a convolutional classifier.");
+        return new TargetLayer(chosen.TensorName, chosen.NodeName, chosen.OpType, (int)chosen.Shape[1], (int)chosen.Shape[2], (int)chosen.Shape[3]);
+    }
+
+    private static ModelOutputKind DetectOutputKind(GraphIndex index, string output, long classCount)
+    {
+        if (classCount == 1) return ModelOutputKind.SingleLogit;
+        NodeProto? node = index.ProducerOf(output);
+        while (node is not null && node.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze")
+            node = index.ProducerOf(node.Input[0]);
+        return node?.OpType is "Softmax" ? ModelOutputKind.Probabilities : ModelOutputKind.Logits;
+    }
+
+    /// <summary>
+    /// Rewrites a batch dimension fixed at 1 into a symbolic one and checks that a batch of 2 really runs;
+    /// where shapes are baked into the graph (a Reshape to [1, -1]) it restores the original and reports it.
+    /// </summary>
+    private static bool EnsureSymbolicBatch(ModelProto model, string inputName, long[] probeShape, List<string> warnings)
+    {
+        ValueInfoProto input = model.Graph.Input.First(i => i.Name == inputName);
+        var batchDim = input.Type.TensorType.Shape.Dim[0];
+        if (!batchDim.HasDimValue) return true;
+        if (batchDim.DimValue != 1)
+        {
+            warnings.Add($"The model's batch size is fixed at {batchDim.DimValue}; images are run one batch of that size at a time.");
+            return false;
+        }
+
+        GraphProto backup = model.Graph.Clone();
+        foreach (var value in model.Graph.Input.Where(i => i.Name == inputName).Concat(model.Graph.Output))
+        {
+            var dims = value.Type?.TensorType?.Shape?.Dim;
+            if (dims is { Count: > 0 } && (!dims[0].HasDimValue || dims[0].DimValue == 1))
+                dims[0] = new TensorShapeProto.Types.Dimension { DimParam = BatchParam };
+        }
+        model.Graph.ValueInfo.Clear();
+        try
+        {
+            long[] two = (long[])probeShape.Clone();
+            two[0] = 2;
+            var shapes = TensorShapeProbe.Run(model, inputName, two, model.Graph.Output.Select(o => o.Name).ToArray());
+            if (shapes.Values.All(s => s.Length > 0 && s[0] == 2)) return true;
+        }
+        catch (ScoreCamException) { }
+        model.Graph = backup;
+        warnings.Add("The model fixes its batch size at 1 inside the graph; masked images are run one at a time (slower).");
+        return false;
+    }
+
+    internal static List<long?> Dims(ValueInfoProto value) =>
+        value.Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimValue ? d.DimValue : (long?)null).ToList() ?? new List<long?>();
+}

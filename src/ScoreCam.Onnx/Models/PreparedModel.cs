@@ -1,0 +1,80 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace ScoreCam.Onnx.Models;
+
+/// <summary>
+/// A classifier graph ready for explanation: it outputs the class scores and the target layer's activations.
+/// Saved as <c>NAME.cam.onnx</c> with what was found recorded in the model's metadata, so a service prepares once.
+/// Immutable and thread-safe.
+/// </summary>
+public sealed class PreparedModel
+{
+    private const string Prefix = "scorecam.";
+    private readonly ModelProto _model;
+
+    internal PreparedModel(ModelProto model, ImageInputSpec input, string outputName, int outputSize, ModelOutputKind outputKind,
+        TargetLayer layer, bool supportsBatching, IReadOnlyList<string> warnings, string source)
+    {
+        _model = model;
+        (Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, Warnings, Source) =
+            (input, outputName, outputSize, outputKind, layer, supportsBatching, warnings, source);
+    }
+
+    public ImageInputSpec Input { get; }
+    public string OutputName { get; }
+    /// <summary>Number of values in one output row: the class count for a classifier.</summary>
+    public int OutputSize { get; }
+    public ModelOutputKind OutputKind { get; }
+    /// <summary>The target layer; its activations are the graph output named <see cref="TargetLayer.TensorName"/>.</summary>
+    public TargetLayer Layer { get; }
+    /// <summary>False when the batch dimension is fixed at 1 and could not be made symbolic: images run one at a time.</summary>
+    public bool SupportsBatching { get; }
+    /// <summary>Things the user should hear about once (e.g. batching impossible).</summary>
+    public IReadOnlyList<string> Warnings { get; }
+    /// <summary>Where the model came from (a path or a description).</summary>
+    public string Source { get; }
+
+    internal ModelProto Proto => _model;
+
+    public byte[] ToBytes() => _model.ToByteArray();
+
+    /// <summary>Writes the prepared graph (atomically: a temporary file renamed into place).</summary>
+    public void Save(string path)
+    {
+        ModelProto copy = _model.Clone();
+        foreach (var key in copy.MetadataProps.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal)).ToList())
+            copy.MetadataProps.Remove(key);
+        void Put(string key, object value) => copy.MetadataProps.Add(new StringStringEntryProto { Key = Prefix + key, Value = value.ToString() ?? "" });
+        Put("input", Input.Name);
+        Put("output", OutputName);
+        Put("output_kind", OutputKind);
+        Put("layer", Layer.TensorName);
+        Put("layer_node", Layer.NodeName ?? "");
+        Put("layer_op", Layer.OpType ?? "");
+        Put("layer_shape", $"{Layer.Channels},{Layer.Height},{Layer.Width}");
+        Put("batching", SupportsBatching);
+        AtomicFile.Write(path, copy.ToByteArray());
+    }
+
+    /// <summary>Reads back what <see cref="Save"/> wrote, or null when the model carries no such record.</summary>
+    internal static PreparedModel? FromMetadata(ModelProto model, string source)
+    {
+        var meta = model.MetadataProps.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal))
+            .ToDictionary(p => p.Key[Prefix.Length..], p => p.Value, StringComparer.Ordinal);
+        if (!meta.TryGetValue("layer", out string? layer) || !model.Graph.Output.Any(o => o.Name == layer)) return null;
+        var index = new GraphIndex(model.Graph);
+        ValueInfoProto input = index.RealInputs.FirstOrDefault(i => i.Name == meta.GetValueOrDefault("input"))
+            ?? throw new ScoreCamException($"Prepared model '{source}' names an input that it does not have; prepare it again.");
+        int[] shape = meta["layer_shape"].Split(',').Select(int.Parse).ToArray();
+        var (channels, height, width) = ModelPreparer.ReadImageInput(input);
+        ValueInfoProto output = model.Graph.Output.First(o => o.Name == meta["output"]);
+        int outputSize = (int)ModelPreparer.Dims(output).Skip(1).Aggregate(1L, (a, d) => a * (d ?? 1));
+        return new PreparedModel(model, new ImageInputSpec(input.Name, channels, height, width), output.Name, outputSize,
+            Enum.Parse<ModelOutputKind>(meta["output_kind"]),
+            new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2]),
+            bool.Parse(meta["batching"]), Array.Empty<string>(), source);
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

@@ -1,0 +1,48 @@
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Onnx;
+
+namespace ScoreCam.Onnx.Models;
+
+/// <summary>
+/// Learns the runtime shapes of intermediate tensors by running the model once on a zero image with those tensors
+/// exposed as extra outputs. Exported graphs often lack shape annotations; ONNX Runtime always knows the truth.
+/// </summary>
+internal static class TensorShapeProbe
+{
+    public static Dictionary<string, long[]> Run(ModelProto model, string inputName, long[] inputShape, IReadOnlyCollection<string> tensors)
+    {
+        ModelProto probe = model.Clone();
+        var existing = probe.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (string t in tensors.Where(t => !existing.Contains(t)))
+            probe.Graph.Output.Add(FloatOutput(t));
+
+        var wanted = tensors.Distinct().ToArray();
+        var input = new float[inputShape.Aggregate(1L, (a, b) => a * b)];
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        try
+        {
+            using var session = new InferenceSession(probe.ToByteArray(), options);
+            using var inputValue = OrtValue.CreateTensorValueFromMemory(input, inputShape);
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, new Dictionary<string, OrtValue> { [inputName] = inputValue }, wanted);
+            var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+            int i = 0;
+            foreach (OrtValue value in results)
+                shapes[wanted[i++]] = value.GetTensorTypeAndShape().Shape;
+            return shapes;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ScoreCamException(
+                $"ONNX Runtime could not run the model on a {string.Join('x', inputShape)} input: {e.Message} " +
+                "Check the input size (--size) and that the model is a valid image classifier.", e);
+        }
+    }
+
+    public static ValueInfoProto FloatOutput(string name) => new()
+    {
+        Name = name,
+        Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+    };
+}
