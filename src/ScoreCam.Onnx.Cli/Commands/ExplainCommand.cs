@@ -1,0 +1,113 @@
+using System.CommandLine;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Models;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Cli.Commands;
+
+/// <summary><c>scorecam explain</c>: one explanation as an overlay PNG and/or JSON.</summary>
+internal static class ExplainCommand
+{
+    public const string DefaultOutputFolder = "scorecam-out";
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new ModelOptions();
+        var image = new Option<string?>("--image") { Description = "Picture to explain (PNG, JPEG, ...). Default: the embedded sample canvas." };
+        var tensor = new Option<string?>("--tensor") { Description = "An already preprocessed float32 .npy tensor (1,C,H,W) or (C,H,W), instead of --image." };
+        var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: the top prediction." };
+        var method = new Option<string>("--method") { Description = "scorecam.", DefaultValueFactory = _ => "scorecam" };
+        var batch = new Option<int>("--batch") { Description = "Masked images per ONNX Runtime call.", DefaultValueFactory = _ => new ScoreCamOptions().BatchSize };
+        var variant = new Option<string>("--variant") { Description = "paper (default), pytorch-grad-cam or torch-cam: reproduce that implementation's numbers.", DefaultValueFactory = _ => "paper" };
+        var masks = new Option<string>("--masks") { Description = "normalized (eq. 1, default) or binarized (section 4.2).", DefaultValueFactory = _ => "normalized" };
+        var scores = new Option<string>("--scores") { Description = "probability (softmax, eq. 3, default) or raw (section 4.3).", DefaultValueFactory = _ => "probability" };
+        var colormap = new Option<string>("--colormap") { Description = "jet (as in the paper) or viridis.", DefaultValueFactory = _ => "jet" };
+        var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write. Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
+        var json = new Option<string?>("--json") { Description = "Explanation JSON to write." };
+
+        var command = new Command("explain", "Explain one image: which regions make the model predict the target class.")
+        {
+            image, tensor, target, method, batch, variant, masks, scores, colormap, outPng, json,
+        };
+        model.AddTo(command);
+        command.SetAction(r => CliApp.Guard(error, () =>
+        {
+            string? modelPath = r.GetValue(model.Model), imagePath = r.GetValue(image), tensorPath = r.GetValue(tensor);
+            if (imagePath is not null && tensorPath is not null) throw new UsageException("Pass either --image or --tensor, not both.");
+            if (modelPath is not null && imagePath is null && tensorPath is null)
+                throw new UsageException("Name the input to explain with --image FILE or --tensor FILE.npy.");
+            CamMethod camMethod = Method(r.GetValue(method)!, r.GetValue(batch), r.GetValue(variant)!, r.GetValue(masks)!, r.GetValue(scores)!);
+            Colormap map = r.GetValue(colormap)!.ToLowerInvariant() switch
+            {
+                "jet" => Colormap.Jet,
+                "viridis" => Colormap.Viridis,
+                var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
+            };
+
+            using CamExplainer explainer = ExplainerFactory.Create(r, model, camMethod, out string modelName);
+            foreach (string warning in explainer.Warnings) error.WriteLine($"warning: {warning}");
+
+            using Image<Rgb24>? picture = tensorPath is not null ? null
+                : imagePath is not null ? explainer.LoadImage(imagePath) : EmbeddedDefaults.SampleImage();
+            ImageTensor input = tensorPath is not null ? NpyFile.ReadImageTensor(tensorPath) : explainer.Preprocess(picture!);
+            ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+
+            Explanation result = explainer.Explain(input, explanationTarget);
+
+            string? jsonPath = r.GetValue(json), pngPath = r.GetValue(outPng);
+            if (pngPath is null && jsonPath is null)
+                pngPath = Path.Combine(DefaultOutputFolder, $"{Path.GetFileNameWithoutExtension(imagePath ?? tensorPath ?? "sample")}-{camMethod.Name}.png");
+            if (pngPath is not null)
+            {
+                using Image<Rgb24> background = picture?.Clone() ?? TensorImage.ToPicture(input, explainer.Preprocessing);
+                using Image<Rgb24> overlay = HeatmapRenderer.Overlay(background, result.Heatmap, picture is null ? null : input.SourceRegion, map);
+                HeatmapRenderer.SavePng(overlay, pngPath);
+            }
+            if (jsonPath is not null) AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName));
+
+            output.WriteLine($"prediction: {Describe(result.Prediction.Label, result.Prediction.Index)} (p={result.Prediction.Probability:0.####})");
+            output.WriteLine($"target:     {Describe(result.Target.Label, result.Target.Index ?? -1)} (score={result.Target.Score:0.####})");
+            output.WriteLine($"layer:      {result.Layer}, {result.ForwardPasses} forward passes ({result.SkippedChannels} constant maps skipped), {result.Elapsed.TotalSeconds:0.00} s");
+            if (pngPath is not null) output.WriteLine($"overlay:    {pngPath}");
+            if (jsonPath is not null) output.WriteLine($"json:       {jsonPath}");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static string Describe(string? label, int index) => label is null ? $"class {index}" : $"{label} [{index}]";
+
+    private static CamMethod Method(string name, int batch, string variant, string masks, string scores)
+    {
+        if (batch < 1) throw new UsageException($"--batch must be at least 1; got {batch}.");
+        return name.ToLowerInvariant() switch
+        {
+            "scorecam" or "score-cam" => new ScoreCamMethod(new ScoreCamOptions
+            {
+                BatchSize = batch,
+                Variant = variant.ToLowerInvariant() switch
+                {
+                    "paper" => ScoreCamVariant.Paper,
+                    "pytorch-grad-cam" => ScoreCamVariant.PytorchGradCam,
+                    "torch-cam" => ScoreCamVariant.TorchCam,
+                    _ => throw new UsageException($"--variant must be paper, pytorch-grad-cam or torch-cam; got '{variant}'."),
+                },
+                Masks = masks.ToLowerInvariant() switch
+                {
+                    "normalized" => MaskMode.Normalized,
+                    "binarized" => MaskMode.Binarized,
+                    _ => throw new UsageException($"--masks must be normalized or binarized; got '{masks}'."),
+                },
+                Scores = scores.ToLowerInvariant() switch
+                {
+                    "probability" => ScoreMode.Probability,
+                    "raw" => ScoreMode.RawScore,
+                    _ => throw new UsageException($"--scores must be probability or raw; got '{scores}'."),
+                },
+            }),
+            _ => throw new UsageException($"--method must be scorecam; got '{name}'."),
+        };
+    }
+}

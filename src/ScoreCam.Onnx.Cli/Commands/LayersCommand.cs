@@ -1,0 +1,28 @@
+using System.CommandLine;
+using ScoreCam.Onnx.Models;
+
+namespace ScoreCam.Onnx.Cli.Commands;
+
+/// <summary><c>scorecam layers</c>: the spatial layers that could be explained, with shapes, the automatic choice marked.</summary>
+internal static class LayersCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new ModelOptions();
+        var command = new Command("layers", "List candidate target layers (tensor, op, shape); * marks the automatic choice.");
+        model.AddTo(command, preprocessing: false);
+        command.Options.Add(model.Size);
+        command.SetAction(r => CliApp.Guard(error, () =>
+        {
+            string path = r.GetValue(model.Model) ?? throw new UsageException("Name the model with --model FILE.onnx.");
+            var candidates = ModelPreparer.ListLayers(path, model.Preparation(r));
+            if (candidates.Count == 0)
+                throw new ScoreCamException($"Model '{path}' has no spatial layer (N×K×h×w with h·w > 1) before its output.");
+            int width = candidates.Max(c => c.TensorName.Length);
+            foreach (LayerCandidate c in candidates)
+                output.WriteLine($"{(c.IsAutomaticChoice ? "*" : " ")} {c.TensorName.PadRight(width)}  {c.OpType,-20} {string.Join('x', c.Shape)}");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Text.Json;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Models;
+
+namespace ScoreCam.Onnx.Cli.Commands;
+
+/// <summary><c>scorecam prepare</c>: write NAME.cam.onnx (activations as an extra output) and NAME.cam.json, so a service prepares once.</summary>
+internal static class PrepareCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new ModelOptions();
+        var outPath = new Option<string?>("--out") { Description = "Prepared model path. Default: NAME.cam.onnx next to the model." };
+        var command = new Command("prepare", "Find the target layer, expose its activations and save the prepared model.") { outPath };
+        model.AddTo(command, preprocessing: false);
+        command.Options.Add(model.Size);
+        command.SetAction(r => CliApp.Guard(error, () =>
+        {
+            string path = r.GetValue(model.Model) ?? throw new UsageException("Name the model to prepare with --model FILE.onnx.");
+            PreparedModel prepared = ModelPreparer.Prepare(path, model.Preparation(r));
+            foreach (string warning in prepared.Warnings) error.WriteLine($"warning: {warning}");
+            string camPath = r.GetValue(outPath) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + ".cam.onnx");
+            string jsonPath = Path.ChangeExtension(camPath, ".json");
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                source = path,
+                input = prepared.Input,
+                output = new { name = prepared.OutputName, size = prepared.OutputSize, kind = prepared.OutputKind.ToString() },
+                layer = prepared.Layer,
+                supportsBatching = prepared.SupportsBatching,
+                preprocessing = PreprocessOptions.FromSidecar(path),
+            }, PreprocessOptions.JsonOptions);
+            prepared.Save(camPath);
+            AtomicFile.Write(jsonPath, json);
+            output.WriteLine($"target layer: {prepared.Layer}");
+            output.WriteLine($"wrote {camPath}");
+            output.WriteLine($"wrote {jsonPath}");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+
+namespace ScoreCam.Onnx.Cli;
+
+/// <summary>The JSON form of an explanation that `scorecam explain --json` writes.</summary>
+internal static class ExplanationJson
+{
+    public static byte[] Serialize(Explanation e, string model)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("method", e.Method);
+            w.WriteString("model", model);
+            w.WriteStartObject("layer");
+            w.WriteString("name", e.Layer.TensorName);
+            w.WriteNumber("channels", e.Layer.Channels);
+            w.WriteNumber("height", e.Map.Height);
+            w.WriteNumber("width", e.Map.Width);
+            w.WriteEndObject();
+            w.WriteStartObject("target");
+            if (e.Target.Index is { } index) w.WriteNumber("index", index); else w.WriteNull("index");
+            w.WriteString("label", e.Target.Label ?? e.Target.Name);
+            w.WriteNumber(e.Target.Index is null ? "score" : "probability", e.Target.Score);
+            w.WriteEndObject();
+            w.WriteStartObject("prediction");
+            w.WriteNumber("index", e.Prediction.Index);
+            if (e.Prediction.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
+            w.WriteNumber("probability", e.Prediction.Probability);
+            w.WriteEndObject();
+            WriteMap(w, "map", e.Map, withValues: true);
+            w.WriteStartArray("weights");
+            foreach (float v in e.ChannelWeights) w.WriteNumberValue(v);
+            w.WriteEndArray();
+            WriteMap(w, "heatmap", e.Heatmap, withValues: false);
+            w.WriteNumber("forwardPasses", e.ForwardPasses);
+            w.WriteNumber("skippedChannels", e.SkippedChannels);
+            w.WriteNumber("elapsedMs", Math.Round(e.Elapsed.TotalMilliseconds, 1));
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    private static void WriteMap(Utf8JsonWriter w, string name, SaliencyMap map, bool withValues)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("width", map.Width);
+        w.WriteNumber("height", map.Height);
+        if (withValues)
+        {
+            w.WriteStartArray("values");
+            foreach (float v in map.Values) w.WriteNumberValue(v);
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    }
+}

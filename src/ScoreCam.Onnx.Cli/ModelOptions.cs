@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Globalization;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Inference;
+using ScoreCam.Onnx.Models;
+
+namespace ScoreCam.Onnx.Cli;
+
+/// <summary>The model, layer, device and preprocessing flags shared by every command that reads a model or images.</summary>
+internal sealed class ModelOptions
+{
+    public Option<string?> Model { get; } = new("--model") { Description = "ONNX classifier (.onnx, or a prepared .cam.onnx). Default: the embedded fashion-clutter model." };
+    public Option<string?> Layer { get; } = new("--layer") { Description = "Target layer: an ONNX tensor or node name (see `scorecam layers`). Default: the last convolutional block." };
+    public Option<string?> InputName { get; } = new("--input") { Description = "Name of the image input, when the model has several." };
+    public Option<string?> OutputName { get; } = new("--output") { Description = "Name of the class-score output, when the model has several." };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda[:ID].", DefaultValueFactory = _ => "cpu" };
+    public Option<string?> Size { get; } = new("--size") { Description = "Input size: N or WxH. Default: the model's, else the sidecar's, else 224." };
+    public Option<string?> Resize { get; } = new("--resize") { Description = "stretch or crop (scale the shorter side, cut the centre)." };
+    public Option<string?> Mean { get; } = new("--mean") { Description = "Per-channel mean, a,b,c (after scaling). Default 0.485,0.456,0.406." };
+    public Option<string?> Std { get; } = new("--std") { Description = "Per-channel std, a,b,c. Default 0.229,0.224,0.225." };
+    public Option<string?> Scale { get; } = new("--scale") { Description = "1: pixels in [0,1] (default); 255: pixels in [0,255]." };
+    public Option<bool> Bgr { get; } = new("--bgr") { Description = "Feed channels in B,G,R order." };
+    public Option<string?> Labels { get; } = new("--labels") { Description = "Labels file, one class per line." };
+    public Option<double> MaxMegapixels { get; } = new("--max-megapixels") { Description = "Refuse larger images before decoding.", DefaultValueFactory = _ => 50 };
+
+    public void AddTo(Command command, bool preprocessing = true)
+    {
+        command.Options.Add(Model);
+        command.Options.Add(Layer);
+        command.Options.Add(InputName);
+        command.Options.Add(OutputName);
+        if (!preprocessing) return;
+        foreach (Option o in new Option[] { Device, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels }) command.Options.Add(o);
+    }
+
+    public ModelPreparationOptions Preparation(ParseResult r)
+    {
+        var size = ParseSize(r.GetValue(Size));
+        return new ModelPreparationOptions
+        {
+            Layer = r.GetValue(Layer),
+            InputName = r.GetValue(InputName),
+            OutputName = r.GetValue(OutputName),
+            ProbeSize = size is { } s ? (s.Height, s.Width) : (224, 224),
+        };
+    }
+
+    public InferenceOptions Inference(ParseResult r)
+    {
+        string device = r.GetValue(Device)!.Trim().ToLowerInvariant();
+        if (device == "cpu") return new InferenceOptions();
+        if (device == "cuda") return new InferenceOptions { Device = ExecutionDevice.Cuda };
+        if (device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+            return new InferenceOptions { Device = ExecutionDevice.Cuda, CudaDeviceId = id };
+        throw new UsageException($"--device must be cpu, cuda or cuda:ID; got '{device}'.");
+    }
+
+    /// <summary>Flags over the sidecar over the model's own input size over the paper's defaults.</summary>
+    public PreprocessOptions Preprocess(ParseResult r, PreprocessOptions? sidecar, PreparedModel model)
+    {
+        var p = sidecar ?? new PreprocessOptions { Height = model.Input.Height ?? 224, Width = model.Input.Width ?? 224 };
+        if (ParseSize(r.GetValue(Size)) is { } size) p = p with { Width = size.Width, Height = size.Height };
+        if (r.GetValue(Resize) is { } resize)
+            p = p with { Resize = resize.ToLowerInvariant() switch
+            {
+                "stretch" => ResizeMode.Stretch,
+                "crop" => ResizeMode.Crop,
+                _ => throw new UsageException($"--resize must be stretch or crop; got '{resize}'."),
+            } };
+        if (r.GetValue(Mean) is { } mean) p = p with { Mean = ParseTriple("--mean", mean) };
+        if (r.GetValue(Std) is { } std) p = p with { Std = ParseTriple("--std", std) };
+        if (r.GetValue(Scale) is { } scale)
+            p = p with { Scale = scale switch { "1" => 1f, "255" => 255f, _ => throw new UsageException($"--scale must be 1 or 255; got '{scale}'.") } };
+        if (r.GetValue(Bgr)) p = p with { Bgr = true };
+        if (r.GetValue(Labels) is { } labels) p = p with { Labels = labels };
+        return p;
+    }
+
+    public long MaxPixels(ParseResult r)
+    {
+        double mp = r.GetValue(MaxMegapixels);
+        if (!(mp > 0)) throw new UsageException("--max-megapixels must be positive.");
+        return (long)(mp * 1_000_000);
+    }
+
+    private static (int Width, int Height)? ParseSize(string? text)
+    {
+        if (text is null) return null;
+        string[] parts = text.ToLowerInvariant().Split('x');
+        if (parts.Length is 1 or 2 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0))
+        {
+            int w = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            return (w, parts.Length == 2 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : w);
+        }
+        throw new UsageException($"--size must be N or WxH with positive integers; got '{text}'.");
+    }
+
+    private static float[] ParseTriple(string name, string text)
+    {
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = new float[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+                throw new UsageException($"{name} must be three numbers a,b,c; got '{text}'.");
+        return values.Length == 3 ? values : throw new UsageException($"{name} must be three numbers a,b,c; got '{text}'.");
+    }
+}

@@ -1,0 +1,1 @@
+return ScoreCam.Onnx.Cli.CliApp.Run(args, Console.Out, Console.Error);

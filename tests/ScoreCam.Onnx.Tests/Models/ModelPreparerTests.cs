@@ -1,0 +1,143 @@
+using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Tests.Support;
+using static ScoreCam.Onnx.Tests.Support.OnnxGraphBuilder;
+
+namespace ScoreCam.Onnx.Tests.Models;
+
+public class ModelPreparerTests
+{
+    [Test]
+    public void Finds_input_output_and_the_last_conv_block_after_its_activation()
+    {
+        PreparedModel m = ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares");
+        m.Input.Should().Be(new ImageInputSpec("input", 3, TestModels.Size, TestModels.Size));
+        m.OutputName.Should().Be("output");
+        m.OutputSize.Should().Be(TestModels.Classes);
+        m.OutputKind.Should().Be(ModelOutputKind.Logits);
+        m.Layer.TensorName.Should().Be(TestModels.TargetLayer);
+        m.Layer.OpType.Should().Be("Relu");
+        (m.Layer.Channels, m.Layer.Height, m.Layer.Width).Should().Be((4, 8, 8));
+        m.SupportsBatching.Should().BeTrue();
+    }
+
+    [Test]
+    public void A_batch_fixed_at_one_is_made_symbolic()
+    {
+        PreparedModel m = ModelPreparer.Prepare(TestModels.ColouredSquares(batch: 1).Build(), "fixed");
+        m.SupportsBatching.Should().BeTrue();
+        m.Warnings.Should().BeEmpty();
+    }
+
+    [Test]
+    public void A_batch_baked_into_a_reshape_falls_back_to_one_image_at_a_time_and_says_so()
+    {
+        var g = new OnnxGraphBuilder();
+        string x = g.Input("input", 1, 3, 8, 8);
+        string conv = g.Node("Conv", new[] { x, g.Weights("w", Enumerable.Repeat(0.1f, 2 * 3 * 3 * 3).ToArray(), 2, 3, 3, 3) }, "conv", Ints("pads", 1, 1, 1, 1));
+        string relu = g.Node("Relu", new[] { conv }, "relu");
+        string flat = g.Node("Reshape", new[] { relu, g.Int64s("shape", 1, 128) }, "flat");
+        g.Node("MatMul", new[] { flat, g.Weights("fc", Enumerable.Repeat(0.01f, 128 * 2).ToArray(), 128, 2) }, "output");
+        g.Output("output", 1, 2);
+        PreparedModel m = ModelPreparer.Prepare(g.Build(), "baked");
+        m.SupportsBatching.Should().BeFalse();
+        m.Warnings.Should().ContainSingle().Which.Should().Contain("one at a time");
+        m.Layer.TensorName.Should().Be("relu");
+    }
+
+    [Test]
+    public void A_model_exported_with_its_activations_is_used_as_it_is()
+    {
+        PreparedModel m = ModelPreparer.Prepare(TestModels.ColouredSquares(exportActivations: true).Build(), "exported");
+        m.Layer.TensorName.Should().Be(TestModels.TargetLayer);
+        m.OutputName.Should().Be("output");
+        m.Proto.Graph.Output.Select(o => o.Name).Should().Equal("output", TestModels.TargetLayer);
+    }
+
+    [Test]
+    public void A_softmax_head_is_detected_and_a_single_logit_is_recognised()
+    {
+        ModelPreparer.Prepare(TestModels.ColouredSquares(TestModels.Head.Softmax).Build(), "p").OutputKind.Should().Be(ModelOutputKind.Probabilities);
+        ModelPreparer.Prepare(TestModels.ColouredSquares(TestModels.Head.SingleLogit).Build(), "s").OutputKind.Should().Be(ModelOutputKind.SingleLogit);
+    }
+
+    [Test]
+    public void A_named_layer_is_used_by_tensor_or_node_name()
+    {
+        var options = new ModelPreparationOptions { Layer = "conv" };
+        PreparedModel m = ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "named", options);
+        m.Layer.TensorName.Should().Be("conv");
+        m.Layer.OpType.Should().Be("Conv");
+    }
+
+    [Test]
+    public void A_class_map_head_is_not_taken_for_the_last_feature_layer()
+    {
+        // SqueezeNet-style: features → 1×1 conv to the class channels → ReLU → global pooling, no linear layer.
+        var g = new OnnxGraphBuilder();
+        string x = g.Input("input", null, 3, 16, 16);
+        string conv = g.Node("Conv", new[] { x, g.Weights("w1", Enumerable.Repeat(0.05f, 6 * 3 * 3 * 3).ToArray(), 6, 3, 3, 3) }, "conv1", Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1));
+        string features = g.Node("Relu", new[] { conv }, "features");
+        string classes = g.Node("Conv", new[] { features, g.Weights("w2", Enumerable.Repeat(0.1f, 5 * 6).ToArray(), 5, 6, 1, 1) }, "classifier_conv");
+        string relu = g.Node("Relu", new[] { classes }, "class_maps");
+        string pooled = g.Node("GlobalAveragePool", new[] { relu }, "pooled");
+        g.Node("Flatten", new[] { pooled }, "output");
+        g.Output("output", null, 5);
+        var layers = ModelPreparer.Prepare(g.Build(), "squeeze").Layer;
+        layers.TensorName.Should().Be("features");
+    }
+
+    [Test]
+    public void Save_and_load_keep_what_was_found()
+    {
+        using var folder = new TempFolder();
+        PreparedModel m = ModelPreparer.Prepare(TestModels.ColouredSquares(TestModels.Head.Softmax, batch: 1).Build(), "squares");
+        m.Save(folder.File("m.cam.onnx"));
+        PreparedModel loaded = ModelPreparer.Prepare(folder.File("m.cam.onnx"));
+        loaded.Layer.Should().Be(m.Layer);
+        loaded.Input.Should().Be(m.Input);
+        (loaded.OutputName, loaded.OutputSize, loaded.OutputKind, loaded.SupportsBatching).Should().Be((m.OutputName, m.OutputSize, m.OutputKind, m.SupportsBatching));
+        folder.Files().Should().ContainSingle("no temporary file is left behind");
+    }
+
+    [Test]
+    public void Errors_say_what_is_wrong()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("text.onnx"), "this is not a model\n");
+
+        Invoking(() => ModelPreparer.Prepare(folder.File("missing.onnx"))).Should().Throw<ScoreCamException>().WithMessage("*does not exist*");
+        Invoking(() => ModelPreparer.Prepare(folder.File("text.onnx"))).Should().Throw<ScoreCamException>().WithMessage("*is not an ONNX model*");
+        Invoking(() => ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "m", new ModelPreparationOptions { Layer = "nonexistent" }))
+            .Should().Throw<ScoreCamException>().WithMessage("*no layer*'nonexistent'*scorecam layers*");
+
+        var flat = new OnnxGraphBuilder();
+        flat.Node("Relu", new[] { flat.Input("input", null, 10) }, "output");
+        flat.Output("output", null, 10);
+        Invoking(() => ModelPreparer.Prepare(flat.Build(), "flat")).Should().Throw<ScoreCamException>().WithMessage("*no image-like input*");
+
+        var pooledOnly = new OnnxGraphBuilder();
+        string pooled = pooledOnly.Node("GlobalAveragePool", new[] { pooledOnly.Input("input", null, 3, 8, 8) }, "pooled");
+        pooledOnly.Node("Flatten", new[] { pooled }, "output");
+        pooledOnly.Output("output", null, 3);
+        Invoking(() => ModelPreparer.Prepare(pooledOnly.Build(), "pooled")).Should().Throw<ScoreCamException>().WithMessage("*no spatial layer*");
+
+        var nhwc = new OnnxGraphBuilder();
+        string t = nhwc.Node("Transpose", new[] { nhwc.Input("input", null, 8, 8, 3) }, "t", Ints("perm", 0, 3, 1, 2));
+        nhwc.Node("Flatten", new[] { t }, "output");
+        nhwc.Output("output", null, 192);
+        Invoking(() => ModelPreparer.Prepare(nhwc.Build(), "nhwc")).Should().Throw<ScoreCamException>().WithMessage("*channels-last*");
+    }
+
+    [Test]
+    public void Lists_candidate_layers_in_graph_order_with_the_automatic_choice_marked()
+    {
+        using var folder = new TempFolder();
+        string path = TestModels.ColouredSquares().Save(folder.File("m.onnx"));
+        var layers = ModelPreparer.ListLayers(path);
+        layers.Select(l => l.TensorName).Should().Equal("conv", TestModels.TargetLayer);
+        layers.Single(l => l.IsAutomaticChoice).TensorName.Should().Be(TestModels.TargetLayer);
+        layers[1].Shape.Should().Equal(1L, 4L, 8L, 8L);
+    }
+
+    private static Action Invoking(Action a) => a;
+}
