@@ -60,10 +60,10 @@ public sealed class CamExplainer : IDisposable
 
     public Explanation Explain(ImageTensor image, ExplanationTarget? target = null, CamMethod? method = null,
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Explain(image, new[] { target ?? ExplanationTarget.TopPrediction }, method, progress, cancellationToken)[0];
+        ExplainTargets(image, new[] { target ?? ExplanationTarget.TopPrediction }, method, progress, cancellationToken)[0];
 
     /// <summary>Explains several targets from the same forward passes (Score-CAM runs its masked passes once).</summary>
-    public IReadOnlyList<Explanation> Explain(ImageTensor image, IReadOnlyList<ExplanationTarget> targets, CamMethod? method = null,
+    public IReadOnlyList<Explanation> ExplainTargets(ImageTensor image, IReadOnlyList<ExplanationTarget> targets, CamMethod? method = null,
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (targets.Count == 0) throw new ArgumentException("Name at least one target.", nameof(targets));

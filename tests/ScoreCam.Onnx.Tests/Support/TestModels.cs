@@ -30,7 +30,7 @@ internal static class TestModels
         string flat = g.Node("Flatten", new[] { pooled }, "flat");
         int outputs = head == Head.SingleLogit ? 1 : Classes;
         var fc = new float[outputs * Channels];
-        for (int c = 0; c < outputs; c++) fc[c * Channels + c] = 8f;
+        for (int c = 0; c < outputs; c++) fc[c * Channels + c] = 40f;
         string logits = g.Node("Gemm", new[] { flat, g.Weights("fc.w", fc, outputs, Channels), g.Weights("fc.b", new float[outputs], outputs) },
             head == Head.Softmax ? "logits" : "output", Int("transB", 1));
         if (head == Head.Softmax) g.Node("Softmax", new[] { logits }, "output", Int("axis", 1));
@@ -40,7 +40,7 @@ internal static class TestModels
     }
 
     /// <summary>Black image with a red square at (x0, y0) and a green one at (x1, y1), each <paramref name="side"/> pixels.</summary>
-    public static ImageTensor TwoSquares(int x0 = 2, int y0 = 2, int x1 = 20, int y1 = 18, int side = 8)
+    public static ImageTensor TwoSquares(int x0 = 4, int y0 = 4, int x1 = 20, int y1 = 16, int side = 8)
     {
         int plane = Size * Size;
         var data = new float[3 * plane];
