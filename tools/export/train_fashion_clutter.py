@@ -67,7 +67,8 @@ class FashionClutterNet(nn.Module):
 
 def normalize(batch_uint8):
     """uint8 NHWC -> float NCHW, scaled to [0,1] then ImageNet mean/std (the model's preprocessing)."""
-    x = torch.from_numpy(np.ascontiguousarray(batch_uint8)).permute(0, 3, 1, 2).float() / 255.0
+    x = torch.from_numpy(np.array(batch_uint8))  # a copy: memmap slices are read-only
+    x = x.permute(0, 3, 1, 2).float() / 255.0
     return (x - MEAN) / STD
 
 
@@ -152,26 +153,28 @@ def main():
         print(f"{per_step:.3f}s/step -> {per_step * len(tr_y) / args.batch / 60:.1f} min/epoch")
         return
     ckpt = os.path.join(CACHE, f"ckpt-n{args.train}-e{args.epochs}.pt")
-    start = 0
+    start, seconds = 0, 0.0
     if os.path.exists(ckpt):
         state = torch.load(ckpt)
         model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
-        start = state["epoch"] + 1
+        start, seconds = state["epoch"] + 1, state.get("seconds", 0.0)
         print(f"resumed after epoch {state['epoch']}", flush=True)
     for epoch in range(start, args.epochs):
         t = time.time()
         loss = train_epoch(model, opt, sched, tr_x, tr_y, epoch, args.batch)
         acc = evaluate(model, te_x, te_y)
+        seconds += time.time() - t
         print(f"epoch {epoch} loss {loss:.4f} test_acc {acc:.4f} {time.time() - t:.0f}s", flush=True)
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                    "sched": sched.state_dict(), "epoch": epoch}, ckpt + ".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "epoch": epoch, "seconds": seconds}, ckpt + ".tmp")
         os.replace(ckpt + ".tmp", ckpt)
     final = os.path.join(CACHE, "fashion-clutter.pt")
     torch.save(model.state_dict(), final)
     acc = evaluate(model, te_x, te_y)
     with open(os.path.join(CACHE, "train-result.json"), "w") as f:
-        json.dump({"test_accuracy": acc, "test_canvases": len(te_y), "args": vars(args)}, f)
+        json.dump({"test_accuracy": acc, "test_canvases": len(te_y), "train_seconds": seconds,
+                   "args": vars(args)}, f)
     print(f"final test accuracy {acc:.4f} on {len(te_y)} canvases", flush=True)
 
 

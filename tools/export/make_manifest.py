@@ -1,0 +1,101 @@
+"""Writes onnx-models/manifest.json: every committed model (default model and coverage), the eval
+sets and the sample photos, with sha256 of every file. Paths are relative to onnx-models/.
+
+    /usr/bin/python3 tools/export/make_manifest.py
+
+Reads the facts the exporters left: fashion-clutter/export.json, coverage/coverage.json,
+eval/eval-sets.json.
+"""
+import json
+import os
+
+import onnx_export as ox
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..", "onnx-models")
+IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+
+
+def read(rel):
+    with open(os.path.join(ROOT, rel)) as f:
+        return json.load(f)
+
+
+def model_entry(facts, folder, size, source, preprocessing, extra_files=()):
+    """One manifest entry; every path is prefixed with the model's folder."""
+    rel = lambda name: f"{folder}/{name}"
+    files = [facts["file"], facts["act_file"], *facts["fixtures"].values(), *extra_files]
+    return {
+        "name": facts["name"],
+        "file": rel(facts["file"]),
+        "act_file": rel(facts["act_file"]),
+        "fixtures": {k: rel(v) for k, v in facts["fixtures"].items()},
+        "source": source,
+        "input": {"name": "input", "shape": ["batch", 3, size, size], "layout": "NCHW",
+                  "preprocessing": preprocessing},
+        "outputs": {"logits": ["batch", facts["num_classes"]],
+                    "activations (act_file only)": ["batch", *facts["target_layer_shape"][1:]]},
+        "num_classes": facts["num_classes"],
+        "expected_target_layer": facts["expected_target_layer"],
+        "target_layer_shape": facts["target_layer_shape"],
+        "target_layer_context": facts["target_layer_context"],
+        "opset": ox.OPSET,
+        "sha256": {rel(f): ox.sha256(os.path.join(ROOT, folder, f)) for f in files},
+    }
+
+
+def default_model():
+    facts = read("fashion-clutter/export.json")
+    pre = read("fashion-clutter/fashion-clutter.preprocess.json")
+    pre["labels"] = "fashion-clutter/" + pre["labels"]
+    extra = ["labels.txt", "fashion-clutter.preprocess.json", "sample.png", "MODEL_CARD.md"]
+    entry = model_entry(facts, "fashion-clutter", 96,
+                        {"class": "tools/export/train_fashion_clutter.py:FashionClutterNet",
+                         "args": "trained, see fashion-clutter/MODEL_CARD.md"}, pre, extra)
+    entry.update(default=True, labels="fashion-clutter/labels.txt", sample=facts["sample"],
+                 test_accuracy=facts["test_accuracy"], eval_accuracy=facts["eval_accuracy"])
+    entry["sample"]["file"] = "fashion-clutter/sample.png"
+    return entry
+
+
+def coverage_models():
+    pre = {"width": 64, "height": 64, "resize": "stretch", "scale": 1, **IMAGENET, "bgr": False}
+    return [model_entry(f, "coverage", 64, f["source"], pre) for f in read("coverage/coverage.json")]
+
+
+def eval_sets():
+    sets = []
+    for s in read("eval/eval-sets.json"):
+        s = {k: v for k, v in s.items() if k != "stream_indices"}
+        s["annotations"] = s["folder"] + "/annotations.json"
+        s["sha256"] = {f"{s['folder']}/{k}": v for k, v in s["sha256"].items()}
+        sets.append(s)
+    return sets
+
+
+def samples():
+    folder = os.path.join(ROOT, "samples")
+    names = sorted(os.listdir(folder))
+    return {"license": "samples/LICENSE.md",
+            "sha256": {f"samples/{n}": ox.sha256(os.path.join(folder, n)) for n in names}}
+
+
+def main():
+    manifest = {
+        "description": "Models, evaluation sets and samples committed for ScoreCam.Onnx's tests and "
+                       "CLI; regenerate with the scripts in tools/export (see tools/README.md). "
+                       "Paths are relative to onnx-models/.",
+        "default_model": "fashion-clutter",
+        "models": [default_model(), *coverage_models()],
+        "eval_sets": eval_sets(),
+        "samples": samples(),
+    }
+    with open(os.path.join(ROOT, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    for m in manifest["models"]:
+        print(f"{m['name']:18s} {m['expected_target_layer']} {m['target_layer_shape']}")
+
+
+if __name__ == "__main__":
+    main()
