@@ -18,16 +18,21 @@ internal static class TargetLayerFinder
 
     private static readonly HashSet<string> ParametricOps = new(StringComparer.Ordinal) { "Conv", "Gemm", "MatMul", "ConvTranspose" };
 
-    /// <summary>Spatial (N×K×h×w, h·w &gt; 1) float tensors produced by block ops on the path to the output, in graph order.</summary>
+    /// <summary>Spatial (N×K×h×w, h·w &gt; 1) conv-layout feature maps on the path to the output, in graph order.</summary>
     public static List<LayerCandidate> Candidates(ModelProto model, GraphIndex index, string inputName, string outputName, long[] probeInputShape)
     {
         var derived = index.DataDerivedFrom(inputName);
         var ancestors = index.Ancestors(outputName);
+        // A feature map keeps the conv layout (N×K×h×w) from a Conv through block ops; a Transpose, Reshape or pooling
+        // ends it, so channels-last stretches (ConvNeXt's LayerNorm blocks) and pooled heads are never candidates.
+        var convLayout = new HashSet<string>(StringComparer.Ordinal);
         var tensors = new List<(string Tensor, NodeProto Node)>();
         foreach (NodeProto node in index.Graph.Node)
         {
             if (!BlockOps.Contains(node.OpType) || node.Output.Count == 0) continue;
             string t = node.Output[0];
+            if (node.OpType is not ("Conv" or "ConvTranspose") && !node.Input.Any(convLayout.Contains)) continue;
+            convLayout.Add(t);
             if (t.Length > 0 && derived.Contains(t) && ancestors.Contains(t) && t != outputName) tensors.Add((t, node));
         }
         if (tensors.Count == 0) return new();
