@@ -18,7 +18,7 @@ internal static class ExplainCommand
         var image = new Option<string?>("--image") { Description = "Picture to explain (PNG, JPEG, ...). Default: the embedded sample canvas." };
         var tensor = new Option<string?>("--tensor") { Description = "An already preprocessed float32 .npy tensor (1,C,H,W) or (C,H,W), instead of --image." };
         var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: the top prediction." };
-        var method = new Option<string>("--method") { Description = "scorecam.", DefaultValueFactory = _ => "scorecam" };
+        var method = new Option<string>("--method") { Description = $"One of: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
         var batch = new Option<int>("--batch") { Description = "Masked images per ONNX Runtime call.", DefaultValueFactory = _ => new ScoreCamOptions().BatchSize };
         var variant = new Option<string>("--variant") { Description = "paper (default), pytorch-grad-cam or torch-cam: reproduce that implementation's numbers.", DefaultValueFactory = _ => "paper" };
         var masks = new Option<string>("--masks") { Description = "normalized (eq. 1, default) or binarized (section 4.2).", DefaultValueFactory = _ => "normalized" };
@@ -38,7 +38,7 @@ internal static class ExplainCommand
             if (imagePath is not null && tensorPath is not null) throw new UsageException("Pass either --image or --tensor, not both.");
             if (modelPath is not null && imagePath is null && tensorPath is null)
                 throw new UsageException("Name the input to explain with --image FILE or --tensor FILE.npy.");
-            CamMethod camMethod = Method(r.GetValue(method)!, r.GetValue(batch), r.GetValue(variant)!, r.GetValue(masks)!, r.GetValue(scores)!);
+            CamMethod camMethod = MethodCatalog.Create(r.GetValue(method)!, new MethodSettings(r.GetValue(batch), r.GetValue(variant)!, r.GetValue(masks)!, r.GetValue(scores)!));
             Colormap map = r.GetValue(colormap)!.ToLowerInvariant() switch
             {
                 "jet" => Colormap.Jet,
@@ -78,36 +78,4 @@ internal static class ExplainCommand
     }
 
     private static string Describe(string? label, int index) => label is null ? $"class {index}" : $"{label} [{index}]";
-
-    private static CamMethod Method(string name, int batch, string variant, string masks, string scores)
-    {
-        if (batch < 1) throw new UsageException($"--batch must be at least 1; got {batch}.");
-        return name.ToLowerInvariant() switch
-        {
-            "scorecam" or "score-cam" => new ScoreCamMethod(new ScoreCamOptions
-            {
-                BatchSize = batch,
-                Variant = variant.ToLowerInvariant() switch
-                {
-                    "paper" => ScoreCamVariant.Paper,
-                    "pytorch-grad-cam" => ScoreCamVariant.PytorchGradCam,
-                    "torch-cam" => ScoreCamVariant.TorchCam,
-                    _ => throw new UsageException($"--variant must be paper, pytorch-grad-cam or torch-cam; got '{variant}'."),
-                },
-                Masks = masks.ToLowerInvariant() switch
-                {
-                    "normalized" => MaskMode.Normalized,
-                    "binarized" => MaskMode.Binarized,
-                    _ => throw new UsageException($"--masks must be normalized or binarized; got '{masks}'."),
-                },
-                Scores = scores.ToLowerInvariant() switch
-                {
-                    "probability" => ScoreMode.Probability,
-                    "raw" => ScoreMode.RawScore,
-                    _ => throw new UsageException($"--scores must be probability or raw; got '{scores}'."),
-                },
-            }),
-            _ => throw new UsageException($"--method must be scorecam; got '{name}'."),
-        };
-    }
 }

@@ -1,0 +1,44 @@
+using ScoreCam.Onnx.Methods;
+
+namespace ScoreCam.Onnx.Cli;
+
+/// <summary>The flags that shape a method, as given on the command line.</summary>
+internal sealed record MethodSettings(int Batch, string Variant, string Masks, string Scores);
+
+/// <summary>The methods `--method` accepts, by name. A new method is one entry here.</summary>
+internal static class MethodCatalog
+{
+    public static IReadOnlyList<string> Names => new[] { "scorecam" };
+
+    public static CamMethod Create(string name, MethodSettings s)
+    {
+        if (s.Batch < 1) throw new UsageException($"--batch must be at least 1; got {s.Batch}.");
+        return name.ToLowerInvariant() switch
+        {
+            "scorecam" or "score-cam" => new ScoreCamMethod(new ScoreCamOptions
+            {
+                BatchSize = s.Batch,
+                Variant = s.Variant.ToLowerInvariant() switch
+                {
+                    "paper" => ScoreCamVariant.Paper,
+                    "pytorch-grad-cam" => ScoreCamVariant.PytorchGradCam,
+                    "torch-cam" => ScoreCamVariant.TorchCam,
+                    _ => throw new UsageException($"--variant must be paper, pytorch-grad-cam or torch-cam; got '{s.Variant}'."),
+                },
+                Masks = s.Masks.ToLowerInvariant() switch
+                {
+                    "normalized" => MaskMode.Normalized,
+                    "binarized" => MaskMode.Binarized,
+                    _ => throw new UsageException($"--masks must be normalized or binarized; got '{s.Masks}'."),
+                },
+                Scores = s.Scores.ToLowerInvariant() switch
+                {
+                    "probability" => ScoreMode.Probability,
+                    "raw" => ScoreMode.RawScore,
+                    _ => throw new UsageException($"--scores must be probability or raw; got '{s.Scores}'."),
+                },
+            }),
+            _ => throw new UsageException($"--method must be one of {string.Join(", ", Names)}; got '{name}'."),
+        };
+    }
+}
