@@ -1,0 +1,137 @@
+using System.Text.Json;
+using ScoreCam.Onnx.Cli;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Tests.Cli;
+
+/// <summary>Runs the real `scorecam` command in process, on hand-built models and files.</summary>
+public class CliTests
+{
+    private TempFolder _folder = null!;
+    private string _model = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _folder = new TempFolder();
+        _model = TestModels.ColouredSquares().Save(_folder.File("squares.onnx"));
+        File.WriteAllLines(_folder.File("labels.txt"), new[] { "red", "green", "blue" });
+    }
+
+    [TearDown]
+    public void TearDown() => _folder.Dispose();
+
+    private (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string SquaresPng()
+    {
+        string path = _folder.File("squares.png");
+        using var image = new Image<Rgb24>(64, 64);
+        for (int y = 8; y < 24; y++) for (int x = 8; x < 24; x++) image[x, y] = new Rgb24(255, 0, 0);
+        for (int y = 40; y < 56; y++) for (int x = 40; x < 56; x++) image[x, y] = new Rgb24(0, 255, 0);
+        image.SaveAsPng(path);
+        return path;
+    }
+
+    [Test]
+    public void Explain_writes_the_overlay_and_the_json_the_issue_specifies()
+    {
+        var (code, output, error) = Run("explain", "--model", _model, "--image", SquaresPng(), "--labels", _folder.File("labels.txt"),
+            "--target", "green", "--mean", "0,0,0", "--std", "1,1,1", "--out", _folder.File("o.png"), "--json", _folder.File("r.json"));
+        (code, error).Should().Be((0, ""));
+        output.Should().Contain("target:     green [1]");
+
+        using (var overlay = Image.Load<Rgb24>(_folder.File("o.png"))) (overlay.Width, overlay.Height).Should().Be((64, 64));
+        using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
+        JsonElement root = json.RootElement;
+        root.GetProperty("method").GetString().Should().Be("scorecam");
+        root.GetProperty("target").GetProperty("index").GetInt32().Should().Be(1);
+        root.GetProperty("target").GetProperty("label").GetString().Should().Be("green");
+        root.GetProperty("target").GetProperty("probability").GetDouble().Should().BeInRange(0, 1);
+        JsonElement map = root.GetProperty("map");
+        (map.GetProperty("width").GetInt32(), map.GetProperty("height").GetInt32()).Should().Be((8, 8));
+        map.GetProperty("values").GetArrayLength().Should().Be(64);
+        root.GetProperty("weights").GetArrayLength().Should().Be(TestModels.Channels);
+        (root.GetProperty("heatmap").GetProperty("width").GetInt32(), root.GetProperty("heatmap").GetProperty("height").GetInt32()).Should().Be((32, 32));
+    }
+
+    [Test]
+    public void Explain_accepts_a_preprocessed_npy_tensor_and_matches_the_library()
+    {
+        ImageTensor tensor = TestModels.TwoSquares();
+        NpyFile.Write(_folder.File("x.npy"), tensor.Data, 1, 3, 32, 32);
+        var (code, _, error) = Run("explain", "--model", _model, "--tensor", _folder.File("x.npy"), "--target", "0", "--json", _folder.File("r.json"));
+        (code, error).Should().Be((0, ""));
+
+        using var explainer = CamExplainer.Open(_model);
+        float[] expected = explainer.Explain(tensor, ScoreCam.Onnx.Methods.ExplanationTarget.Class(0)).Map.Values;
+        using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
+        json.RootElement.GetProperty("map").GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).Should().Equal(expected);
+        _folder.Files().Should().NotContain(f => f.EndsWith(".png"), "only --json was asked for");
+    }
+
+    [Test]
+    public void Prepare_writes_the_prepared_model_and_its_description_and_layers_lists_candidates()
+    {
+        var (code, output, _) = Run("prepare", "--model", _model);
+        code.Should().Be(0);
+        File.Exists(_folder.File("squares.cam.onnx")).Should().BeTrue();
+        using (var json = JsonDocument.Parse(File.ReadAllText(_folder.File("squares.cam.json"))))
+            json.RootElement.GetProperty("layer").GetProperty("tensorName").GetString().Should().Be(TestModels.TargetLayer);
+        output.Should().Contain("features [4x8x8]");
+
+        var layers = Run("layers", "--model", _model);
+        layers.Code.Should().Be(0);
+        layers.Out.Should().MatchRegex(@"\* features\s+Relu\s+1x4x8x8");
+    }
+
+    [Test]
+    public void Bad_input_gives_one_line_exit_code_1_and_no_output_file()
+    {
+        string png = SquaresPng();
+        File.WriteAllText(_folder.File("text.onnx"), "not a model");
+        byte[] bytes = File.ReadAllBytes(png);
+        File.WriteAllBytes(_folder.File("half.png"), bytes[..(bytes.Length / 2)]);
+        using (var big = new Image<Rgb24>(8000, 7000)) big.SaveAsPng(_folder.File("big.png"));
+        string[] outputs = { "--out", _folder.File("out/o.png"), "--json", _folder.File("out/o.json") };
+
+        var cases = new[]
+        {
+            (new[] { "--model", _folder.File("missing.onnx"), "--image", png }, "does not exist"),
+            (new[] { "--model", _folder.File("text.onnx"), "--image", png }, "not an ONNX model"),
+            (new[] { "--model", _model, "--image", _folder.File("half.png") }, "cannot be decoded"),
+            (new[] { "--model", _model, "--image", _folder.File("big.png"), "--max-megapixels", "50" }, "56 megapixels), over the limit"),
+            (new[] { "--model", _model, "--image", png, "--target", "5000" }, "out of range"),
+            (new[] { "--model", _model, "--image", png, "--layer", "nonexistent" }, "no layer"),
+        };
+        foreach (var (args, message) in cases)
+        {
+            var (code, _, error) = Run(new[] { "explain" }.Concat(args).Concat(outputs).ToArray());
+            code.Should().Be(1, string.Join(' ', args));
+            error.Trim().Split('\n').Should().ContainSingle(string.Join(' ', args)).Which.Should().StartWith("error:").And.Contain(message);
+            Directory.Exists(_folder.File("out")).Should().BeFalse("nothing is written when the command fails");
+        }
+    }
+
+    [Test]
+    public void Usage_errors_exit_with_2()
+    {
+        string png = SquaresPng();
+        Run("explain", "--model", _model, "--image", png, "--tensor", "x.npy").Code.Should().Be(2);
+        Run("explain", "--model", _model).Code.Should().Be(2);
+        Run("explain", "--model", _model, "--image", png, "--size", "abc").Code.Should().Be(2);
+        Run("explain", "--model", _model, "--image", png, "--method", "magic").Code.Should().Be(2);
+        var (code, _, error) = Run("explain", "--no-such-flag");
+        code.Should().Be(2);
+        error.Should().Contain("--no-such-flag");
+    }
+}
