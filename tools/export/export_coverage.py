@@ -1,4 +1,5 @@
-"""Architecture coverage: slim torchvision classifiers (random weights, fixed seed, 10 classes,
+"""Architecture coverage: slim torchvision classifiers (random weights, fixed seed, BatchNorm
+statistics calibrated on random inputs, 10 classes,
 64x64 input), each exported with and without the target-layer activations output, into
 onnx-models/coverage/. Their facts go to coverage/coverage.json, merged into
 onnx-models/manifest.json by make_manifest.py.
@@ -149,10 +150,31 @@ MODELS = {
 }
 
 
+def calibrate_batchnorm(model, batches=4):
+    """Sets BatchNorm running statistics from random-normal inputs. With torchvision's initial
+    statistics (mean 0, var 1) the deep, thin random nets shrink their signal to ~1e-10 (MobileNet,
+    EfficientNet, ShuffleNet), which leaves Score-CAM nothing to measure; calibrated, every
+    family's activations and logits are O(1), as in a trained model."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    model.eval()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum, m.saved_momentum = None, m.momentum   # None: a plain average over batches
+        m.train()
+    gen = torch.Generator().manual_seed(SEED + 2)
+    with torch.no_grad():
+        for _ in range(batches):
+            model(torch.randn(16, 3, SIZE, SIZE, generator=gen))
+    for m in norms:
+        m.momentum = m.saved_momentum
+        del m.saved_momentum
+    return model.eval()
+
+
 def export_one(name):
     builder, source, capture = MODELS[name]
     torch.manual_seed(SEED)
-    model = builder().eval()
+    model = calibrate_batchnorm(builder())
     x = torch.randn(2, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(SEED + 1))
     facts = ox.export_pair(model, capture, x, OUT, name)
     for f in (facts["file"], facts["act_file"]):
