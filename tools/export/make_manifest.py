@@ -9,6 +9,7 @@ eval/eval-sets.json.
 import json
 import os
 
+import export_coverage as ec
 import onnx_export as ox
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -21,20 +22,22 @@ def read(rel):
         return json.load(f)
 
 
-def model_entry(facts, folder, size, source, preprocessing, extra_files=()):
+def model_entry(facts, folder, size, source, weights, preprocessing, extra_files=()):
     """One manifest entry; every path is prefixed with the model's folder."""
     rel = lambda name: f"{folder}/{name}"
     files = [facts["file"], facts["act_file"], *facts["fixtures"].values(), *extra_files]
+    logits = {"name": "logits", "shape": ["batch", facts["num_classes"]]}
     return {
         "name": facts["name"],
         "file": rel(facts["file"]),
         "act_file": rel(facts["act_file"]),
         "fixtures": {k: rel(v) for k, v in facts["fixtures"].items()},
         "source": source,
+        "weights": weights,
         "input": {"name": "input", "shape": ["batch", 3, size, size], "layout": "NCHW",
                   "preprocessing": preprocessing},
-        "outputs": {"logits": ["batch", facts["num_classes"]],
-                    "activations (act_file only)": ["batch", *facts["target_layer_shape"][1:]]},
+        "outputs": [logits],
+        "act_outputs": [logits, {"name": "activations", "shape": ["batch", *facts["target_layer_shape"][1:]]}],
         "num_classes": facts["num_classes"],
         "expected_target_layer": facts["expected_target_layer"],
         "target_layer_shape": facts["target_layer_shape"],
@@ -51,7 +54,8 @@ def default_model():
     extra = ["labels.txt", "fashion-clutter.preprocess.json", "sample.png", "MODEL_CARD.md"]
     entry = model_entry(facts, "fashion-clutter", 96,
                         {"class": "tools/export/train_fashion_clutter.py:FashionClutterNet",
-                         "args": "trained, see fashion-clutter/MODEL_CARD.md"}, pre, extra)
+                         "args": "num_classes=10"},
+                        "trained on fashion-clutter canvases, see fashion-clutter/MODEL_CARD.md", pre, extra)
     entry.update(default=True, labels="fashion-clutter/labels.txt", sample=facts["sample"],
                  test_accuracy=facts["test_accuracy"], eval_accuracy=facts["eval_accuracy"])
     entry["sample"]["file"] = "fashion-clutter/sample.png"
@@ -60,7 +64,9 @@ def default_model():
 
 def coverage_models():
     pre = {"width": 64, "height": 64, "resize": "stretch", "scale": 1, **IMAGENET, "bgr": False}
-    return [model_entry(f, "coverage", 64, f["source"], pre) for f in read("coverage/coverage.json")]
+    weights = (f"random: torch.manual_seed({ec.SEED}) before construction (torchvision's init), then "
+               "BatchNorm statistics calibrated on 4 batches of 16 random-normal inputs")
+    return [model_entry(f, "coverage", 64, f["source"], weights, pre) for f in read("coverage/coverage.json")]
 
 
 def eval_sets():
