@@ -72,6 +72,7 @@ public sealed class CamExplainer : IDisposable
         var clock = Stopwatch.StartNew();
 
         var (scores, activations, k, h, w) = Session.Forward(image);
+        TimeSpan firstPass = clock.Elapsed;
         var probabilities = new float[scores.Length];
         ResolvedTarget.Probabilities(scores, Model.OutputKind, probabilities);
         int top = Model.OutputKind == ModelOutputKind.SingleLogit ? 0 : ResolvedTarget.ArgMax(scores);
@@ -96,7 +97,7 @@ public sealed class CamExplainer : IDisposable
             ResolvedTarget r = resolved[t];
             results[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), prediction,
                 new SaliencyMap(w, h, map), new SaliencyMap(image.Width, image.Height, heat), weights[t], Model.Layer,
-                context.ForwardPasses + 1, context.SkippedChannels, clock.Elapsed);
+                context.ForwardPasses + 1, context.SkippedChannels, clock.Elapsed, firstPass + context.InferenceTime);
         }
         return results;
     }

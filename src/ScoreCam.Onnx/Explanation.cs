@@ -18,7 +18,8 @@ public sealed record TargetInfo(string Name, int? Index, string? Label, float Sc
 /// One explanation: the class activation map at the target layer's resolution (<see cref="Map"/>, after ReLU,
 /// before any normalization: paper eq. 5), the same map upsampled to the input size and min-max normalized to
 /// [0, 1] for display (<see cref="Heatmap"/>; all zeros when the map is zero everywhere), the channel weights,
-/// and what was predicted and explained.
+/// and what was predicted and explained. <see cref="InferenceTime"/> is the part of <see cref="Elapsed"/> spent
+/// inside ONNX Runtime.
 /// </summary>
 public sealed record Explanation(
     string Method,
@@ -30,4 +31,5 @@ public sealed record Explanation(
     TargetLayer Layer,
     int ForwardPasses,
     int SkippedChannels,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed,
+    TimeSpan InferenceTime);

@@ -14,6 +14,7 @@ public sealed class ModelSession : IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _scoreOutput;
     private readonly string[] _fullOutputs;
+    private readonly int _outputRank;
 
     public ModelSession(PreparedModel model, InferenceOptions? options = null)
     {
@@ -25,6 +26,7 @@ public sealed class ModelSession : IDisposable
         _inputNames = new[] { model.Input.Name };
         _scoreOutput = new[] { model.OutputName };
         _fullOutputs = new[] { model.OutputName, model.Layer.TensorName };
+        _outputRank = Math.Max(2, _session.OutputMetadata[model.OutputName].Dimensions.Length);
     }
 
     public PreparedModel Model { get; }
@@ -53,20 +55,43 @@ public sealed class ModelSession : IDisposable
     /// <summary>
     /// Score rows of <paramref name="count"/> images laid out one after another in <paramref name="batch"/>
     /// (each <paramref name="template"/>-shaped), written to <paramref name="scores"/> (count × OutputSize).
+    /// Convenient for occasional calls; hot loops use a <see cref="BatchScorer"/>.
     /// </summary>
-    public void Scores(Memory<float> batch, int count, ImageTensor template, Span<float> scores, RunOptions? runOptions = null)
+    public void Scores(ReadOnlySpan<float> batch, int count, ImageTensor template, Span<float> scores, int batchSize = 32)
     {
-        int rowLength = Model.OutputSize;
-        int step = Math.Min(count, MaxBatch);
-        for (int start = 0; start < count; start += step)
+        int imageLength = template.Data.Length, rowLength = Model.OutputSize;
+        using var scorer = new BatchScorer(this, template, Math.Min(batchSize, count));
+        for (int start = 0; start < count; start += scorer.Capacity)
         {
-            int n = Math.Min(step, count - start);
-            int imageLength = template.Data.Length;
-            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
-                batch.Slice(start * imageLength, n * imageLength), template.Shape(n));
-            using var ownOptions = runOptions is null ? new RunOptions() : null;
-            using var outputs = Run(runOptions ?? ownOptions!, input, _scoreOutput, template);
-            outputs[0].GetTensorDataAsSpan<float>()[..(n * rowLength)].CopyTo(scores.Slice(start * rowLength, n * rowLength));
+            int n = Math.Min(scorer.Capacity, count - start);
+            for (int i = 0; i < n; i++) batch.Slice((start + i) * imageLength, imageLength).CopyTo(scorer.Input(i));
+            scorer.Run(n);
+            for (int i = 0; i < n; i++) scorer.Scores(i).CopyTo(scores.Slice((start + i) * rowLength, rowLength));
+        }
+    }
+
+    public void Scores(Memory<float> batch, int count, ImageTensor template, Span<float> scores, int batchSize = 32) =>
+        Scores(batch.Span, count, template, scores, batchSize);
+
+    /// <summary>The score output's shape for a batch of <paramref name="count"/> (N×C, or N×C×1×1 and the like).</summary>
+    internal long[] OutputShape(int count)
+    {
+        var shape = new long[_outputRank];
+        shape[0] = count;
+        shape[1] = Model.OutputSize;
+        for (int i = 2; i < shape.Length; i++) shape[i] = 1;
+        return shape;
+    }
+
+    internal void RunScores(RunOptions runOptions, OrtValue[] inputs, OrtValue[] outputs, ImageTensor template)
+    {
+        try
+        {
+            _session.Run(runOptions, _inputNames, inputs, _scoreOutput, outputs);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw Rejected(template, e);
         }
     }
 
@@ -78,11 +103,13 @@ public sealed class ModelSession : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new ScoreCamException(
-                $"ONNX Runtime rejected a {image.Channels}x{image.Height}x{image.Width} input for model '{Model.Source}': {e.Message} " +
-                "Check --size and the preprocessing against what the model was exported with.", e);
+            throw Rejected(image, e);
         }
     }
+
+    private ScoreCamException Rejected(ImageTensor image, OnnxRuntimeException e) => new(
+        $"ONNX Runtime rejected a {image.Channels}x{image.Height}x{image.Width} input for model '{Model.Source}': {e.Message} " +
+        "Check --size and the preprocessing against what the model was exported with.", e);
 
     private static (InferenceSession, ExecutionDevice) Create(byte[] model, InferenceOptions options, List<string> warnings)
     {

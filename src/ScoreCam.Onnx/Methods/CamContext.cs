@@ -36,6 +36,19 @@ public sealed class CamContext
     /// <summary>Channels the method left out (constant maps); methods add to it.</summary>
     public int SkippedChannels { get; set; }
 
+    /// <summary>Time spent inside ONNX Runtime on the method's passes.</summary>
+    public TimeSpan InferenceTime => TimeSpan.FromTicks(Interlocked.Read(ref _inferenceTicks));
+
+    private long _inferenceTicks;
+
+    /// <summary>Runs <paramref name="inference"/> and adds its duration to <see cref="InferenceTime"/>.</summary>
+    public void TimeInference(Action inference)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        inference();
+        Interlocked.Add(ref _inferenceTicks, System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks);
+    }
+
     public ReadOnlySpan<float> ActivationMap(int k) => Activations.AsSpan(k * Height * Width, Height * Width);
 }
 

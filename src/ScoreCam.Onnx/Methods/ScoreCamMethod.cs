@@ -1,4 +1,5 @@
 using System.Buffers;
+using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Kernels;
 
 namespace ScoreCam.Onnx.Methods;
@@ -23,40 +24,65 @@ public sealed class ScoreCamMethod : CamMethod
     public override float[][] ChannelWeights(CamContext context)
     {
         ImageTensor image = context.Image;
-        int plane = image.Height * image.Width, imageLength = image.Data.Length, rowLength = context.Session.Model.OutputSize;
-        int k = context.Channels, targets = context.Targets.Count;
+        int plane = image.Height * image.Width, k = context.Channels, targets = context.Targets.Count;
         ScoreCamVariant variant = Options.Variant;
         ScoreMode mode = variant == ScoreCamVariant.Paper ? Options.Scores : ScoreMode.RawScore;
         var upsampler = new BilinearUpsampler(context.Height, context.Width, image.Height, image.Width,
             alignCorners: variant == ScoreCamVariant.PytorchGradCam);
-        int batchSize = Math.Min(Options.BatchSize, k);
 
         // Scores per target and channel; NaN marks a skipped (constant) channel.
         var raw = new float[targets * k];
         Array.Fill(raw, float.NaN);
-        var pool = ArrayPool<float>.Shared;
-        float[] batch = pool.Rent(batchSize * imageLength), mask = pool.Rent(plane), scratch = pool.Rent(upsampler.ScratchLength);
-        float[] lowRes = pool.Rent(context.Height * context.Width), scores = pool.Rent(batchSize * rowLength);
-        var batchChannels = new int[batchSize];
         var targetScores = new float[targets];
+        var pool = ArrayPool<float>.Shared;
+        float[] mask = pool.Rent(plane), scratch = pool.Rent(upsampler.ScratchLength), lowRes = pool.Rent(context.Height * context.Width);
+        // Two batches: while ONNX Runtime scores one, the next is built (Options.Pipelined).
+        using var first = new BatchScorer(context.Session, image, Math.Min(Options.BatchSize, k));
+        using var second = new BatchScorer(context.Session, image, first.Capacity);
+        var channelsOf = new Dictionary<BatchScorer, int[]> { [first] = new int[first.Capacity], [second] = new int[first.Capacity] };
+        Task? running = null;
+        (BatchScorer? Scorer, int Count) inFlight = default;
+        int done = 0;
+
+        void Collect(BatchScorer scorer, int count)
+        {
+            int[] channels = channelsOf[scorer];
+            for (int i = 0; i < count; i++)
+            {
+                context.Scorer.Score(scorer.Scores(i), mode, targetScores);
+                for (int t = 0; t < targets; t++) raw[t * k + channels[i]] = targetScores[t];
+            }
+            context.ForwardPasses += count;
+            done += count;
+            context.Progress?.Report(new ExplanationProgress(done, k));
+        }
+
+        void Finish()
+        {
+            if (running is null) return;
+            running.GetAwaiter().GetResult();
+            running = null;
+            Collect(inFlight.Scorer!, inFlight.Count);
+        }
+
+        void Submit(BatchScorer scorer, int count)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            if (!Options.Pipelined)
+            {
+                context.TimeInference(() => scorer.Run(count));
+                Collect(scorer, count);
+                return;
+            }
+            Finish();
+            inFlight = (scorer, count);
+            running = Task.Run(() => context.TimeInference(() => scorer.Run(count)));
+        }
+
         try
         {
-            int filled = 0, done = 0;
-            void Flush()
-            {
-                context.CancellationToken.ThrowIfCancellationRequested();
-                context.Session.Scores(batch.AsMemory(0, filled * imageLength), filled, image, scores);
-                for (int i = 0; i < filled; i++)
-                {
-                    context.Scorer.Score(scores.AsSpan(i * rowLength, rowLength), mode, targetScores);
-                    for (int t = 0; t < targets; t++) raw[t * k + batchChannels[i]] = targetScores[t];
-                }
-                context.ForwardPasses += filled;
-                done += filled;
-                filled = 0;
-                context.Progress?.Report(new ExplanationProgress(done, k));
-            }
-
+            BatchScorer current = first;
+            int filled = 0;
             for (int channel = 0; channel < k; channel++)
             {
                 Span<float> m = mask.AsSpan(0, plane);
@@ -65,15 +91,21 @@ public sealed class ScoreCamMethod : CamMethod
                     context.SkippedChannels++;
                     continue;
                 }
-                MapKernels.ApplyMask(image.Data, m, batch.AsSpan(filled * imageLength, imageLength)); // eq. 2
-                batchChannels[filled++] = channel;
-                if (filled == batchSize) Flush();
+                MapKernels.ApplyMask(image.Data, m, current.Input(filled)); // eq. 2
+                channelsOf[current][filled++] = channel;
+                if (filled < current.Capacity) continue;
+                Submit(current, filled);
+                current = current == first ? second : first;
+                filled = 0;
             }
-            if (filled > 0) Flush();
+            if (filled > 0) Submit(current, filled);
+            Finish();
         }
         finally
         {
-            foreach (var buffer in new[] { batch, mask, scratch, lowRes, scores }) pool.Return(buffer);
+            // Never hand buffers back while ONNX Runtime may still be reading them.
+            try { running?.Wait(); } catch (AggregateException) { }
+            foreach (var buffer in new[] { mask, scratch, lowRes }) pool.Return(buffer);
         }
         return Weights(context, raw, mode);
     }

@@ -6,6 +6,9 @@ public sealed record ScoreCamOptions
     /// <summary>Masked images per ONNX Runtime call.</summary>
     public int BatchSize { get; init; } = 16;
 
+    /// <summary>Build the next batch of masked images while ONNX Runtime scores the current one.</summary>
+    public bool Pipelined { get; init; } = true;
+
     /// <summary>Continuous min-max masks (paper eq. 1, default) or binarized masks (section 4.2).</summary>
     public MaskMode Masks { get; init; } = MaskMode.Normalized;
 
