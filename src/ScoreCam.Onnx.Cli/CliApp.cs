@@ -15,6 +15,7 @@ public static class CliApp
             ExplainCommand.Create(output, error),
             PrepareCommand.Create(output, error),
             LayersCommand.Create(output, error),
+            BenchCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
