@@ -51,6 +51,13 @@ public sealed class CamExplainer : IDisposable
 
     public ImageTensor Preprocess(Image<Rgb24> image) => Preprocessor.ToTensor(image, Preprocessing, Model.Input.Channels);
 
+    /// <summary>The model's output row for one input: its embedding, for a model without a class head.</summary>
+    public float[] Embed(ImageTensor image)
+    {
+        CheckInput(image);
+        return Session.Forward(image).Scores;
+    }
+
     public Explanation Explain(string imagePath, ExplanationTarget? target = null, CamMethod? method = null,
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -89,7 +96,7 @@ public sealed class CamExplainer : IDisposable
         for (int t = 0; t < resolved.Count; t++)
         {
             var map = new float[h * w];
-            MapKernels.WeightedSum(activations, weights[t], map);
+            method.CombineMaps(context, t, weights[t], map);
             MapKernels.Relu(map); // eq. 5
             var heat = new float[image.Height * image.Width];
             heatmapUpsampler.Upsample(map, heat, new float[heatmapUpsampler.ScratchLength]);

@@ -18,6 +18,7 @@ internal static class ExplainCommand
         var image = new Option<string?>("--image") { Description = "Picture to explain (PNG, JPEG, ...). Default: the embedded sample canvas." };
         var tensor = new Option<string?>("--tensor") { Description = "An already preprocessed float32 .npy tensor (1,C,H,W) or (C,H,W), instead of --image." };
         var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: the top prediction." };
+        var similarTo = new Option<string?>("--similar-to") { Description = "Explain the cosine similarity of the model's output (an embedding) to this picture's, instead of a class." };
         var method = new Option<string>("--method") { Description = $"One of: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
         var batch = new Option<int>("--batch") { Description = "Masked images per ONNX Runtime call.", DefaultValueFactory = _ => new ScoreCamOptions().BatchSize };
         var variant = new Option<string>("--variant") { Description = "paper (default), pytorch-grad-cam or torch-cam: reproduce that implementation's numbers.", DefaultValueFactory = _ => "paper" };
@@ -29,7 +30,7 @@ internal static class ExplainCommand
 
         var command = new Command("explain", "Explain one image: which regions make the model predict the target class.")
         {
-            image, tensor, target, method, batch, variant, masks, scores, colormap, outPng, json,
+            image, tensor, target, similarTo, method, batch, variant, masks, scores, colormap, outPng, json,
         };
         model.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
@@ -52,7 +53,10 @@ internal static class ExplainCommand
             using Image<Rgb24>? picture = tensorPath is not null ? null
                 : imagePath is not null ? explainer.LoadImage(imagePath) : EmbeddedDefaults.SampleImage();
             ImageTensor input = tensorPath is not null ? NpyFile.ReadImageTensor(tensorPath) : explainer.Preprocess(picture!);
-            ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+            if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
+            ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t)
+                : r.GetValue(similarTo) is { } reference ? SimilarityTo(explainer, reference)
+                : ExplanationTarget.TopPrediction;
 
             Explanation result = explainer.Explain(input, explanationTarget);
 
@@ -68,13 +72,19 @@ internal static class ExplainCommand
             if (jsonPath is not null) AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName));
 
             output.WriteLine($"prediction: {Describe(result.Prediction.Label, result.Prediction.Index)} (p={result.Prediction.Probability:0.####})");
-            output.WriteLine($"target:     {Describe(result.Target.Label, result.Target.Index ?? -1)} (score={result.Target.Score:0.####})");
+            output.WriteLine($"target:     {(result.Target.Index is { } ti ? Describe(result.Target.Label, ti) : result.Target.Name)} (score={result.Target.Score:0.####})");
             output.WriteLine($"layer:      {result.Layer}, {result.ForwardPasses} forward passes ({result.SkippedChannels} constant maps skipped), {result.Elapsed.TotalSeconds:0.00} s");
             if (pngPath is not null) output.WriteLine($"overlay:    {pngPath}");
             if (jsonPath is not null) output.WriteLine($"json:       {jsonPath}");
             return CliApp.Ok;
         }));
         return command;
+    }
+
+    private static ExplanationTarget SimilarityTo(CamExplainer explainer, string referencePath)
+    {
+        using Image<Rgb24> reference = explainer.LoadImage(referencePath);
+        return SimilarityTarget.Cosine(explainer.Embed(explainer.Preprocess(reference)), $"cosine similarity to {Path.GetFileName(referencePath)}");
     }
 
     private static string Describe(string? label, int index) => label is null ? $"class {index}" : $"{label} [{index}]";
