@@ -1,0 +1,29 @@
+namespace ScoreCam.Onnx.Metrics;
+
+/// <summary>
+/// The energy-based pointing game (Score-CAM paper, section 5.2.2): the share of the saliency map's energy that falls
+/// inside the target's bounding box, <c>Σ_{(i,j)∈bbox} L / Σ_{(i,j)} L</c>. It is measured on the map as the method
+/// returns it upsampled to the input size (<see cref="Explanation.Heatmap"/>), with the box in input pixels
+/// (see <see cref="BoundingBox.ToInput(int, int, int, int)"/>). Negative values count as no energy; a map with no
+/// energy scores 0.
+/// </summary>
+public static class EnergyPointingGame
+{
+    public static double Score(SaliencyMap map, BoundingBox box)
+    {
+        BoundingBox b = box.ClipTo(map.Width, map.Height);
+        double inside = 0, total = 0;
+        for (int y = 0; y < map.Height; y++)
+        {
+            ReadOnlySpan<float> row = map.Values.AsSpan(y * map.Width, map.Width);
+            for (int x = 0; x < row.Length; x++)
+            {
+                float v = row[x];
+                if (!(v > 0f)) continue;
+                total += v;
+                if (y >= b.Y0 && y < b.Y1 && x >= b.X0 && x < b.X1) inside += v;
+            }
+        }
+        return total > 0 ? inside / total : 0;
+    }
+}
