@@ -12,4 +12,11 @@ public abstract class CamMethod
 
     /// <summary>Weights w[t][k] for each target t and channel k.</summary>
     public abstract float[][] ChannelWeights(CamContext context);
+
+    /// <summary>
+    /// The low-resolution map of target <paramref name="target"/> before the final ReLU: Σ_k w_k A_k (paper eq. 5) by
+    /// default. A method whose map is not a channel-weighted sum (LayerCAM's element-wise weights) overrides it.
+    /// </summary>
+    public virtual void CombineMaps(CamContext context, int target, ReadOnlySpan<float> weights, Span<float> map) =>
+        Kernels.MapKernels.WeightedSum(context.Activations, weights, map);
 }
