@@ -15,6 +15,7 @@ public sealed class ScoreCamMethod : CamMethod
     {
         Options = options ?? new ScoreCamOptions();
         if (Options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Batch size must be at least 1.");
+        if (Options.MaxChannels is < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxChannels must be at least 1.");
     }
 
     public ScoreCamOptions Options { get; }
@@ -83,8 +84,10 @@ public sealed class ScoreCamMethod : CamMethod
         {
             BatchScorer current = first;
             int filled = 0;
+            bool[] selected = SelectedChannels(context);
             for (int channel = 0; channel < k; channel++)
             {
+                if (!selected[channel]) continue;
                 Span<float> m = mask.AsSpan(0, plane);
                 if (!BuildMask(context.ActivationMap(channel), upsampler, m, scratch, lowRes))
                 {
@@ -108,6 +111,28 @@ public sealed class ScoreCamMethod : CamMethod
             foreach (var buffer in new[] { mask, scratch, lowRes }) pool.Return(buffer);
         }
         return Weights(context, raw, mode);
+    }
+
+    /// <summary>All channels, or the top <see cref="ScoreCamOptions.MaxChannels"/> by the ranking score.</summary>
+    private bool[] SelectedChannels(CamContext context)
+    {
+        int k = context.Channels;
+        var selected = new bool[k];
+        if (Options.MaxChannels is not { } keep || keep >= k)
+        {
+            Array.Fill(selected, true);
+            return selected;
+        }
+        var rank = new float[k];
+        for (int c = 0; c < k; c++)
+        {
+            ReadOnlySpan<float> a = context.ActivationMap(c);
+            float mean = System.Numerics.Tensors.TensorPrimitives.Average(a);
+            rank[c] = Options.ChannelRanking == ChannelRanking.Mean ? mean
+                : System.Numerics.Tensors.TensorPrimitives.SumOfSquares(a) / a.Length - mean * mean;
+        }
+        foreach (int c in Enumerable.Range(0, k).OrderByDescending(c => rank[c]).ThenBy(c => c).Take(keep)) selected[c] = true;
+        return selected;
     }
 
     /// <summary>Builds mask m_k into <paramref name="mask"/>; false when the channel is skipped.</summary>

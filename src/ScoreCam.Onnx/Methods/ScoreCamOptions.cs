@@ -6,6 +6,15 @@ public sealed record ScoreCamOptions
     /// <summary>Masked images per ONNX Runtime call.</summary>
     public int BatchSize { get; init; } = 16;
 
+    /// <summary>
+    /// Keep only this many channels, ranked by <see cref="ChannelRanking"/> (a Faster-Score-CAM-style speed-up, not
+    /// the paper's algorithm: the others get weight 0). Null keeps every channel, as the paper does.
+    /// </summary>
+    public int? MaxChannels { get; init; }
+
+    /// <summary>How channels are ranked when <see cref="MaxChannels"/> is set.</summary>
+    public ChannelRanking ChannelRanking { get; init; } = ChannelRanking.Variance;
+
     /// <summary>Build the next batch of masked images while ONNX Runtime scores the current one.</summary>
     public bool Pipelined { get; init; } = true;
 
@@ -20,6 +29,14 @@ public sealed record ScoreCamOptions
     /// masks and scores; <see cref="Masks"/> and <see cref="Scores"/> apply to <see cref="ScoreCamVariant.Paper"/> only.
     /// </summary>
     public ScoreCamVariant Variant { get; init; } = ScoreCamVariant.Paper;
+}
+
+public enum ChannelRanking
+{
+    /// <summary>Spatial variance of A_k (tf-keras-vis Faster-ScoreCAM's max_N selection).</summary>
+    Variance,
+    /// <summary>Spatial mean of A_k.</summary>
+    Mean,
 }
 
 public enum MaskMode

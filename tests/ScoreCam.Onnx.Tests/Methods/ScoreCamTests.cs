@@ -84,6 +84,22 @@ public class ScoreCamTests
     }
 
     [Test]
+    public void Channel_selection_keeps_the_top_channels_by_variance_and_changes_nothing_else()
+    {
+        ImageTensor image = TestModels.TwoSquares();
+        using var full = Explainer();
+        using var top1 = Explainer(options: new ScoreCamOptions { MaxChannels = 1 });
+        using var all = Explainer(options: new ScoreCamOptions { MaxChannels = 4 });
+        Explanation f = full.Explain(image, ExplanationTarget.Class(1));
+        Explanation t = top1.Explain(image, ExplanationTarget.Class(1));
+
+        // Red and green maps have equal variance (same square size); ties go to the lower channel index.
+        t.ForwardPasses.Should().Be(2);
+        t.ChannelWeights.Should().Equal(f.ChannelWeights[0], 0f, 0f, 0f);
+        all.Explain(image, ExplanationTarget.Class(1)).ChannelWeights.Should().Equal(f.ChannelWeights);
+    }
+
+    [Test]
     public void A_softmax_head_is_not_passed_through_softmax_again()
     {
         using var explainer = Explainer(TestModels.Head.Softmax);
