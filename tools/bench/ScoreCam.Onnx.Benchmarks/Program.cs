@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(ScoreCam.Onnx.Benchmarks.KernelBenchmarks).Assembly).Run(args);
