@@ -16,6 +16,7 @@ public static class CliApp
             PrepareCommand.Create(output, error),
             LayersCommand.Create(output, error),
             BenchCommand.Create(output, error),
+            EvaluateCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

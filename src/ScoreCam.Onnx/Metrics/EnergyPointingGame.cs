@@ -9,6 +9,25 @@ namespace ScoreCam.Onnx.Metrics;
 /// </summary>
 public static class EnergyPointingGame
 {
+    /// <summary>The share of the energy inside any of <paramref name="boxes"/> (several objects of the target class).</summary>
+    public static double Score(SaliencyMap map, IReadOnlyList<BoundingBox> boxes)
+    {
+        double inside = 0, total = 0;
+        for (int y = 0; y < map.Height; y++)
+        {
+            ReadOnlySpan<float> row = map.Values.AsSpan(y * map.Width, map.Width);
+            for (int x = 0; x < row.Length; x++)
+            {
+                float v = row[x];
+                if (!(v > 0f)) continue;
+                total += v;
+                for (int b = 0; b < boxes.Count; b++)
+                    if (boxes[b].Contains(x, y)) { inside += v; break; }
+            }
+        }
+        return total > 0 ? inside / total : 0;
+    }
+
     public static double Score(SaliencyMap map, BoundingBox box)
     {
         BoundingBox b = box.ClipTo(map.Width, map.Height);

@@ -17,6 +17,13 @@ public static class PointingGame
         return point is { } p && box.Enlarge(tolerance).Contains(p.x, p.y);
     }
 
+    /// <summary>A hit when the maximum falls in any of <paramref name="boxes"/> (each enlarged by the tolerance).</summary>
+    public static bool Hit(SaliencyMap map, IReadOnlyList<BoundingBox> boxes, int tolerance = DefaultTolerance)
+    {
+        if (tolerance < 0) throw new ArgumentOutOfRangeException(nameof(tolerance), "The tolerance must not be negative.");
+        return Maximum(map) is { } p && boxes.Any(b => b.Enlarge(tolerance).Contains(p.X, p.Y));
+    }
+
     /// <summary>The position of the map's first maximum in row-major order, or null when the map is constant.</summary>
     public static (int X, int Y)? Maximum(SaliencyMap map)
     {

@@ -1,0 +1,46 @@
+using ScoreCam.Onnx.Inference;
+
+namespace ScoreCam.Onnx.Metrics;
+
+/// <summary>
+/// The metrics of an evaluation run, by the names its results use, and their computation for one explanation. Per
+/// explanation: <c>energy_pointing_game</c> (share in [0, 1], section 5.2.2), <c>pointing_game</c> (1 hit, 0 miss),
+/// <c>average_drop</c> (max(0, Y − O) / Y × 100, whose mean over images is Average Drop, section 5.3),
+/// <c>increase_in_confidence</c> (100 when O &gt; Y else 0, whose mean is Increase in Confidence in percent),
+/// <c>deletion_auc</c> and <c>insertion_auc</c> (Petsiuk et al.). All scores are softmax probabilities.
+/// </summary>
+public static class EvaluationMetric
+{
+    public const string EnergyPointingGame = "energy_pointing_game", PointingGame = "pointing_game", AverageDrop = "average_drop",
+        IncreaseInConfidence = "increase_in_confidence", DeletionAuc = "deletion_auc", InsertionAuc = "insertion_auc";
+
+    public static IReadOnlyList<string> All { get; } =
+        new[] { EnergyPointingGame, PointingGame, AverageDrop, IncreaseInConfidence, DeletionAuc, InsertionAuc };
+
+    /// <summary>
+    /// Computes <paramref name="metrics"/> for one explanation of <paramref name="classIndex"/> on <paramref name="image"/>:
+    /// <paramref name="heatmap"/> is the explanation's heatmap (input size, [0, 1]) and <paramref name="boxes"/> the
+    /// class's boxes in input pixels.
+    /// </summary>
+    public static Dictionary<string, double> Compute(ModelSession session, ImageTensor image, SaliencyMap heatmap, int classIndex,
+        IReadOnlyList<BoundingBox> boxes, IEnumerable<string> metrics, CausalMetricOptions? causal = null, CancellationToken cancellationToken = default)
+    {
+        var result = new Dictionary<string, double>();
+        ConfidenceChange? change = null;
+        foreach (string metric in metrics)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            result[metric] = metric switch
+            {
+                EnergyPointingGame => Metrics.EnergyPointingGame.Score(heatmap, boxes),
+                PointingGame => Metrics.PointingGame.Hit(heatmap, boxes) ? 1 : 0,
+                AverageDrop => (change ??= ConfidenceChange.Measure(session, image, heatmap, classIndex)).Drop,
+                IncreaseInConfidence => (change ??= ConfidenceChange.Measure(session, image, heatmap, classIndex)).Increased ? 100 : 0,
+                DeletionAuc => new CausalMetric(CausalMetricKind.Deletion, causal).Measure(session, image, heatmap, classIndex, cancellationToken).Auc,
+                InsertionAuc => new CausalMetric(CausalMetricKind.Insertion, causal).Measure(session, image, heatmap, classIndex, cancellationToken).Auc,
+                _ => throw new ScoreCamException($"Unknown metric '{metric}'; the metrics are {string.Join(", ", All)}."),
+            };
+        }
+        return result;
+    }
+}

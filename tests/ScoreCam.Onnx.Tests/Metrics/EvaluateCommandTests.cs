@@ -1,0 +1,111 @@
+using System.Text.Json;
+using ScoreCam.Onnx.Cli;
+using ScoreCam.Onnx.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Tests.Metrics;
+
+/// <summary>`scorecam evaluate` in process on the coloured-squares model and a small annotated set.</summary>
+public class EvaluateCommandTests
+{
+    private TempFolder _folder = null!;
+    private string _model = null!, _set = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _folder = new TempFolder();
+        _model = TestModels.ColouredSquares().Save(_folder.File("squares.onnx"));
+        _set = Path.Combine(_folder.Path, "set");
+        Directory.CreateDirectory(_set);
+        // 64×64 pictures (stretched to 32×32): a red square (class 0), a green one (class 1), and one whose
+        // annotation says red over a green square (misclassified).
+        Square("a.png", 8, 8, new Rgb24(255, 0, 0));
+        Square("b.png", 32, 24, new Rgb24(0, 255, 0));
+        Square("c.png", 16, 40, new Rgb24(0, 255, 0));
+        File.WriteAllText(Path.Combine(_set, "annotations.json"), """
+            {"images":[
+              {"file":"a.png","items":[{"class":0,"label":"red","box":[8,8,24,24]}]},
+              {"file":"b.png","items":[{"class":1,"label":"green","box":[32,24,48,40]}]},
+              {"file":"c.png","items":[{"class":0,"label":"red","box":[16,40,32,56]}]}
+            ]}
+            """);
+    }
+
+    [TearDown]
+    public void TearDown() => _folder.Dispose();
+
+    private void Square(string name, int x0, int y0, Rgb24 colour)
+    {
+        using var image = new Image<Rgb24>(64, 64);
+        for (int y = y0; y < y0 + 16; y++) for (int x = x0; x < x0 + 16; x++) image[x, y] = colour;
+        image.SaveAsPng(Path.Combine(_set, name));
+    }
+
+    private (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string[] Args(string outDir, params string[] more) => new[]
+    {
+        "evaluate", "--model", _model, "--set", _set, "--out", outDir, "--mean", "0,0,0", "--std", "1,1,1",
+        "--methods", "scorecam,rise", "--rise-masks", "200", "--steps", "8",
+    }.Concat(more).ToArray();
+
+    [Test]
+    public void Writes_results_and_summaries_and_reports_misclassified_images_apart()
+    {
+        string outDir = _folder.File("eval");
+        var (code, output, error) = Run(Args(outDir));
+        code.Should().Be(0, error);
+
+        string[] csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
+        csv[0].Should().Be("image,method,class,label,predicted,correct,energy_pointing_game,pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,seconds");
+        csv.Should().HaveCount(1 + 3 * 2, "one row per image and method");
+        csv.Where(l => l.StartsWith("c.png,")).Should().OnlyContain(l => l.Contains(",0,red,1,false,"));
+
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        foreach (string method in new[] { "scorecam", "rise" })
+        {
+            JsonElement m = summary.RootElement.GetProperty(method);
+            foreach (string metric in new[] { "energy_pointing_game", "pointing_game", "average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc" })
+            {
+                m.GetProperty(metric).GetProperty("mean").ValueKind.Should().Be(JsonValueKind.Number, $"{method} {metric}");
+                m.GetProperty(metric).GetProperty("ci95").ValueKind.Should().Be(JsonValueKind.Number);
+            }
+        }
+        // Score-CAM's map of the coloured squares lies on the square (an exact 4-pixel cell grid in 32×32 input).
+        summary.RootElement.GetProperty("scorecam").GetProperty("pointing_game").GetProperty("mean").GetDouble().Should().Be(1);
+        summary.RootElement.GetProperty("scorecam").GetProperty("energy_pointing_game").GetProperty("mean").GetDouble().Should().BeGreaterThan(0.5);
+
+        string md = File.ReadAllText(Path.Combine(outDir, "summary.md"));
+        md.Should().Contain("| scorecam | 2 |").And.Contain("| rise | 2 |").And.Contain("## Misclassified").And.Contain("| c.png | red [0] | 1 |");
+        output.Should().Contain("| scorecam |");
+    }
+
+    [Test]
+    public void A_second_run_resumes_from_the_results_of_the_first()
+    {
+        string outDir = _folder.File("eval");
+        Run(Args(outDir, "--limit", "2")).Code.Should().Be(0);
+        string first = File.ReadAllText(Path.Combine(outDir, "results.csv"));
+        var (code, _, error) = Run(Args(outDir));
+        code.Should().Be(0, error);
+        string[] second = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
+        second.Should().HaveCount(7);
+        foreach (string line in first.Split('\n').Where(l => l.Length > 0)) second.Should().Contain(line, "cached rows are kept as they were");
+    }
+
+    [Test]
+    public void Bad_flags_are_usage_errors()
+    {
+        Run(Args(_folder.File("e"), "--metrics", "accuracy")).Code.Should().Be(CliApp.UsageError);
+        Run(Args(_folder.File("e"), "--methods", "nosuch")).Code.Should().Be(CliApp.UsageError);
+        Run("evaluate", "--model", _model, "--set", _folder.File("missing")).Code.Should().Be(CliApp.InputError);
+    }
+}
