@@ -8,7 +8,7 @@ internal sealed record MethodSettings(int Batch, string Variant, string Masks, s
 /// <summary>The methods `--method` accepts, by name. A new method is one entry here.</summary>
 internal static class MethodCatalog
 {
-    public static IReadOnlyList<string> Names => new[] { "scorecam" };
+    public static IReadOnlyList<string> Names => new[] { "scorecam", "gradcam", "gradcam++", "xgradcam", "layercam" };
 
     public static CamMethod Create(string name, MethodSettings s)
     {
@@ -38,6 +38,10 @@ internal static class MethodCatalog
                     _ => throw new UsageException($"--scores must be probability or raw; got '{s.Scores}'."),
                 },
             }),
+            "gradcam" or "grad-cam" => new GradCamMethod(),
+            "gradcam++" or "grad-cam++" or "gradcampp" => new GradCamPlusPlusMethod(),
+            "xgradcam" or "xgrad-cam" => new XGradCamMethod(),
+            "layercam" => new LayerCamMethod(),
             _ => throw new UsageException($"--method must be one of {string.Join(", ", Names)}; got '{name}'."),
         };
     }

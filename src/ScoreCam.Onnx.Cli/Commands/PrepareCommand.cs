@@ -5,7 +5,7 @@ using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
-/// <summary><c>scorecam prepare</c>: write NAME.cam.onnx (activations as an extra output) and NAME.cam.json, so a service prepares once.</summary>
+/// <summary><c>scorecam prepare</c>: write NAME.cam.onnx (activations as an extra output), NAME.grad.onnx (the gradient graph) and NAME.cam.json, so a service prepares once.</summary>
 internal static class PrepareCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -36,6 +36,16 @@ internal static class PrepareCommand
             output.WriteLine($"target layer: {prepared.Layer}");
             output.WriteLine($"wrote {camPath}");
             output.WriteLine($"wrote {jsonPath}");
+            string gradPath = Gradients.GradientGraph.DefaultPath(camPath);
+            try
+            {
+                Gradients.GradientGraph.Save(prepared, gradPath); // for the gradient methods (Grad-CAM family)
+                output.WriteLine($"wrote {gradPath}");
+            }
+            catch (ScoreCamException e)
+            {
+                error.WriteLine($"warning: no gradient graph ({e.Message}); the gradient methods will not work with this model.");
+            }
             return CliApp.Ok;
         }));
         return command;

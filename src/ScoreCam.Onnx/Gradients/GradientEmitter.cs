@@ -1,0 +1,139 @@
+using Onnx;
+
+namespace ScoreCam.Onnx.Gradients;
+
+/// <summary>
+/// What a <see cref="IGradientRule"/> writes with: fresh node and constant names in the gradient graph, the gradient
+/// accumulated so far for each tensor (several contributions are summed), and the shapes of the head's tensors at
+/// batch size 1 (learned by running the head once).
+/// </summary>
+internal sealed class GradientEmitter
+{
+    private readonly GraphProto _graph;
+    private readonly HashSet<string> _differentiable;
+    private readonly IReadOnlyDictionary<string, long[]> _shapes;
+    private readonly Dictionary<string, List<string>> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _summed = new(StringComparer.Ordinal);
+    private int _next;
+
+    public GradientEmitter(GraphProto graph, HashSet<string> differentiable, IReadOnlyDictionary<string, long[]> shapes) =>
+        (_graph, _differentiable, _shapes) = (graph, differentiable, shapes);
+
+    /// <summary>The node whose rule is running (for error messages).</summary>
+    public NodeProto? Current { get; set; }
+
+    /// <summary>True for tensors computed from the activations; constants and initializers get no gradient.</summary>
+    public bool NeedsGradient(string tensor) => tensor.Length > 0 && _differentiable.Contains(tensor);
+
+    /// <summary>Adds a contribution to the gradient of <paramref name="tensor"/> (ignored for constants).</summary>
+    public void Accumulate(string tensor, string gradient)
+    {
+        if (!NeedsGradient(tensor)) return;
+        if (_summed.ContainsKey(tensor))
+            throw new InvalidOperationException($"The gradient of '{tensor}' was read before all its consumers were differentiated.");
+        if (!_pending.TryGetValue(tensor, out var list)) _pending[tensor] = list = new List<string>();
+        list.Add(gradient);
+    }
+
+    /// <summary>The total gradient of <paramref name="tensor"/>, or null when nothing downstream depends on it.</summary>
+    public string? GradientOf(string tensor)
+    {
+        if (_summed.TryGetValue(tensor, out string? done)) return done;
+        if (!_pending.TryGetValue(tensor, out var list)) return null;
+        string total = list.Count == 1 ? list[0] : Op("Sum", list.ToArray());
+        _summed[tensor] = total;
+        return total;
+    }
+
+    // ---- emitting nodes ----
+
+    public string Op(string opType, params string[] inputs) => Op(opType, inputs, Array.Empty<AttributeProto>());
+
+    public string Op(string opType, string[] inputs, params AttributeProto[] attributes) => OpN(opType, inputs, 1, attributes)[0];
+
+    public string[] OpN(string opType, string[] inputs, int outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = opType, Name = $"grad/{opType}_{_next++}" };
+        node.Input.AddRange(inputs);
+        var names = new string[outputs];
+        for (int i = 0; i < outputs; i++) node.Output.Add(names[i] = $"grad/{opType.ToLowerInvariant()}_{_next++}");
+        node.Attribute.AddRange(attributes);
+        _graph.Node.Add(node);
+        return names;
+    }
+
+    /// <summary>A 1-D int64 constant.</summary>
+    public string Int64s(params long[] values)
+    {
+        var t = new TensorProto { Name = $"grad/const_{_next++}", DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Dims.Add(values.Length);
+        t.Int64Data.AddRange(values);
+        _graph.Initializer.Add(t);
+        return t.Name;
+    }
+
+    /// <summary>A float scalar (rank 0) constant.</summary>
+    public string Scalar(float value) => Floats(new[] { value });
+
+    public string Floats(float[] values, params long[] dims)
+    {
+        var t = new TensorProto { Name = $"grad/const_{_next++}", DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.AddRange(dims);
+        t.FloatData.AddRange(values);
+        _graph.Initializer.Add(t);
+        return t.Name;
+    }
+
+    public string Mul(string a, string b) => Op("Mul", a, b);
+
+    public string Reshape(string x, string shape) => Op("Reshape", x, shape);
+
+    public string ShapeOf(string x) => Op("Shape", x);
+
+    /// <summary>Where(condition, g, 0).</summary>
+    public string Mask(string condition, string g) => Op("Where", condition, g, Scalar(0f));
+
+    /// <summary>
+    /// Sums a gradient of a broadcast result back to <paramref name="input"/>'s shape: over leading axes the input
+    /// lacks and over axes where the input has size 1 and the result does not (found at run time from the shapes).
+    /// </summary>
+    public string Unbroadcast(string gradient, string input)
+    {
+        string shapeG = ShapeOf(gradient), shapeX = ShapeOf(input);
+        string missing = Op("Sub", Op("Shape", shapeG), Op("Shape", shapeX));
+        string ones = Op("ConstantOfShape", new[] { missing }, TensorAttr("value", Int64Tensor(1)));
+        string padded = Op("Concat", new[] { ones, shapeX }, Attr.Int("axis", 0));
+        string axes = Reshape(Op("NonZero", Op("Not", Op("Equal", padded, shapeG))), Int64s(-1));
+        string summed = Op("ReduceSum", new[] { gradient, axes }, Attr.Int("keepdims", 1), Attr.Int("noop_with_empty_axes", 1));
+        return Reshape(summed, shapeX);
+    }
+
+    // ---- shapes ----
+
+    /// <summary>The tensor's shape at batch size 1: probed for computed tensors, declared for constants.</summary>
+    public long[] Shape(string tensor)
+    {
+        if (_shapes.TryGetValue(tensor, out long[]? shape)) return shape;
+        if (_graph.Initializer.FirstOrDefault(t => t.Name == tensor) is { } init) return init.Dims.ToArray();
+        foreach (NodeProto n in _graph.Node)
+            if (n.OpType == "Constant" && n.Output.Count > 0 && n.Output[0] == tensor && n.Attribute.FirstOrDefault(a => a.Name == "value")?.T is { } v)
+                return v.Dims.ToArray();
+        throw Unsupported($"the shape of '{tensor}' is not known");
+    }
+
+    public int Rank(string tensor) => Shape(tensor).Length;
+
+    public ScoreCamException Unsupported(string why) =>
+        new($"Cannot build the gradient graph: node '{Current?.Name}' ({Current?.OpType}) {why}.");
+
+    private static TensorProto Int64Tensor(long value)
+    {
+        var t = new TensorProto { DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Dims.Add(1);
+        t.Int64Data.Add(value);
+        return t;
+    }
+
+    private static AttributeProto TensorAttr(string name, TensorProto value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = value };
+}

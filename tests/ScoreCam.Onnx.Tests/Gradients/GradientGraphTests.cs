@@ -1,0 +1,151 @@
+using System.Text.Json;
+using ScoreCam.Onnx.Gradients;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Tests.Support;
+using static ScoreCam.Onnx.Tests.Support.OnnxGraphBuilder;
+
+namespace ScoreCam.Onnx.Tests.Gradients;
+
+/// <summary>
+/// Gradient graphs of whole models: every architecture-coverage model (and the trained default model when
+/// committed) against finite differences at its fixture activations, the closed form of GAP → linear, batching,
+/// the saved NAME.grad.onnx, and the errors for heads that cannot be differentiated.
+/// </summary>
+public class GradientGraphTests
+{
+    public static IEnumerable<TestCaseData> Models()
+    {
+        string manifest = Repository.Path("onnx-models", "coverage", "coverage.json");
+        using var doc = JsonDocument.Parse(File.ReadAllText(manifest));
+        foreach (JsonElement m in doc.RootElement.EnumerateArray())
+        {
+            string name = m.GetProperty("name").GetString()!;
+            yield return new TestCaseData(Path.Combine("coverage", name + ".onnx"), Path.Combine("coverage", name + ".activations.npy")).SetArgDisplayNames(name);
+        }
+        yield return new TestCaseData(Path.Combine("fashion-clutter", "fashion-clutter.onnx"), null).SetArgDisplayNames("fashion-clutter");
+    }
+
+    [TestCaseSource(nameof(Models))]
+    public void The_gradient_graph_agrees_with_finite_differences(string modelFile, string? activationsFile)
+    {
+        string path = Repository.Path("onnx-models", modelFile);
+        if (!File.Exists(path)) Assert.Ignore($"{modelFile} is not committed yet.");
+        PreparedModel model = ModelPreparer.Prepare(path);
+        int length = model.Layer.Channels * model.Layer.Height * model.Layer.Width;
+        float[] activations = activationsFile is not null && File.Exists(Repository.Path("onnx-models", activationsFile))
+            ? NpyFile.Read(Repository.Path("onnx-models", activationsFile)).Data[..length]
+            : Activations(model, length);
+
+        var result = GradientCheck.Run(model, activations, samples: 20);
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(result.Skipped);
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+        result.Gradient.Should().Contain(v => v != 0);
+    }
+
+    private static float[] Activations(PreparedModel model, int length)
+    {
+        using var session = new Inference.ModelSession(model);
+        var image = new ImageTensor(GradientCheck.RandomActivations(model.Input.Channels * (model.Input.Height ?? 64) * (model.Input.Width ?? 64), 5, false),
+            model.Input.Channels, model.Input.Height ?? 64, model.Input.Width ?? 64);
+        return session.Forward(image).Activations[..length];
+    }
+
+    [Test]
+    public void Global_average_pooling_then_a_linear_layer_has_the_closed_form_W_c_over_hw()
+    {
+        PreparedModel model = ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "coloured squares");
+        const int k = TestModels.Channels, h = TestModels.Size / 4, w = TestModels.Size / 4;
+        using var session = new GradientSession(model);
+        float[] activations = GradientCheck.RandomActivations(k * h * w, 3, positive: true);
+        for (int c = 0; c < TestModels.Classes; c++)
+        {
+            var seed = new float[TestModels.Classes];
+            seed[c] = 1;
+            float[] g = session.Run(activations, seed).Gradients;
+            for (int channel = 0; channel < k; channel++)
+            {
+                float expected = channel == c ? 40f / (h * w) : 0f;
+                g.Skip(channel * h * w).Take(h * w).Should().AllSatisfy(v => v.Should().BeApproximately(expected, 1e-6f));
+            }
+        }
+    }
+
+    [Test]
+    public void A_batch_gives_each_sample_its_own_gradient()
+    {
+        PreparedModel model = ModelPreparer.Prepare(Repository.Path("onnx-models", "coverage", "vgg.onnx"));
+        int length = model.Layer.Channels * model.Layer.Height * model.Layer.Width, classes = model.OutputSize;
+        float[] both = NpyFile.Read(Repository.Path("onnx-models", "coverage", "vgg.activations.npy")).Data[..(2 * length)];
+        float[] seeds = Enumerable.Range(0, 2 * classes).Select(i => (float)Math.Sin(i)).ToArray();
+        using var session = new GradientSession(model);
+        var (logits, batch) = session.Run(both, seeds, count: 2);
+        for (int n = 0; n < 2; n++)
+        {
+            var (one, single) = session.Run(both.AsMemory(n * length, length), seeds.AsMemory(n * classes, classes));
+            batch.Skip(n * length).Take(length).Should().Equal(single, (a, b) => Math.Abs(a - b) <= 1e-5f + 1e-4f * Math.Abs(b));
+            logits.Skip(n * classes).Take(classes).Should().Equal(one, (a, b) => Math.Abs(a - b) <= 1e-4f);
+        }
+    }
+
+    [Test]
+    public void A_saved_gradient_graph_next_to_the_model_is_used_and_a_stale_one_is_rebuilt()
+    {
+        using var folder = new TempFolder();
+        string modelPath = TestModels.ColouredSquares().Save(Path.Combine(folder.Path, "squares.onnx"));
+        PreparedModel model = ModelPreparer.Prepare(modelPath);
+        string gradPath = GradientGraph.DefaultPath(modelPath);
+        gradPath.Should().Be(Path.Combine(folder.Path, "squares.grad.onnx"));
+        GradientGraph.DefaultPath(Path.Combine(folder.Path, "squares.cam.onnx")).Should().Be(gradPath);
+
+        GradientGraph.Save(model, gradPath);
+        byte[] saved = File.ReadAllBytes(gradPath);
+        GradientGraph.Load(model).Should().Equal(saved);
+
+        var stale = global::Onnx.ModelProto.Parser.ParseFrom(saved);
+        stale.MetadataProps.First(p => p.Key == "scorecam.grad.layer").Value = "another layer";
+        File.WriteAllBytes(gradPath, Google.Protobuf.MessageExtensions.ToByteArray(stale));
+        GradientGraph.Load(model).Should().NotEqual(File.ReadAllBytes(gradPath));
+    }
+
+    [Test]
+    public void An_op_without_a_rule_gives_an_error_naming_the_op_and_the_node()
+    {
+        var (g, a) = GradientCheck.Start(4, 5, 5);
+        string sin = g.Node("Sin", new[] { g.Node("GlobalAveragePool", new[] { a }) }, "sine");
+        string flat = g.Node("Flatten", new[] { sin }, "output");
+        g.Output(flat, null, 4);
+        PreparedModel model = GradientCheck.Model(g, 4, 5, 5, flat, 4);
+
+        FluentActions.Invoking(() => GradientGraph.Build(model)).Should().Throw<ScoreCamException>()
+            .Which.Message.Should().Contain("Sin").And.Contain(g.Graph.Node.First(n => n.OpType == "Sin").Name).And.Contain("no differentiation rule");
+    }
+
+    [Test]
+    public void A_head_that_reads_the_input_other_than_through_the_target_layer_is_refused()
+    {
+        var (g, a) = GradientCheck.Start(4, 5, 5);
+        string sum = g.Node("Add", new[] { g.Node("GlobalAveragePool", new[] { a }), g.Node("GlobalAveragePool", new[] { "x" }) });
+        string flat = g.Node("Flatten", new[] { sum }, "output");
+        g.Output(flat, null, 4);
+        PreparedModel model = GradientCheck.Model(g, 4, 5, 5, flat, 4);
+
+        FluentActions.Invoking(() => GradientGraph.Build(model)).Should().Throw<ScoreCamException>()
+            .Which.Message.Should().Contain("'x'").And.Contain("model input");
+    }
+
+    [Test]
+    public void A_conv_whose_weights_come_from_the_activations_is_refused_by_name()
+    {
+        var (g, a) = GradientCheck.Start(1, 3, 3);
+        string conv = g.Node("Conv", new[] { a, a }, "selfconv");
+        string flat = g.Node("Flatten", new[] { conv }, "output");
+        g.Output(flat, null, 1);
+        PreparedModel model = GradientCheck.Model(g, 1, 3, 3, flat, 1);
+
+        FluentActions.Invoking(() => GradientGraph.Build(model)).Should().Throw<ScoreCamException>()
+            .Which.Message.Should().Contain("Conv").And.Contain("weights");
+    }
+}

@@ -1,0 +1,133 @@
+using ScoreCam.Onnx.Gradients;
+using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Tests.Support;
+using static ScoreCam.Onnx.Tests.Support.OnnxGraphBuilder;
+using static ScoreCam.Onnx.Tests.Gradients.GraphBuilderExtensions;
+
+namespace ScoreCam.Onnx.Tests.Gradients;
+
+/// <summary>
+/// Every differentiation rule on its own: a small head (target layer 4×5×5 → the op → Flatten) whose gradient
+/// graph must agree with central finite differences (relative error ≤ 1e-2 at sampled entries, float32).
+/// </summary>
+public class GradientRuleTests
+{
+    private const int K = 4, H = 5, W = 5;
+
+    /// <summary>A head: builds the op(s) on the target layer and returns the tensor to flatten into the output.</summary>
+    internal delegate string HeadBody(OnnxGraphBuilder g, string a);
+
+    private static TestCaseData Case(string name, HeadBody body, bool positive = false) =>
+        new TestCaseData(body, positive).SetArgDisplayNames(name);
+
+    private static readonly Random Weights = new(3);
+
+    private static float[] RandomWeights(int n) => Enumerable.Range(0, n).Select(_ => (float)(Weights.NextDouble() - 0.5)).ToArray();
+
+    public static IEnumerable<TestCaseData> Rules()
+    {
+        yield return Case("GlobalAveragePool", (g, a) => g.Node("GlobalAveragePool", new[] { a }));
+        yield return Case("GlobalMaxPool", (g, a) => g.Node("GlobalMaxPool", new[] { a }));
+        yield return Case("AveragePool k3 s2 p1 exclude pad", (g, a) => g.Node("AveragePool", new[] { a }, null,
+            Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)));
+        yield return Case("AveragePool k3 s2 p1 include pad", (g, a) => g.Node("AveragePool", new[] { a }, null,
+            Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1), Int("count_include_pad", 1)));
+        yield return Case("AveragePool k2 s2 floor", (g, a) => g.Node("AveragePool", new[] { a }, null, Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)));
+        yield return Case("MaxPool k3 s2 p1", (g, a) => g.Node("MaxPool", new[] { a }, null, Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)));
+        yield return Case("MaxPool k2 s1 overlapping", (g, a) => g.Node("MaxPool", new[] { a }, null, Ints("kernel_shape", 2, 2)));
+        yield return Case("MaxPool k2 s2 ceil", (g, a) => g.Node("MaxPool", new[] { a }, null, Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1)));
+        yield return Case("Conv k3 s2 p1 group 2", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(6 * 2 * 9), 6, 2, 3, 3),
+            g.Weights($"b{Weights.Next()}", RandomWeights(6), 6) }, null, Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1), Int("group", 2)));
+        yield return Case("Conv k1", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(3 * 4), 3, 4, 1, 1) }));
+        yield return Case("Conv k2 s2 dilation 2 (floor)", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(3 * 4 * 4), 3, 4, 2, 2) }, null,
+            Ints("strides", 2, 2), Ints("dilations", 2, 2)));
+        yield return Case("Conv k3 s2 SAME_UPPER depthwise", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(4 * 9), 4, 1, 3, 3) }, null,
+            Ints("strides", 2, 2), Str("auto_pad", "SAME_UPPER"), Int("group", 4)));
+        yield return Case("Conv 2x3 kernel asymmetric pads", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(2 * 4 * 6), 2, 4, 2, 3) }, null,
+            Ints("pads", 0, 1, 1, 0)));
+        yield return Case("Flatten Gemm transB alpha beta", (g, a) => g.Node("Gemm", new[] { g.Node("Flatten", new[] { a }),
+            g.Weights($"w{Weights.Next()}", RandomWeights(3 * 100), 3, 100), g.Weights($"b{Weights.Next()}", RandomWeights(3), 3) }, null,
+            Int("transB", 1), Float("alpha", 0.7f), Float("beta", 1.5f)));
+        yield return Case("Gemm transA", (g, a) => g.Node("Gemm", new[] { g.Node("Transpose", new[] { g.Node("Flatten", new[] { a }) }, null, Ints("perm", 1, 0)),
+            g.Weights($"w{Weights.Next()}", RandomWeights(100 * 3), 100, 3) }, null, Int("transA", 1)));
+        yield return Case("Gemm with a computed bias", (g, a) =>
+        {
+            string f = g.Node("Flatten", new[] { g.Node("GlobalAveragePool", new[] { a }) });
+            return g.Node("Gemm", new[] { f, g.Weights($"w{Weights.Next()}", RandomWeights(4 * 4), 4, 4), f }, null, Float("beta", 0.5f));
+        });
+        yield return Case("Reshape MatMul", (g, a) => g.Node("MatMul", new[] { g.Node("Reshape", new[] { a, g.Int64s($"s{Weights.Next()}", 0, 4, 25) }),
+            g.Weights($"w{Weights.Next()}", RandomWeights(25 * 3), 25, 3) }));
+        yield return Case("MatMul of two computed tensors", (g, a) =>
+        {
+            string m = g.Node("Reshape", new[] { a, g.Int64s($"s{Weights.Next()}", 0, 4, 25) });
+            return g.Node("MatMul", new[] { m, g.Node("Transpose", new[] { m }, null, Ints("perm", 0, 2, 1)) });
+        });
+        yield return Case("Squeeze Unsqueeze", (g, a) => g.Node("Unsqueeze", new[] {
+            g.Node("Squeeze", new[] { g.Node("GlobalAveragePool", new[] { a }), g.Int64s($"s{Weights.Next()}", 2, 3) }), g.Int64s($"u{Weights.Next()}", 1) }));
+        yield return Case("Add with broadcast bias", (g, a) => g.Node("Add", new[] { a, g.Weights($"b{Weights.Next()}", RandomWeights(4), 4, 1, 1) }));
+        yield return Case("Sub of a broadcast computed mean", (g, a) => g.Node("Sub", new[] { g.Node("GlobalAveragePool", new[] { a }), a }));
+        yield return Case("Mul by itself and a constant", (g, a) => g.Node("Mul", new[] { g.Node("Mul", new[] { a, a }), g.Weights($"c{Weights.Next()}", RandomWeights(5), 5) }));
+        yield return Case("Mul broadcast computed", (g, a) => g.Node("Mul", new[] { a, g.Node("Sigmoid", new[] { g.Node("GlobalAveragePool", new[] { a }) }) }));
+        yield return Case("Div both computed", (g, a) => g.Node("Div", new[] { a, g.Node("GlobalAveragePool", new[] { a }) }), positive: true);
+        yield return Case("Div by constant", (g, a) => g.Node("Div", new[] { a, g.Weights($"c{Weights.Next()}", new[] { 0.5f, 2f, -3f, 4f }, 4, 1, 1) }));
+        yield return Case("Relu", (g, a) => g.Node("Relu", new[] { a }));
+        yield return Case("LeakyRelu", (g, a) => g.Node("LeakyRelu", new[] { a }, null, Float("alpha", 0.1f)));
+        yield return Case("Clip min max", (g, a) => g.Node("Clip", new[] { a, g.Scalar($"lo{Weights.Next()}", -0.5f), g.Scalar($"hi{Weights.Next()}", 0.8f) }));
+        yield return Case("Clip min only", (g, a) => g.Node("Clip", new[] { a, g.Scalar($"lo{Weights.Next()}", 0f) }));
+        yield return Case("Sigmoid", (g, a) => g.Node("Sigmoid", new[] { a }));
+        yield return Case("HardSigmoid", (g, a) => g.Node("HardSigmoid", new[] { g.Node("Mul", new[] { a, g.Scalar($"k{Weights.Next()}", 3f) }) }, null, Float("alpha", 0.25f), Float("beta", 0.4f)));
+        yield return Case("HardSwish", (g, a) => g.Node("HardSwish", new[] { g.Node("Mul", new[] { a, g.Scalar($"k{Weights.Next()}", 3f) }) }), positive: false);
+        yield return Case("Tanh", (g, a) => g.Node("Tanh", new[] { a }));
+        yield return Case("Exp", (g, a) => g.Node("Exp", new[] { a }));
+        yield return Case("Log", (g, a) => g.Node("Log", new[] { a }), positive: true);
+        yield return Case("Sqrt", (g, a) => g.Node("Sqrt", new[] { a }), positive: true);
+        yield return Case("Reciprocal", (g, a) => g.Node("Reciprocal", new[] { a }), positive: true);
+        yield return Case("Neg", (g, a) => g.Node("Neg", new[] { a }));
+        yield return Case("Erf", (g, a) => g.Node("Erf", new[] { a }));
+        yield return Case("Pow 2", (g, a) => g.Node("Pow", new[] { a, g.Scalar($"p{Weights.Next()}", 2f) }));
+        yield return Case("Pow 1.5", (g, a) => g.Node("Pow", new[] { a, g.Scalar($"p{Weights.Next()}", 1.5f) }), positive: true);
+        yield return Case("Dropout Identity", (g, a) => g.Node("Identity", new[] { g.Node("Dropout", new[] { a }) }));
+        yield return Case("Cast", (g, a) => g.Node("Cast", new[] { a }, null, Int("to", 1)));
+        yield return Case("Concat", (g, a) => g.Node("Concat", new[] { a, g.Node("Relu", new[] { a }), g.Weights($"c{Weights.Next()}", RandomWeights(50), 1, 2, 5, 5) }, null, Int("axis", 1)));
+        yield return Case("Transpose", (g, a) => g.Node("Transpose", new[] { a }, null, Ints("perm", 0, 2, 3, 1)));
+        yield return Case("ReduceMean keepdims 0", (g, a) => g.Node("ReduceMean", new[] { a }, null, Ints("axes", 2, 3), Int("keepdims", 0)));
+        yield return Case("ReduceMean last axis keepdims", (g, a) => g.Node("ReduceMean", new[] { a }, null, Ints("axes", -1)));
+        yield return Case("ReduceSum axes input", (g, a) => g.Node("ReduceSum", new[] { a, g.Int64s($"r{Weights.Next()}", 1) }, null, Int("keepdims", 0)));
+        yield return Case("BatchNormalization", (g, a) => g.Node("BatchNormalization", new[] { a,
+            g.Weights($"s{Weights.Next()}", new[] { 1.5f, -0.5f, 2f, 0.3f }, 4), g.Weights($"b{Weights.Next()}", RandomWeights(4), 4),
+            g.Weights($"m{Weights.Next()}", RandomWeights(4), 4), g.Weights($"v{Weights.Next()}", new[] { 0.5f, 1f, 2f, 4f }, 4) }));
+        yield return Case("Softmax", (g, a) => g.Node("Softmax", new[] { g.Node("Flatten", new[] { a }) }, null, Int("axis", 1)));
+        yield return Case("LogSoftmax", (g, a) => g.Node("LogSoftmax", new[] { g.Node("Flatten", new[] { a }) }, null, Int("axis", 1)));
+        yield return Case("LayerNorm (decomposed, channels last)", (g, a) =>
+        {
+            string t = g.Node("Transpose", new[] { a }, null, Ints("perm", 0, 2, 3, 1));
+            string centred = g.Node("Sub", new[] { t, g.Node("ReduceMean", new[] { t }, null, Ints("axes", -1)) });
+            string variance = g.Node("ReduceMean", new[] { g.Node("Pow", new[] { centred, g.Scalar($"two{Weights.Next()}", 2f) }) }, null, Ints("axes", -1));
+            string std = g.Node("Sqrt", new[] { g.Node("Add", new[] { variance, g.Scalar($"eps{Weights.Next()}", 1e-6f) }) });
+            return g.Node("Div", new[] { centred, std });
+        });
+    }
+
+    [TestCaseSource(nameof(Rules))]
+    public void The_rule_agrees_with_finite_differences(object head, bool positive)
+    {
+        var (g, a) = GradientCheck.Start(K, H, W);
+        string flat = g.Node("Flatten", new[] { ((HeadBody)head)(g, a) }, "output");
+        g.Output(flat, null, null);
+        int outputs = OutputSize(g, flat);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, outputs);
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 11, positive));
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(result.Skipped, "most sampled entries are away from kinks");
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+    }
+
+    private static int OutputSize(OnnxGraphBuilder g, string output)
+    {
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(g.Build());
+        var shapes = TensorShapeProbe.Run(model, "x", new long[] { 1, K, H, W }, new[] { output });
+        return (int)shapes[output].Skip(1).Aggregate(1L, (x, d) => x * d);
+    }
+}
