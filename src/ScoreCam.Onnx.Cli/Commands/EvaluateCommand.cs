@@ -28,7 +28,7 @@ internal static class EvaluateCommand
         var model = new ModelOptions();
         var set = new Option<string>("--set") { Description = "Annotated set: a folder with annotations.json and its pictures.", Required = true };
         var methods = new Option<string>("--methods") { Description = $"Methods, comma-separated: rise or any of {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam,rise" };
-        var metrics = new Option<string>("--metrics") { Description = $"Metrics, comma-separated. Default: all ({string.Join(", ", EvaluationMetric.All)}).", DefaultValueFactory = _ => string.Join(",", EvaluationMetric.All) };
+        var metrics = new Option<string>("--metrics") { Description = $"Metrics, comma-separated: {string.Join(", ", EvaluationMetric.Known)}. Default: all but {EvaluationMetric.OtherClassesEnergy} (for canvases with several classes).", DefaultValueFactory = _ => string.Join(",", EvaluationMetric.All) };
         var limit = new Option<int>("--limit") { Description = "Evaluate the first N images only (0: all).", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "scorecam-eval" };
         var batch = new Option<int>("--batch") { Description = "Masked images per ONNX Runtime call.", DefaultValueFactory = _ => new ScoreCamOptions().BatchSize };
@@ -51,7 +51,7 @@ internal static class EvaluateCommand
             if (r.GetValue(steps) < 1) throw new UsageException("--steps must be at least 1.");
             string[] metricNames = Split(r.GetValue(metrics)!);
             foreach (string m in metricNames)
-                if (!EvaluationMetric.All.Contains(m)) throw new UsageException($"--metrics: unknown metric '{m}'; the metrics are {string.Join(", ", EvaluationMetric.All)}.");
+                if (!EvaluationMetric.Known.Contains(m)) throw new UsageException($"--metrics: unknown metric '{m}'; the metrics are {string.Join(", ", EvaluationMetric.Known)}.");
             var settings = new MethodSettings(batchSize, "paper", "normalized", "probability");
             var riseOptions = new RiseOptions { Masks = r.GetValue(riseMasks), Seed = r.GetValue(seed), BatchSize = batchSize };
             var runners = Split(r.GetValue(methods)!).Select(name => Runner(name, settings, riseOptions)).ToList();
@@ -92,9 +92,10 @@ internal static class EvaluateCommand
                 int predicted = ranking[0];
                 foreach (int c in classes)
                 {
-                    var boxes = entry.Items.Where(item => item.ClassIndex == c)
-                        .Select(item => input.SourceRegion is { } region ? item.Box.ToInput(region, input.Width, input.Height)
-                            : item.Box.ToInput(picture.Width, picture.Height, input.Width, input.Height)).ToList();
+                    BoundingBox ToInput(AnnotatedItem item) => input.SourceRegion is { } region ? item.Box.ToInput(region, input.Width, input.Height)
+                        : item.Box.ToInput(picture.Width, picture.Height, input.Width, input.Height);
+                    var boxes = entry.Items.Where(item => item.ClassIndex == c).Select(ToInput).ToList();
+                    var otherBoxes = entry.Items.Where(item => item.ClassIndex != c).Select(ToInput).ToList();
                     string? label = entry.Items.First(item => item.ClassIndex == c).Label
                         ?? (explainer.Labels is { } labels && c < labels.Count ? labels[c] : null);
                     bool correct = ranking.Take(classes.Count).Contains(c);
@@ -108,7 +109,7 @@ internal static class EvaluateCommand
                         var clock = Stopwatch.StartNew();
                         Explanation e = method.Explain(explainer, input, ExplanationTarget.Class(c));
                         double seconds = clock.Elapsed.TotalSeconds;
-                        var values = EvaluationMetric.Compute(explainer.Session, input, e.Heatmap, c, boxes, metricNames, causal);
+                        var values = EvaluationMetric.Compute(explainer.Session, input, e.Heatmap, c, boxes, metricNames, causal, otherBoxes);
                         rows.Add(new Row(entry.File, method.Name, c, label ?? "", predicted, correct, values, seconds));
                     }
                 }
@@ -165,13 +166,13 @@ internal static class EvaluateCommand
     private static void WriteCsv(string path, List<Row> rows)
     {
         var sb = new StringBuilder();
-        sb.Append(string.Join(',', Fixed.Concat(EvaluationMetric.All).Append("seconds"))).Append('\n');
+        sb.Append(string.Join(',', Fixed.Concat(EvaluationMetric.Known).Append("seconds"))).Append('\n');
         foreach (Row row in rows)
         {
             sb.Append(Quote(row.Image)).Append(',').Append(Quote(row.Method)).Append(',').Append(row.Class.ToString(CultureInfo.InvariantCulture)).Append(',')
               .Append(Quote(row.Label)).Append(',').Append(row.Predicted.ToString(CultureInfo.InvariantCulture)).Append(',').Append(row.Correct ? "true" : "false");
-            foreach (string metric in EvaluationMetric.All)
-                sb.Append(',').Append(row.Metrics.TryGetValue(metric, out double v) ? Number(v) : "");
+            foreach (string metric in EvaluationMetric.Known)
+                sb.Append(',').Append(row.Metrics.TryGetValue(metric, out double v) ? Number(v) : ""); // "NaN": not applicable; empty: not computed
             sb.Append(',').Append(Number(row.Seconds)).Append('\n');
         }
         AtomicFile.Write(path, Encoding.UTF8.GetBytes(sb.ToString()));
@@ -191,7 +192,7 @@ internal static class EvaluateCommand
             var field = header.Select((h, i) => (h, i)).ToDictionary(x => x.h, x => f[x.i]);
             try
             {
-                var metrics = EvaluationMetric.All.Where(m => field.TryGetValue(m, out string? v) && v.Length > 0)
+                var metrics = EvaluationMetric.Known.Where(m => field.TryGetValue(m, out string? v) && v.Length > 0)
                     .ToDictionary(m => m, m => double.Parse(field[m], CultureInfo.InvariantCulture));
                 var row = new Row(field["image"], field["method"], int.Parse(field["class"], CultureInfo.InvariantCulture), field["label"],
                     int.Parse(field["predicted"], CultureInfo.InvariantCulture), field["correct"] == "true", metrics,

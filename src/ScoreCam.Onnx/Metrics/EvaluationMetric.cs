@@ -7,23 +7,30 @@ namespace ScoreCam.Onnx.Metrics;
 /// explanation: <c>energy_pointing_game</c> (share in [0, 1], section 5.2.2), <c>pointing_game</c> (1 hit, 0 miss),
 /// <c>average_drop</c> (max(0, Y − O) / Y × 100, whose mean over images is Average Drop, section 5.3),
 /// <c>increase_in_confidence</c> (100 when O &gt; Y else 0, whose mean is Increase in Confidence in percent),
-/// <c>deletion_auc</c> and <c>insertion_auc</c> (Petsiuk et al.). All scores are softmax probabilities.
+/// <c>deletion_auc</c> and <c>insertion_auc</c> (Petsiuk et al.). All scores are softmax probabilities. Optional,
+/// for canvases with several classes: <c>energy_other_classes</c>, the energy share in the boxes of the image's other
+/// annotated classes (class discrimination; NaN when the image has no other class).
 /// </summary>
 public static class EvaluationMetric
 {
     public const string EnergyPointingGame = "energy_pointing_game", PointingGame = "pointing_game", AverageDrop = "average_drop",
-        IncreaseInConfidence = "increase_in_confidence", DeletionAuc = "deletion_auc", InsertionAuc = "insertion_auc";
+        IncreaseInConfidence = "increase_in_confidence", DeletionAuc = "deletion_auc", InsertionAuc = "insertion_auc",
+        OtherClassesEnergy = "energy_other_classes";
 
     public static IReadOnlyList<string> All { get; } =
         new[] { EnergyPointingGame, PointingGame, AverageDrop, IncreaseInConfidence, DeletionAuc, InsertionAuc };
 
+    /// <summary>The default metrics (<see cref="All"/>) and the optional ones.</summary>
+    public static IReadOnlyList<string> Known { get; } = All.Append(OtherClassesEnergy).ToArray();
+
     /// <summary>
     /// Computes <paramref name="metrics"/> for one explanation of <paramref name="classIndex"/> on <paramref name="image"/>:
     /// <paramref name="heatmap"/> is the explanation's heatmap (input size, [0, 1]) and <paramref name="boxes"/> the
-    /// class's boxes in input pixels.
+    /// class's boxes in input pixels, <paramref name="otherBoxes"/> those of the image's other classes.
     /// </summary>
     public static Dictionary<string, double> Compute(ModelSession session, ImageTensor image, SaliencyMap heatmap, int classIndex,
-        IReadOnlyList<BoundingBox> boxes, IEnumerable<string> metrics, CausalMetricOptions? causal = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<BoundingBox> boxes, IEnumerable<string> metrics, CausalMetricOptions? causal = null,
+        IReadOnlyList<BoundingBox>? otherBoxes = null, CancellationToken cancellationToken = default)
     {
         var result = new Dictionary<string, double>();
         ConfidenceChange? change = null;
@@ -38,7 +45,8 @@ public static class EvaluationMetric
                 IncreaseInConfidence => (change ??= ConfidenceChange.Measure(session, image, heatmap, classIndex)).Increased ? 100 : 0,
                 DeletionAuc => new CausalMetric(CausalMetricKind.Deletion, causal).Measure(session, image, heatmap, classIndex, cancellationToken).Auc,
                 InsertionAuc => new CausalMetric(CausalMetricKind.Insertion, causal).Measure(session, image, heatmap, classIndex, cancellationToken).Auc,
-                _ => throw new ScoreCamException($"Unknown metric '{metric}'; the metrics are {string.Join(", ", All)}."),
+                OtherClassesEnergy => otherBoxes is { Count: > 0 } ? Metrics.EnergyPointingGame.Score(heatmap, otherBoxes) : double.NaN,
+                _ => throw new ScoreCamException($"Unknown metric '{metric}'; the metrics are {string.Join(", ", Known)}."),
             };
         }
         return result;

@@ -53,9 +53,8 @@ public class EvaluateCommandTests
 
     private string[] Args(string outDir, params string[] more) => new[]
     {
-        "evaluate", "--model", _model, "--set", _set, "--out", outDir, "--mean", "0,0,0", "--std", "1,1,1",
-        "--methods", "scorecam,rise", "--rise-masks", "200", "--steps", "8",
-    }.Concat(more).ToArray();
+        "evaluate", "--model", _model, "--set", _set, "--out", outDir, "--mean", "0,0,0", "--std", "1,1,1", "--rise-masks", "200", "--steps", "8",
+    }.Concat(more.Contains("--methods") ? more : more.Concat(new[] { "--methods", "scorecam,rise" })).ToArray();
 
     [Test]
     public void Writes_results_and_summaries_and_reports_misclassified_images_apart()
@@ -65,7 +64,7 @@ public class EvaluateCommandTests
         code.Should().Be(0, error);
 
         string[] csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
-        csv[0].Should().Be("image,method,class,label,predicted,correct,energy_pointing_game,pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,seconds");
+        csv[0].Should().Be("image,method,class,label,predicted,correct,energy_pointing_game,pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,energy_other_classes,seconds");
         csv.Should().HaveCount(1 + 3 * 2, "one row per image and method");
         csv.Where(l => l.StartsWith("c.png,")).Should().OnlyContain(l => l.Contains(",0,red,1,false,"));
 
@@ -99,6 +98,30 @@ public class EvaluateCommandTests
         string[] second = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
         second.Should().HaveCount(7);
         foreach (string line in first.Split('\n').Where(l => l.Length > 0)) second.Should().Contain(line, "cached rows are kept as they were");
+    }
+
+    [Test]
+    public void On_a_two_class_canvas_the_energy_in_the_other_class_box_is_measured_on_request()
+    {
+        using (var image = new Image<Rgb24>(64, 64))
+        {
+            for (int y = 8; y < 24; y++) for (int x = 8; x < 24; x++) image[x, y] = new Rgb24(255, 0, 0);
+            for (int y = 40; y < 56; y++) for (int x = 32; x < 48; x++) image[x, y] = new Rgb24(0, 255, 0);
+            image.SaveAsPng(Path.Combine(_set, "two.png"));
+        }
+        File.WriteAllText(Path.Combine(_set, "annotations.json"), """
+            {"images":[{"file":"two.png","items":[{"class":0,"label":"red","box":[8,8,24,24]},{"class":1,"label":"green","box":[32,40,48,56]}]}]}
+            """);
+        string outDir = _folder.File("two");
+        var (code, _, error) = Run(Args(outDir, "--methods", "scorecam", "--metrics", "energy_pointing_game,energy_other_classes"));
+        code.Should().Be(0, error);
+        string[] csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
+        csv.Should().HaveCount(3, "one row per class");
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        JsonElement m = summary.RootElement.GetProperty("scorecam");
+        m.GetProperty("energy_pointing_game").GetProperty("mean").GetDouble().Should().BeGreaterThan(0.5);
+        m.GetProperty("energy_other_classes").GetProperty("mean").GetDouble().Should().BeLessThan(0.1);
+        m.TryGetProperty("deletion_auc", out _).Should().BeFalse("only the metrics asked for are computed");
     }
 
     [Test]
