@@ -10,6 +10,15 @@ internal static class MethodCatalog
 {
     public static IReadOnlyList<string> Names => new[] { "scorecam", "gradcam", "gradcam++", "xgradcam", "layercam" };
 
+    /// <summary>RISE: its saliency is not a channel-weighted map, so it is no <see cref="CamMethod"/> and is built here apart.</summary>
+    public const string Rise = "rise";
+
+    public static bool IsRise(string name) => name.Equals(Rise, StringComparison.OrdinalIgnoreCase);
+
+    public static RiseMethod CreateRise(MethodSettings s, int masks, int seed) =>
+        s.Batch < 1 ? throw new UsageException($"--batch must be at least 1; got {s.Batch}.")
+        : new RiseMethod(new RiseOptions { Masks = masks, Seed = seed, BatchSize = s.Batch });
+
     public static CamMethod Create(string name, MethodSettings s)
     {
         if (s.Batch < 1) throw new UsageException($"--batch must be at least 1; got {s.Batch}.");
@@ -42,6 +51,7 @@ internal static class MethodCatalog
             "gradcam++" or "grad-cam++" or "gradcampp" => new GradCamPlusPlusMethod(),
             "xgradcam" or "xgrad-cam" => new XGradCamMethod(),
             "layercam" => new LayerCamMethod(),
+            Rise => throw new UsageException("rise is not a class-activation-map method; `scorecam evaluate --methods rise` runs it."),
             _ => throw new UsageException($"--method must be one of {string.Join(", ", Names)}; got '{name}'."),
         };
     }

@@ -142,9 +142,9 @@ internal static class EvaluateCommand
 
     private static MethodRunner Runner(string name, MethodSettings settings, RiseOptions riseOptions)
     {
-        if (name.Equals("rise", StringComparison.OrdinalIgnoreCase))
+        if (MethodCatalog.IsRise(name))
         {
-            var rise = new RiseMethod(riseOptions);
+            RiseMethod rise = MethodCatalog.CreateRise(settings, riseOptions.Masks, riseOptions.Seed);
             return new MethodRunner(rise.Name, (x, image, target) => rise.Explain(x, image, target));
         }
         CamMethod method = MethodCatalog.Create(name, settings);
