@@ -14,7 +14,7 @@ public static class GradientGraph
 {
     public const string ActivationsInput = "activations", SeedInput = "seed", LogitsOutput = "logits", GradientOutput = "grad_activations";
     private const string Prefix = "scorecam.grad.";
-    private const int MinimumOpset = 13, GradientOpset = 16; // ScatterElements' reduction = add needs 16
+    private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
 
     /// <summary>Builds the gradient graph of <paramref name="model"/>'s head; serialized ONNX.</summary>
     public static byte[] Build(PreparedModel model) => BuildProto(model).ToByteArray();
@@ -105,7 +105,7 @@ public static class GradientGraph
         long opset = source.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
         if (opset < MinimumOpset)
             throw new ScoreCamException(
-                $"Model '{prepared.Source}' uses ONNX opset {opset}; gradient graphs need opset {MinimumOpset} or later. Re-export the model with a newer opset.");
+                $"Model '{prepared.Source}' uses ONNX opset {opset}; gradient graphs need opset {MinimumOpset} or later (numpy-style broadcasting). Re-export the model with a newer opset.");
 
         var needed = new SortedSet<int>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -139,15 +139,26 @@ public static class GradientGraph
         int fresh = 0;
         foreach (int i in needed)
         {
-            NodeProto node = source.Graph.Node[i].Clone();
-            if (forGradients && node.OpType == "MaxPool" && node.Domain is "" or "ai.onnx")
+            NodeProto original = source.Graph.Node[i].Clone();
+            // Older opsets: rewrite into the gradient graph's opset with the same meaning.
+            var upgraded = forGradients ? OpsetUpgrade.Apply(original, opset, Constant) : new[] { original };
+            foreach (NodeProto node in upgraded)
             {
-                while (node.Output.Count < 2) node.Output.Add("");
-                if (node.Output[1].Length == 0) node.Output[1] = $"grad/maxpool_indices_{fresh++}";
+                if (forGradients && node.OpType == "MaxPool" && node.Domain is "" or "ai.onnx")
+                {
+                    while (node.Output.Count < 2) node.Output.Add("");
+                    if (node.Output[1].Length == 0) node.Output[1] = $"grad/maxpool_indices_{fresh++}";
+                }
+                used.UnionWith(node.Input);
+                g.Node.Add(node);
+                head.Add(node);
             }
-            used.UnionWith(node.Input);
-            g.Node.Add(node);
-            head.Add(node);
+        }
+        string Constant(TensorProto value)
+        {
+            value.Name = $"upgrade/const_{fresh++}";
+            g.Initializer.Add(value);
+            return value.Name;
         }
         g.Initializer.AddRange(source.Graph.Initializer.Where(t => used.Contains(t.Name)).Select(t => t.Clone()));
         if (output != LogitsOutput) g.Node.Add(Node("Identity", output, LogitsOutput));

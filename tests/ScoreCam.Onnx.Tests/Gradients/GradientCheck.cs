@@ -25,9 +25,9 @@ internal static class GradientCheck
     }
 
     /// <summary>Starts a head: input x [N,k,h,w] and the target layer "features" = Identity(x).</summary>
-    public static (OnnxGraphBuilder Builder, string Layer) Start(int k, int h, int w)
+    public static (OnnxGraphBuilder Builder, string Layer) Start(int k, int h, int w, int opset = 14) // HardSwish is opset 14
     {
-        var g = new OnnxGraphBuilder(opset: 14); // HardSwish is opset 14
+        var g = new OnnxGraphBuilder(opset);
         string x = g.Input("x", null, k, h, w);
         return (g, g.Node("Identity", new[] { x }, Layer));
     }

@@ -47,10 +47,23 @@ public class GradientGraphTests
 
     private static float[] Activations(PreparedModel model, int length)
     {
-        using var session = new Inference.ModelSession(model);
+        using var session = new global::ScoreCam.Onnx.Inference.ModelSession(model);
         var image = new ImageTensor(GradientCheck.RandomActivations(model.Input.Channels * (model.Input.Height ?? 64) * (model.Input.Width ?? 64), 5, false),
             model.Input.Channels, model.Input.Height ?? 64, model.Input.Width ?? 64);
         return session.Forward(image).Activations[..length];
+    }
+
+    [Test]
+    public void The_ResNet_18_trunk_of_opset_8_gets_a_gradient_graph_when_fetched()
+    {
+        // tools/export/fetch_realistic.sh puts it here (64 MB, not committed); its head is the 7×7 AveragePool.
+        string path = Repository.Path("tools", ".cache", "models", "ResNet18.onnx");
+        if (!File.Exists(path)) Assert.Ignore("ResNet18.onnx is not fetched (tools/export/fetch_realistic.sh).");
+        // The last block's output (after the residual Add), as the README names it.
+        PreparedModel model = ModelPreparer.Prepare(path, new ModelPreparationOptions { Layer = "ReLU393_Output_0" });
+        var result = GradientCheck.Run(model, Activations(model, model.Layer.Channels * model.Layer.Height * model.Layer.Width), samples: 12);
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
     }
 
     [Test]

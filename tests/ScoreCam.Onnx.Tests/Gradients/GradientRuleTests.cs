@@ -124,6 +124,35 @@ public class GradientRuleTests
         result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
     }
 
+    public static IEnumerable<TestCaseData> OldOpsets()
+    {
+        yield return new TestCaseData(10, (HeadBody)((g, a) => g.Node("Softmax", new[] { g.Node("Clip", new[] { a }, null, Float("min", -0.5f), Float("max", 0.8f)) }, null, Int("axis", 1))))
+            .SetArgDisplayNames("opset 10: Clip bounds as attributes, Softmax coerced to 2-D");
+        yield return new TestCaseData(11, (HeadBody)((g, a) => g.Node("Unsqueeze", new[] {
+                g.Node("Squeeze", new[] { g.Node("GlobalAveragePool", new[] { a }) }, null, Ints("axes", 2, 3)) }, null, Ints("axes", 1))))
+            .SetArgDisplayNames("opset 11: Squeeze and Unsqueeze axes as attributes");
+        yield return new TestCaseData(8, (HeadBody)((g, a) => g.Node("AveragePool", new[] { g.Node("Dropout", new[] {
+                g.Node("BatchNormalization", new[] { a, g.Weights("s", new[] { 1.5f, -0.5f, 2f, 0.3f }, 4), g.Weights("b", RandomWeights(4), 4),
+                    g.Weights("m", RandomWeights(4), 4), g.Weights("v", new[] { 0.5f, 1f, 2f, 4f }, 4) }, null, Int("spatial", 1)) }, null, Float("ratio", 0.3f)) },
+                null, Ints("kernel_shape", 5, 5))))
+            .SetArgDisplayNames("opset 8: BatchNormalization, Dropout ratio, AveragePool (the CNTK ResNet-18 trunk's ops)");
+    }
+
+    [TestCaseSource(nameof(OldOpsets))]
+    public void Heads_of_older_opsets_are_upgraded_with_the_same_meaning(int opset, object head)
+    {
+        var (g, a) = GradientCheck.Start(K, H, W, opset);
+        string flat = g.Node("Flatten", new[] { ((HeadBody)head)(g, a) }, "output");
+        g.Output(flat, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, OutputSize(g, flat));
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 13, positive: false));
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(result.Skipped);
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+    }
+
     private static int OutputSize(OnnxGraphBuilder g, string output)
     {
         var model = global::Onnx.ModelProto.Parser.ParseFrom(g.Build());

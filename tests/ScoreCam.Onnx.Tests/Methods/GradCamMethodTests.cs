@@ -24,7 +24,7 @@ public class GradCamMethodTests
         _model = ModelPreparer.Prepare(Repository.Path("onnx-models", "coverage", "resnet-basic.onnx"));
         var (data, shape) = NpyFile.Read(Repository.Path("onnx-models", "coverage", "resnet-basic.input.npy"));
         _image = new ImageTensor(data[..(shape[1] * shape[2] * shape[3])], shape[1], shape[2], shape[3]);
-        using var session = new Inference.ModelSession(_model);
+        using var session = new global::ScoreCam.Onnx.Inference.ModelSession(_model);
         var forward = session.Forward(_image);
         (_activations, _k, _plane) = (forward.Activations, forward.Channels, forward.Height * forward.Width);
     }
