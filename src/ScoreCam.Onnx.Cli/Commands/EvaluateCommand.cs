@@ -65,7 +65,14 @@ internal static class EvaluateCommand
             Directory.CreateDirectory(folder);
             string csvPath = Path.Combine(folder, "results.csv");
             var rows = new List<Row>();
-            Dictionary<string, Row> cache = r.GetValue(fresh) ? new() : ReadCache(csvPath);
+            // The cache holds only for the same model, preprocessing and method / metric settings.
+            string settingsPath = Path.Combine(folder, "settings.txt");
+            string fingerprint = Fingerprint(r, model, setFolder, riseOptions, causal);
+            bool sameSettings = File.Exists(settingsPath) && File.ReadAllText(settingsPath) == fingerprint;
+            if (!sameSettings && !r.GetValue(fresh) && File.Exists(csvPath))
+                error.WriteLine($"warning: {csvPath} was made with other settings; recomputing everything.");
+            Dictionary<string, Row> cache = r.GetValue(fresh) || !sameSettings ? new() : ReadCache(csvPath);
+            AtomicFile.Write(settingsPath, Encoding.UTF8.GetBytes(fingerprint));
 
             using CamExplainer explainer = ExplainerFactory.Create(r, model, MethodCatalog.Create("scorecam", settings), out string modelName);
             foreach (string warning in explainer.Warnings) error.WriteLine($"warning: {warning}");
@@ -152,6 +159,23 @@ internal static class EvaluateCommand
     }
 
     private sealed record Row(string Image, string Method, int Class, string Label, int Predicted, bool Correct, Dictionary<string, double> Metrics, double Seconds);
+
+    private static string Fingerprint(ParseResult r, ModelOptions model, string set, RiseOptions rise, CausalMetricOptions causal)
+    {
+        string? path = r.GetValue(model.Model);
+        var file = path is not null && File.Exists(path) ? new FileInfo(path) : null;
+        var parts = new List<string?>
+        {
+            $"model={(path is null ? "embedded" : Path.GetFullPath(path))} {file?.Length} {file?.LastWriteTimeUtc:O}",
+            $"set={Path.GetFullPath(set)}",
+        };
+        foreach (var option in new Option<string?>[] { model.Layer, model.InputName, model.OutputName, model.Size, model.Resize, model.Mean, model.Std, model.Scale, model.Labels })
+            parts.Add($"{option.Name}={r.GetValue(option)}");
+        parts.Add($"--bgr={r.GetValue(model.Bgr)}");
+        parts.Add(string.Create(CultureInfo.InvariantCulture, $"rise={rise.Masks},{rise.GridSize},{rise.KeepProbability},{rise.Seed}"));
+        parts.Add(string.Create(CultureInfo.InvariantCulture, $"causal={causal.Steps},{causal.BlurKernelSize},{causal.BlurSigma}"));
+        return string.Join('\n', parts) + "\n";
+    }
 
     private static string Key(string image, string method, int c) => $"{image}\u0001{method}\u0001{c}";
 

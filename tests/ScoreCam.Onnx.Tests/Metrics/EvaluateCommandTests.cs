@@ -51,10 +51,15 @@ public class EvaluateCommandTests
         return (code, output.ToString(), error.ToString());
     }
 
-    private string[] Args(string outDir, params string[] more) => new[]
+    /// <summary>The command with fast defaults; a flag in <paramref name="more"/> replaces its default.</summary>
+    private string[] Args(string outDir, params string[] more)
     {
-        "evaluate", "--model", _model, "--set", _set, "--out", outDir, "--mean", "0,0,0", "--std", "1,1,1", "--rise-masks", "200", "--steps", "8",
-    }.Concat(more.Contains("--methods") ? more : more.Concat(new[] { "--methods", "scorecam,rise" })).ToArray();
+        string[] defaults = { "--mean", "0,0,0", "--std", "1,1,1", "--rise-masks", "200", "--steps", "8", "--methods", "scorecam,rise" };
+        var args = new List<string> { "evaluate", "--model", _model, "--set", _set, "--out", outDir };
+        for (int i = 0; i < defaults.Length; i += 2)
+            if (!more.Contains(defaults[i])) args.AddRange(new[] { defaults[i], defaults[i + 1] });
+        return args.Concat(more).ToArray();
+    }
 
     [Test]
     public void Writes_results_and_summaries_and_reports_misclassified_images_apart()
@@ -98,6 +103,11 @@ public class EvaluateCommandTests
         string[] second = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
         second.Should().HaveCount(7);
         foreach (string line in first.Split('\n').Where(l => l.Length > 0)) second.Should().Contain(line, "cached rows are kept as they were");
+
+        var (changed, _, warning) = Run(Args(outDir, "--rise-masks", "100"));
+        changed.Should().Be(0, warning);
+        warning.Should().Contain("other settings");
+        File.ReadAllLines(Path.Combine(outDir, "results.csv")).Where(l => l.Contains(",rise,")).Should().NotIntersectWith(second, "RISE with other masks is recomputed");
     }
 
     [Test]
