@@ -39,6 +39,7 @@ internal static class BenchCommand
             {
                 CamMethod m = MethodCatalog.Create(r.GetValue(method)!, new MethodSettings(batch, "paper", "normalized", "probability"));
                 using CamExplainer explainer = ExplainerFactory.Create(r, model, m, out string modelName, r.GetValue(threads));
+                foreach (string warning in explainer.Warnings) error.WriteLine($"warning: {warning}");
                 using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
                 ImageTensor input = explainer.Preprocess(picture);
                 var row = Measure(explainer, input, batch, runCount);
