@@ -28,7 +28,11 @@ internal static class EvaluateCommand
         var model = new ModelOptions();
         var set = new Option<string>("--set") { Description = "Annotated set: a folder with annotations.json and its pictures.", Required = true };
         var methods = new Option<string>("--methods") { Description = $"Methods, comma-separated: rise or any of {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam,rise" };
-        var metrics = new Option<string>("--metrics") { Description = $"Metrics, comma-separated: {string.Join(", ", EvaluationMetric.Known)}. Default: all but {EvaluationMetric.OtherClassesEnergy} (for canvases with several classes).", DefaultValueFactory = _ => string.Join(",", EvaluationMetric.All) };
+        var metrics = new Option<string?>("--metrics")
+        {
+            Description = $"Metrics, comma-separated: {string.Join(", ", EvaluationMetric.Known)}. Default: {string.Join(", ", EvaluationMetric.All)}, " +
+                $"plus {EvaluationMetric.OtherClassesEnergy} when the set has images with several classes and {EvaluationMetric.WeakestBoxEnergy} when it has several objects of one class.",
+        };
         var limit = new Option<int>("--limit") { Description = "Evaluate the first N images only (0: all).", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "scorecam-eval" };
         var batch = new Option<int>("--batch") { Description = "Masked images per ONNX Runtime call.", DefaultValueFactory = _ => new ScoreCamOptions().BatchSize };
@@ -49,7 +53,9 @@ internal static class EvaluateCommand
             if (r.GetValue(limit) < 0) throw new UsageException("--limit must not be negative.");
             if (r.GetValue(riseMasks) < 1) throw new UsageException("--rise-masks must be at least 1.");
             if (r.GetValue(steps) < 1) throw new UsageException("--steps must be at least 1.");
-            string[] metricNames = Split(r.GetValue(metrics)!);
+            string setFolder = r.GetValue(set)!;
+            AnnotatedSet annotated = AnnotatedSet.Read(setFolder);
+            string[] metricNames = r.GetValue(metrics) is { } named ? Split(named) : DefaultMetrics(annotated);
             foreach (string m in metricNames)
                 if (!EvaluationMetric.Known.Contains(m)) throw new UsageException($"--metrics: unknown metric '{m}'; the metrics are {string.Join(", ", EvaluationMetric.Known)}.");
             var settings = new MethodSettings(batchSize, "paper", "normalized", "probability");
@@ -58,8 +64,6 @@ internal static class EvaluateCommand
             if (runners.Count == 0) throw new UsageException("--methods names no method.");
             var causal = new CausalMetricOptions { Steps = r.GetValue(steps), BatchSize = batchSize };
 
-            string setFolder = r.GetValue(set)!;
-            AnnotatedSet annotated = AnnotatedSet.Read(setFolder);
             var images = annotated.Images.Take(r.GetValue(limit) is > 0 and var n ? n : int.MaxValue).ToList();
             string folder = r.GetValue(outDir)!;
             Directory.CreateDirectory(folder);
@@ -159,6 +163,14 @@ internal static class EvaluateCommand
     }
 
     private sealed record Row(string Image, string Method, int Class, string Label, int Predicted, bool Correct, Dictionary<string, double> Metrics, double Seconds);
+
+    private static string[] DefaultMetrics(AnnotatedSet set)
+    {
+        var names = EvaluationMetric.All.ToList();
+        if (set.Images.Any(i => i.Items.Select(item => item.ClassIndex).Distinct().Count() > 1)) names.Add(EvaluationMetric.OtherClassesEnergy);
+        if (set.Images.Any(i => i.Items.GroupBy(item => item.ClassIndex).Any(g => g.Count() > 1))) names.Add(EvaluationMetric.WeakestBoxEnergy);
+        return names.ToArray();
+    }
 
     private static string Fingerprint(ParseResult r, ModelOptions model, string set, RiseOptions rise, CausalMetricOptions causal)
     {
@@ -268,7 +280,12 @@ internal static class EvaluateCommand
           .Append($"{correct} correctly classified (the means below), {explanations - correct} misclassified (listed apart).\n");
         sb.Append(string.Create(inv, $"RISE: N = {rise.Masks}, s = {rise.GridSize}, p = {rise.KeepProbability}, seed {rise.Seed}. Deletion / insertion: {causal.Steps} steps, baseline 0 (the mean colour), insertion from a {causal.BlurKernelSize}×{causal.BlurKernelSize} Gaussian blur (σ = {causal.BlurSigma}).\n"));
         sb.Append("Scores are softmax probabilities. Each cell: mean ± half-width of the 95% confidence interval (1.96·s/√n). ")
-          .Append("pointing_game is the hit rate (15-pixel tolerance); average_drop and increase_in_confidence are in percent.\n\n");
+          .Append("pointing_game is the hit rate (15-pixel tolerance, in input pixels); average_drop and increase_in_confidence are in percent.");
+        if (metrics.Contains(EvaluationMetric.OtherClassesEnergy))
+            sb.Append($" {EvaluationMetric.OtherClassesEnergy}: energy share in the other classes' boxes (lower is better; images with one class left out).");
+        if (metrics.Contains(EvaluationMetric.WeakestBoxEnergy))
+            sb.Append($" {EvaluationMetric.WeakestBoxEnergy}: the smallest energy share of one of the class's boxes (both objects found: higher).");
+        sb.Append("\n\n");
         sb.Append("| method | n | ").Append(string.Join(" | ", metrics)).Append(" | seconds / explanation |\n");
         sb.Append("|---|---|").Append(string.Concat(metrics.Select(_ => "---|"))).Append("---|\n");
         foreach (string m in methods)

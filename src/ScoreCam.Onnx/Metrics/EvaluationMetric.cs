@@ -8,20 +8,22 @@ namespace ScoreCam.Onnx.Metrics;
 /// <c>average_drop</c> (max(0, Y − O) / Y × 100, whose mean over images is Average Drop, section 5.3),
 /// <c>increase_in_confidence</c> (100 when O &gt; Y else 0, whose mean is Increase in Confidence in percent),
 /// <c>deletion_auc</c> and <c>insertion_auc</c> (Petsiuk et al.). All scores are softmax probabilities. Optional,
-/// for canvases with several classes: <c>energy_other_classes</c>, the energy share in the boxes of the image's other
-/// annotated classes (class discrimination; NaN when the image has no other class).
+/// for canvases with several objects: <c>energy_other_classes</c>, the energy share in the boxes of the image's other
+/// annotated classes (class discrimination; NaN when the image has no other class), and <c>energy_weakest_box</c>,
+/// the smallest energy share of any one of the class's boxes (multiple occurrences: both objects found; equal to
+/// <c>energy_pointing_game</c> for a single box).
 /// </summary>
 public static class EvaluationMetric
 {
     public const string EnergyPointingGame = "energy_pointing_game", PointingGame = "pointing_game", AverageDrop = "average_drop",
         IncreaseInConfidence = "increase_in_confidence", DeletionAuc = "deletion_auc", InsertionAuc = "insertion_auc",
-        OtherClassesEnergy = "energy_other_classes";
+        OtherClassesEnergy = "energy_other_classes", WeakestBoxEnergy = "energy_weakest_box";
 
     public static IReadOnlyList<string> All { get; } =
         new[] { EnergyPointingGame, PointingGame, AverageDrop, IncreaseInConfidence, DeletionAuc, InsertionAuc };
 
     /// <summary>The default metrics (<see cref="All"/>) and the optional ones.</summary>
-    public static IReadOnlyList<string> Known { get; } = All.Append(OtherClassesEnergy).ToArray();
+    public static IReadOnlyList<string> Known { get; } = All.Append(OtherClassesEnergy).Append(WeakestBoxEnergy).ToArray();
 
     /// <summary>
     /// Computes <paramref name="metrics"/> for one explanation of <paramref name="classIndex"/> on <paramref name="image"/>:
@@ -45,6 +47,7 @@ public static class EvaluationMetric
                 IncreaseInConfidence => (change ??= ConfidenceChange.Measure(session, image, heatmap, classIndex)).Increased ? 100 : 0,
                 DeletionAuc => new CausalMetric(CausalMetricKind.Deletion, causal).Measure(session, image, heatmap, classIndex, cancellationToken).Auc,
                 InsertionAuc => new CausalMetric(CausalMetricKind.Insertion, causal).Measure(session, image, heatmap, classIndex, cancellationToken).Auc,
+                WeakestBoxEnergy => boxes.Count == 0 ? double.NaN : boxes.Min(b => Metrics.EnergyPointingGame.Score(heatmap, b)),
                 OtherClassesEnergy => otherBoxes is { Count: > 0 } ? Metrics.EnergyPointingGame.Score(heatmap, otherBoxes) : double.NaN,
                 _ => throw new ScoreCamException($"Unknown metric '{metric}'; the metrics are {string.Join(", ", Known)}."),
             };

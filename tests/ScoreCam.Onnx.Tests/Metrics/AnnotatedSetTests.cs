@@ -53,6 +53,10 @@ public class AnnotatedSetTests
         all[EvaluationMetric.DeletionAuc].Should().Be(new CausalMetric(CausalMetricKind.Deletion, options).Measure(session, image, heatmap, 0).Auc);
         all[EvaluationMetric.InsertionAuc].Should().Be(new CausalMetric(CausalMetricKind.Insertion, options).Measure(session, image, heatmap, 0).Auc);
         all[EvaluationMetric.OtherClassesEnergy].Should().Be(EnergyPointingGame.Score(heatmap, green[0]));
+        all[EvaluationMetric.WeakestBoxEnergy].Should().Be(all[EvaluationMetric.EnergyPointingGame], "one box");
+        var both = new[] { red[0], green[0] };
+        EvaluationMetric.Compute(session, image, heatmap, 0, both, new[] { EvaluationMetric.WeakestBoxEnergy })[EvaluationMetric.WeakestBoxEnergy]
+            .Should().Be(Math.Min(EnergyPointingGame.Score(heatmap, red[0]), EnergyPointingGame.Score(heatmap, green[0])));
         EvaluationMetric.Compute(session, image, heatmap, 0, red, new[] { EvaluationMetric.OtherClassesEnergy })[EvaluationMetric.OtherClassesEnergy]
             .Should().Be(double.NaN, "no other class on the canvas");
     }

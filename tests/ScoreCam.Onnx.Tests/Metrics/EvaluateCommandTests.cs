@@ -69,7 +69,7 @@ public class EvaluateCommandTests
         code.Should().Be(0, error);
 
         string[] csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
-        csv[0].Should().Be("image,method,class,label,predicted,correct,energy_pointing_game,pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,energy_other_classes,seconds");
+        csv[0].Should().Be("image,method,class,label,predicted,correct,energy_pointing_game,pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,energy_other_classes,energy_weakest_box,seconds");
         csv.Should().HaveCount(1 + 3 * 2, "one row per image and method");
         csv.Where(l => l.StartsWith("c.png,")).Should().OnlyContain(l => l.Contains(",0,red,1,false,"));
 
@@ -123,7 +123,7 @@ public class EvaluateCommandTests
             {"images":[{"file":"two.png","items":[{"class":0,"label":"red","box":[8,8,24,24]},{"class":1,"label":"green","box":[32,40,48,56]}]}]}
             """);
         string outDir = _folder.File("two");
-        var (code, _, error) = Run(Args(outDir, "--methods", "scorecam", "--metrics", "energy_pointing_game,energy_other_classes"));
+        var (code, _, error) = Run(Args(outDir, "--methods", "scorecam"));
         code.Should().Be(0, error);
         string[] csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
         csv.Should().HaveCount(3, "one row per class");
@@ -131,7 +131,13 @@ public class EvaluateCommandTests
         JsonElement m = summary.RootElement.GetProperty("scorecam");
         m.GetProperty("energy_pointing_game").GetProperty("mean").GetDouble().Should().BeGreaterThan(0.5);
         m.GetProperty("energy_other_classes").GetProperty("mean").GetDouble().Should().BeLessThan(0.1);
-        m.TryGetProperty("deletion_auc", out _).Should().BeFalse("only the metrics asked for are computed");
+        m.TryGetProperty("deletion_auc", out _).Should().BeTrue("the paper's metrics are always in the default");
+        m.TryGetProperty("energy_weakest_box", out _).Should().BeFalse("no class has two objects in this set");
+
+        string only = _folder.File("only");
+        Run(Args(only, "--methods", "scorecam", "--metrics", "energy_pointing_game")).Code.Should().Be(0);
+        using JsonDocument one = JsonDocument.Parse(File.ReadAllText(Path.Combine(only, "summary.json")));
+        one.RootElement.GetProperty("scorecam").EnumerateObject().Select(p => p.Name).Should().Equal("energy_pointing_game");
     }
 
     [Test]
