@@ -7,6 +7,18 @@ namespace ScoreCam.Onnx.Methods;
 /// </summary>
 public sealed class GradCamPlusPlusMethod : GradientCamMethod
 {
+    /// <param name="epsilon">
+    /// Added to alpha's denominator. 0 (the default) is the closed form; pytorch-grad-cam adds 1e-6, which dominates
+    /// when gradients are below about 1e-3 (large class counts): pass 1e-6 to reproduce its numbers.
+    /// </param>
+    public GradCamPlusPlusMethod(double epsilon = 0)
+    {
+        if (epsilon < 0 || double.IsNaN(epsilon)) throw new ArgumentOutOfRangeException(nameof(epsilon), "Epsilon must be 0 or positive.");
+        Epsilon = epsilon;
+    }
+
+    public double Epsilon { get; }
+
     public override string Name => "gradcam++";
 
     protected override float[] Weights(CamContext context, ReadOnlySpan<float> gradients)
@@ -19,7 +31,7 @@ public sealed class GradCamPlusPlusMethod : GradientCamMethod
             double sumA = System.Numerics.Tensors.TensorPrimitives.Sum(context.ActivationMap(k)), total = 0;
             for (int i = 0; i < plane; i++)
             {
-                double gi = g[i], g2 = gi * gi, denominator = 2 * g2 + sumA * g2 * gi;
+                double gi = g[i], g2 = gi * gi, denominator = 2 * g2 + sumA * g2 * gi + Epsilon;
                 if (gi == 0 || denominator == 0) continue;
                 total += g2 / denominator * Math.Max(gi, 0);
             }

@@ -77,6 +77,23 @@ public class GradCamMethodTests
     }
 
     [Test]
+    public void Grad_CAM_plus_plus_takes_pytorch_grad_cams_epsilon_on_request()
+    {
+        float[] g = Gradients(Target);
+        const double eps = 1e-6;
+        var expected = new float[_k];
+        for (int k = 0; k < _k; k++)
+        {
+            double sumA = Plane(_activations, k).Sum(v => (double)v), w = 0;
+            foreach (double gi in Plane(g, k))
+                if (gi != 0) w += gi * gi / (2 * gi * gi + sumA * gi * gi * gi + eps) * Math.Max(gi, 0);
+            expected[k] = (float)w;
+        }
+        using var method = new GradCamPlusPlusMethod(epsilon: eps);
+        Explain(method).ChannelWeights.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-6f + 1e-4f * Math.Abs(b));
+    }
+
+    [Test]
     public void XGrad_CAM_weights_are_activation_weighted_gradient_sums()
     {
         float[] g = Gradients(Target);
