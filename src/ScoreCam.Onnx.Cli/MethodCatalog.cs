@@ -3,7 +3,7 @@ using ScoreCam.Onnx.Methods;
 namespace ScoreCam.Onnx.Cli;
 
 /// <summary>The flags that shape a method, as given on the command line.</summary>
-internal sealed record MethodSettings(int Batch, string Variant, string Masks, string Scores);
+internal sealed record MethodSettings(int Batch, string Variant, string Masks, string Scores, int? Channels = null, string Ranking = "variance");
 
 /// <summary>The methods `--method` accepts, by name. A new method is one entry here.</summary>
 internal static class MethodCatalog
@@ -27,6 +27,13 @@ internal static class MethodCatalog
             "scorecam" or "score-cam" => new ScoreCamMethod(new ScoreCamOptions
             {
                 BatchSize = s.Batch,
+                MaxChannels = s.Channels is null or > 0 ? s.Channels : throw new UsageException($"--channels must be at least 1; got {s.Channels}."),
+                ChannelRanking = s.Ranking.ToLowerInvariant() switch
+                {
+                    "variance" => ChannelRanking.Variance,
+                    "mean" => ChannelRanking.Mean,
+                    _ => throw new UsageException($"--channel-ranking must be variance or mean; got '{s.Ranking}'."),
+                },
                 Variant = s.Variant.ToLowerInvariant() switch
                 {
                     "paper" => ScoreCamVariant.Paper,
@@ -51,7 +58,7 @@ internal static class MethodCatalog
             "gradcam++" or "grad-cam++" or "gradcampp" => new GradCamPlusPlusMethod(),
             "xgradcam" or "xgrad-cam" => new XGradCamMethod(),
             "layercam" => new LayerCamMethod(),
-            Rise => throw new UsageException("rise is not a class-activation-map method; `scorecam evaluate --methods rise` runs it."),
+            Rise => throw new UsageException("rise is not a class-activation-map method; `scorecam explain --method rise` and `scorecam evaluate --methods rise` run it."),
             _ => throw new UsageException($"--method must be one of {string.Join(", ", Names)}; got '{name}'."),
         };
     }

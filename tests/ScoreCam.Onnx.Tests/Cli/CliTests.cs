@@ -79,6 +79,19 @@ public class CliTests
         _folder.Files().Should().NotContain(f => f.EndsWith(".png"), "only --json was asked for");
     }
 
+    [TestCase("scorecam", "--channels", "2")]
+    [TestCase("gradcam++")]
+    [TestCase("rise", "--rise-masks", "64")]
+    public void Every_method_runs_from_the_command_line(string method, params string[] extra)
+    {
+        NpyFile.Write(_folder.File("x.npy"), TestModels.TwoSquares().Data, 1, 3, 32, 32);
+        var (code, _, error) = Run(new[] { "explain", "--model", _model, "--tensor", _folder.File("x.npy"), "--method", method, "--json", _folder.File("r.json") }.Concat(extra).ToArray());
+        (code, error).Should().Be((0, ""));
+        using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
+        json.RootElement.GetProperty("method").GetString().Should().Be(method);
+        json.RootElement.GetProperty("map").GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).Should().Contain(v => v > 0);
+    }
+
     [Test]
     public void Prepare_writes_the_prepared_model_and_its_description_and_layers_lists_candidates()
     {
