@@ -108,6 +108,40 @@ internal sealed class GradientEmitter
         return Reshape(summed, shapeX);
     }
 
+    /// <summary>
+    /// The gradient of an op that only selects or repeats input elements (Slice, Gather): the same op applied to a
+    /// tensor of flat positions ("which input element went where"), then each output gradient added at its position.
+    /// </summary>
+    public string ScatterBack(string input, string gradient, Func<string, string> sameSelection)
+    {
+        string shape = ShapeOf(input), flat = Int64s(-1);
+        string size = Reshape(Op("Size", input), flat);
+        string positions = Reshape(Op("Range", Int64Scalar(0), Op("Size", input), Int64Scalar(1)), shape);
+        string selected = Reshape(sameSelection(positions), flat);
+        string zeros = Op("ConstantOfShape", new[] { size }, TensorAttr("value", FloatTensor(0f)));
+        string scattered = Op("ScatterElements", new[] { zeros, selected, Reshape(gradient, flat) }, Attr.Int("axis", 0), Attr.String("reduction", "add"));
+        return Reshape(scattered, shape);
+    }
+
+    /// <summary>Zeros shaped like <paramref name="tensor"/>.</summary>
+    public string ZerosLike(string tensor) => Op("ConstantOfShape", new[] { ShapeOf(tensor) }, TensorAttr("value", FloatTensor(0f)));
+
+    private string Int64Scalar(long value)
+    {
+        var t = new TensorProto { Name = $"grad/const_{_next++}", DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Int64Data.Add(value);
+        _graph.Initializer.Add(t);
+        return t.Name;
+    }
+
+    private static TensorProto FloatTensor(float value)
+    {
+        var t = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.Add(1);
+        t.FloatData.Add(value);
+        return t;
+    }
+
     // ---- shapes ----
 
     /// <summary>The tensor's shape at batch size 1: probed for computed tensors, declared for constants.</summary>

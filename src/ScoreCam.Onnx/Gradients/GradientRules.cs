@@ -16,6 +16,8 @@ internal static class GradientRules
         new GlobalAveragePoolRule(), new GlobalMaxPoolRule(), new AveragePoolRule(), new MaxPoolRule(),
         new ConvRule(), new GemmRule(), new MatMulRule(), new BatchNormalizationRule(),
         new ReduceRule("ReduceMean"), new ReduceRule("ReduceSum"), new SoftmaxRule(), new LogSoftmaxRule(),
+        new LayerNormalizationRule(), new SumRule("Sum"), new SumRule("Mean"), new SplitRule(), new SliceRule(), new GatherRule(),
+        new ExpandRule(), new WhereRule(), new PReluRule(), new EluRule(), new SoftplusRule(),
     }.ToDictionary(r => r.OpType, StringComparer.Ordinal);
 
     /// <summary>Op types that can be differentiated.</summary>

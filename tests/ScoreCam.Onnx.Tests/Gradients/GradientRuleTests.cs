@@ -98,6 +98,21 @@ public class GradientRuleTests
             g.Weights($"m{Weights.Next()}", RandomWeights(4), 4), g.Weights($"v{Weights.Next()}", new[] { 0.5f, 1f, 2f, 4f }, 4) }));
         yield return Case("Softmax", (g, a) => g.Node("Softmax", new[] { g.Node("Flatten", new[] { a }) }, null, Int("axis", 1)));
         yield return Case("LogSoftmax", (g, a) => g.Node("LogSoftmax", new[] { g.Node("Flatten", new[] { a }) }, null, Int("axis", 1)));
+        yield return Case("Slice with steps and negative bounds", (g, a) => g.Node("Slice", new[] { a, g.Int64s($"st{Weights.Next()}", 1, -1), g.Int64s($"en{Weights.Next()}", 4, 0),
+            g.Int64s($"ax{Weights.Next()}", 2, 3), g.Int64s($"sp{Weights.Next()}", 2, -2) }));
+        yield return Case("Gather with repeats", (g, a) => g.Node("Gather", new[] { a, g.Int64s($"ix{Weights.Next()}", 3, 0, 3, 1) }, null, Int("axis", 1)));
+        yield return Case("Split with one unused part", (g, a) =>
+        {
+            var node = new global::Onnx.NodeProto { OpType = "Split", Name = "split", Input = { a, g.Int64s($"sz{Weights.Next()}", 1, 3) }, Output = { "part0", "part1" }, Attribute = { Int("axis", 1) } };
+            g.Graph.Node.Add(node);
+            return g.Node("Relu", new[] { "part1" });
+        });
+        yield return Case("Expand", (g, a) => g.Node("Expand", new[] { g.Node("GlobalAveragePool", new[] { a }), g.Int64s($"sh{Weights.Next()}", 1, 4, 2, 3) }));
+        yield return Case("Sum and Mean", (g, a) => g.Node("Mean", new[] { g.Node("Sum", new[] { a, g.Node("GlobalAveragePool", new[] { a }), a }), a }));
+        yield return Case("Where", (g, a) => g.Node("Where", new[] { g.Node("Greater", new[] { a, g.Scalar($"t{Weights.Next()}", 0.2f) }), g.Node("Mul", new[] { a, a }), g.Node("GlobalAveragePool", new[] { a }) }));
+        yield return Case("PRelu", (g, a) => g.Node("PRelu", new[] { a, g.Weights($"sl{Weights.Next()}", new[] { 0.1f, 0.2f, -0.3f, 0.5f }, 4, 1, 1) }));
+        yield return Case("Elu", (g, a) => g.Node("Elu", new[] { a }, null, Float("alpha", 0.7f)));
+        yield return Case("Softplus", (g, a) => g.Node("Softplus", new[] { a }));
         yield return Case("LayerNorm (decomposed, channels last)", (g, a) =>
         {
             string t = g.Node("Transpose", new[] { a }, null, Ints("perm", 0, 2, 3, 1));
@@ -136,6 +151,22 @@ public class GradientRuleTests
                     g.Weights("m", RandomWeights(4), 4), g.Weights("v", new[] { 0.5f, 1f, 2f, 4f }, 4) }, null, Int("spatial", 1)) }, null, Float("ratio", 0.3f)) },
                 null, Ints("kernel_shape", 5, 5))))
             .SetArgDisplayNames("opset 8: BatchNormalization, Dropout ratio, AveragePool (the CNTK ResNet-18 trunk's ops)");
+    }
+
+    [Test]
+    public void LayerNormalization_of_opset_17_agrees_with_finite_differences()
+    {
+        var (g, a) = GradientCheck.Start(K, H, W, opset: 17);
+        string t = g.Node("Transpose", new[] { a }, null, Ints("perm", 0, 2, 3, 1));
+        string norm = g.Node("LayerNormalization", new[] { t, g.Weights("gamma", new[] { 1.5f, -0.5f, 2f, 0.3f }, 4), g.Weights("beta", RandomWeights(4), 4) }, null, Int("axis", -1));
+        string flat = g.Node("Flatten", new[] { norm }, "output");
+        g.Output(flat, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, OutputSize(g, flat));
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 17, positive: false));
+
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
     }
 
     [TestCaseSource(nameof(OldOpsets))]
