@@ -6,7 +6,7 @@ namespace ScoreCam.Onnx.Benchmarks;
 /// <summary>
 /// Runs many explanations in a row in one process and reports resident memory (RSS) and the managed heap after the
 /// first <c>warmup</c> and at the end: a flat process has RSS growth near zero past the warm-up.
-/// Usage: soak MODEL.onnx IMAGE [COUNT=1000] [WARMUP=50] [SIZE]
+/// Usage: soak MODEL.onnx IMAGE [COUNT=1000] [WARMUP=50] [SIZE] [PIPELINED=true]
 /// </summary>
 internal static class Soak
 {
@@ -19,6 +19,7 @@ internal static class Soak
         }
         int count = args.Length > 2 ? int.Parse(args[2]) : 1000, warmup = args.Length > 3 ? int.Parse(args[3]) : 50;
         var options = new ExplainerOptions();
+        if (args.Length > 5) options = options with { Method = new ScoreCamMethod(new ScoreCamOptions { Pipelined = bool.Parse(args[5]) }) };
         if (args.Length > 4) options = options with { Preprocess = new Imaging.PreprocessOptions { Width = int.Parse(args[4]), Height = int.Parse(args[4]) } };
         using var explainer = CamExplainer.Open(args[0], options);
         using var picture = explainer.LoadImage(args[1]);
