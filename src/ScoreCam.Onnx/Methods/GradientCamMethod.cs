@@ -50,15 +50,17 @@ public abstract class GradientCamMethod : CamMethod, IDisposable
         }
         var probe = (float[])row.Clone();
         var none = Array.Empty<float>();
+        // The score is a float: a step of 1% of the row's largest entry keeps its rounding (ulp / 2h) far below the
+        // gradient while the central difference's O(h²) error stays small for smooth scores (cosine similarity).
+        float h = 1e-2f * Math.Max(1e-3f, System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row));
         for (int j = 0; j < row.Length; j++)
         {
-            float h = 1e-3f * Math.Max(1f, Math.Abs(row[j]));
             probe[j] = row[j] + h;
             double up = target.Score(probe, none, ScoreMode.RawScore);
             probe[j] = row[j] - h;
             double down = target.Score(probe, none, ScoreMode.RawScore);
             probe[j] = row[j];
-            seed[j] = (float)((up - down) / (2.0 * h));
+            seed[j] = (float)((up - down) / ((double)(row[j] + h) - (row[j] - h)));
         }
     }
 

@@ -23,6 +23,9 @@ public class GradientGraphTests
             string name = m.GetProperty("name").GetString()!;
             yield return new TestCaseData(Path.Combine("coverage", name + ".onnx"), Path.Combine("coverage", name + ".activations.npy")).SetArgDisplayNames(name);
         }
+        // Exports whose target layer is already an output named "activations" (the gradient graph's input name).
+        foreach (string name in new[] { "vgg", "convnext" })
+            yield return new TestCaseData(Path.Combine("coverage", name + ".act.onnx"), Path.Combine("coverage", name + ".activations.npy")).SetArgDisplayNames(name + ".act");
         yield return new TestCaseData(Path.Combine("fashion-clutter", "fashion-clutter.onnx"), null).SetArgDisplayNames("fashion-clutter");
     }
 
@@ -64,6 +67,36 @@ public class GradientGraphTests
         var result = GradientCheck.Run(model, Activations(model, model.Layer.Channels * model.Layer.Height * model.Layer.Width), samples: 12);
         result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
         result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+    }
+
+    [Test]
+    public void Grad_CAM_of_the_ResNet_18_trunk_explains_a_cosine_similarity_with_its_analytic_seed()
+    {
+        string path = Repository.Path("tools", ".cache", "models", "ResNet18.onnx");
+        if (!File.Exists(path)) Assert.Ignore("ResNet18.onnx is not fetched (tools/export/fetch_realistic.sh).");
+        PreparedModel model = ModelPreparer.Prepare(path, new ModelPreparationOptions { Layer = "ReLU393_Output_0" });
+        using var explainer = new CamExplainer(model);
+        ImageTensor image = Image(model, 1), other = Image(model, 2);
+        float[] reference = explainer.Embed(other), embedding = explainer.Embed(image);
+        using var method = new ScoreCam.Onnx.Methods.GradCamMethod();
+        float[] weights = explainer.Explain(image, ScoreCam.Onnx.Methods.SimilarityTarget.Cosine(reference), method).ChannelWeights;
+
+        // d cos(e, r)/de = r/(|e||r|) − cos·e/|e|².
+        double ne = Math.Sqrt(embedding.Sum(v => (double)v * v)), nr = Math.Sqrt(reference.Sum(v => (double)v * v));
+        double cos = embedding.Zip(reference, (a, b) => (double)a * b).Sum() / (ne * nr);
+        float[] seed = embedding.Zip(reference, (e, r) => (float)(r / (ne * nr) - cos * e / (ne * ne))).ToArray();
+        using var session = new GradientSession(model);
+        var (_, activations, k, h, w) = explainer.Session.Forward(image);
+        float[] g = session.Run(activations, seed).Gradients;
+        float[] expected = Enumerable.Range(0, k).Select(c => g.Skip(c * h * w).Take(h * w).Average()).ToArray();
+        float scale = expected.Max(Math.Abs);
+        weights.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-2f * scale);
+    }
+
+    private static ImageTensor Image(PreparedModel model, int seed)
+    {
+        int c = model.Input.Channels, h = model.Input.Height ?? 224, w = model.Input.Width ?? 224;
+        return new ImageTensor(GradientCheck.RandomActivations(c * h * w, seed, positive: true).Select(v => v * 60f).ToArray(), c, h, w);
     }
 
     [Test]
