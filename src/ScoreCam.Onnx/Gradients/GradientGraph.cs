@@ -8,12 +8,15 @@ namespace ScoreCam.Onnx.Gradients;
 /// Reverse-mode differentiation of a prepared model's head (the subgraph from the target layer's activations A to
 /// the class scores), emitted as an ONNX model that ONNX Runtime runs like any other: inputs <c>activations</c>
 /// (N×K×h×w) and <c>seed</c> (N×C), outputs <c>logits</c> and <c>grad_activations</c> = d Σ(seed ⊙ logits) / dA.
+/// For a model that ends in Softmax, <c>logits</c> are the Softmax's input (pre-softmax scores).
 /// One <see cref="IGradientRule"/> per op type; saved next to the model as NAME.grad.onnx.
 /// </summary>
 public static class GradientGraph
 {
     public const string ActivationsInput = "activations", SeedInput = "seed", LogitsOutput = "logits", GradientOutput = "grad_activations";
     private const string Prefix = "scorecam.grad.";
+    /// <summary>Metadata key: "true" when <c>logits</c> are the pre-softmax scores of a model that outputs probabilities.</summary>
+    internal const string PreSoftmaxKey = Prefix + "presoftmax";
     private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
 
     /// <summary>Builds the gradient graph of <paramref name="model"/>'s head; serialized ONNX.</summary>
@@ -46,12 +49,26 @@ public static class GradientGraph
             {
                 ModelProto saved = ModelProto.Parser.ParseFrom(bytes);
                 var meta = saved.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-                if (meta.GetValueOrDefault(Prefix + "layer") == model.Layer.TensorName && meta.GetValueOrDefault(Prefix + "output") == model.OutputName)
+                if (meta.GetValueOrDefault(Prefix + "layer") == model.Layer.TensorName && meta.GetValueOrDefault(Prefix + "output") == Differentiated(model).Tensor)
                     return bytes;
             }
             catch (InvalidProtocolBufferException) { }
         }
         return Build(model);
+    }
+
+    /// <summary>
+    /// The tensor the graph differentiates: the model's output, or for a model whose output is a Softmax (possibly
+    /// reshaped) the Softmax's input, the pre-softmax logits that Grad-CAM differentiates.
+    /// </summary>
+    internal static (string Tensor, bool PreSoftmax) Differentiated(PreparedModel model)
+    {
+        if (model.OutputKind != ModelOutputKind.Probabilities) return (model.OutputName, false);
+        var index = new GraphIndex(model.Proto.Graph);
+        NodeProto? node = index.ProducerOf(model.OutputName);
+        while (node is not null && node.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze")
+            node = index.ProducerOf(node.Input[0]);
+        return node is { OpType: "Softmax" } && Attr.GetInt(node, "axis", -1) is 1 or -1 ? (node.Input[0], true) : (model.OutputName, false);
     }
 
     internal static ModelProto BuildProto(PreparedModel model)
@@ -66,7 +83,7 @@ public static class GradientGraph
         var g = graph.Graph;
         g.Input.Add(Value(SeedInput, "N", model.OutputSize));
         var e = new GradientEmitter(g, differentiable, shapes);
-        string logits = model.OutputName;
+        var (logits, preSoftmax) = Differentiated(model);
         e.Accumulate(logits, e.Reshape(SeedInput, e.ShapeOf(logits)));
         for (int i = head.Count - 1; i >= 0; i--)
         {
@@ -85,7 +102,8 @@ public static class GradientGraph
         g.Node.Add(Node("Identity", gradient, GradientOutput));
         g.Output.Add(Value(GradientOutput, "N", model.Layer.Channels, model.Layer.Height, model.Layer.Width));
         graph.MetadataProps.Add(new StringStringEntryProto { Key = Prefix + "layer", Value = model.Layer.TensorName });
-        graph.MetadataProps.Add(new StringStringEntryProto { Key = Prefix + "output", Value = model.OutputName });
+        graph.MetadataProps.Add(new StringStringEntryProto { Key = Prefix + "output", Value = logits });
+        graph.MetadataProps.Add(new StringStringEntryProto { Key = PreSoftmaxKey, Value = preSoftmax ? "true" : "false" });
         return graph;
     }
 
@@ -101,7 +119,7 @@ public static class GradientGraph
     {
         ModelProto source = prepared.Proto;
         var index = new GraphIndex(source.Graph);
-        string layer = prepared.Layer.TensorName, output = prepared.OutputName;
+        string layer = prepared.Layer.TensorName, output = Differentiated(prepared).Tensor;
         long opset = source.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
         if (opset < MinimumOpset)
             throw new ScoreCamException(

@@ -44,6 +44,9 @@ public sealed class GradientSession : IDisposable
         }
     }
 
+    /// <summary>True when the model outputs probabilities and the graph's logits are the Softmax's input.</summary>
+    public bool PreSoftmax => _session.ModelMetadata.CustomMetadataMap.TryGetValue(GradientGraph.PreSoftmaxKey, out string? v) && v == "true";
+
     public int Channels { get; }
     public int Height { get; }
     public int Width { get; }

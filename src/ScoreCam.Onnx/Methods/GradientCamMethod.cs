@@ -8,7 +8,7 @@ namespace ScoreCam.Onnx.Methods;
 /// <summary>
 /// The common base of the gradient methods (Grad-CAM and its family): it runs the model's gradient graph
 /// (<see cref="GradientSession"/>) once per target on the unmasked activations, seeded one-hot on the target's
-/// class score (before any softmax the model itself does not apply), and turns activations and gradients into
+/// class score (before the softmax, also for a model that outputs probabilities), and turns activations and gradients into
 /// channel weights. A custom scalar target is seeded with its gradient with respect to the output row, by central
 /// differences. The gradient session is created on first use per model and kept until <see cref="Dispose"/>.
 /// </summary>
@@ -28,7 +28,7 @@ public abstract class GradientCamMethod : CamMethod, IDisposable
         for (int t = 0; t < context.Targets.Count; t++)
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            Seed(context.Targets[t], context.UnmaskedScores, seed);
+            Seed(context.Targets[t], context.UnmaskedScores, seed, session.PreSoftmax);
             gradients[t] = session.Run(context.Activations, seed).Gradients;
             weights[t] = Weights(context, gradients[t]);
         }
@@ -39,8 +39,12 @@ public abstract class GradientCamMethod : CamMethod, IDisposable
     /// <summary>Lets a method whose map needs the gradients themselves (LayerCAM) keep them for <see cref="CamMethod.CombineMaps"/>.</summary>
     protected virtual void Remember(CamContext context, float[][] gradients) { }
 
-    /// <summary>The gradient of the target's scalar with respect to the output row: one-hot for a class.</summary>
-    internal static void Seed(ResolvedTarget target, float[] row, Span<float> seed)
+    /// <summary>
+    /// The gradient of the target's scalar with respect to the graph's logits: one-hot for a class (its pre-softmax
+    /// score). A custom score of the output row is differentiated numerically; when the row holds probabilities and
+    /// the graph's logits are the Softmax's input, through the Softmax: s_logits = p ⊙ (s − ⟨s, p⟩).
+    /// </summary>
+    internal static void Seed(ResolvedTarget target, float[] row, Span<float> seed, bool preSoftmax = false)
     {
         seed.Clear();
         if (target.ClassIndex is { } c)
@@ -62,6 +66,10 @@ public abstract class GradientCamMethod : CamMethod, IDisposable
             probe[j] = row[j];
             seed[j] = (float)((up - down) / ((double)(row[j] + h) - (row[j] - h)));
         }
+        if (!preSoftmax) return;
+        double dot = 0;
+        for (int j = 0; j < row.Length; j++) dot += (double)seed[j] * row[j];
+        for (int j = 0; j < row.Length; j++) seed[j] = (float)(row[j] * (seed[j] - dot));
     }
 
     private GradientSession SessionFor(CamContext context)

@@ -144,6 +144,23 @@ public class GradCamMethodTests
         custom.ChannelWeights.Should().Equal(w3.Zip(w1, (a, b) => 2 * a - b).ToArray(), (a, b) => Math.Abs(a - b) <= 1e-3f * (1 + Math.Abs(b)));
     }
 
+    [Test]
+    public void For_a_model_that_outputs_probabilities_Grad_CAM_differentiates_the_pre_softmax_score()
+    {
+        using var method = new GradCamMethod();
+        using var explainer = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares(TestModels.Head.Softmax).Build(), "squares"),
+            new ExplainerOptions { Method = method });
+        ImageTensor image = TestModels.TwoSquares();
+        const float w = 40f / 64f; // GAP over 8×8 then a weight of 40: the closed form W[c]/(h·w)
+        explainer.Explain(image, ExplanationTarget.Class(1)).ChannelWeights.Should().Equal(new[] { 0f, w, 0f, 0f }, (a, b) => Math.Abs(a - b) <= 1e-5f);
+
+        // A custom score of the probabilities goes through the Softmax: d p0 / d z_k = p0 (δ0k − p_k).
+        float[] p = explainer.Session.Forward(image).Scores;
+        float[] custom = explainer.Explain(image, ExplanationTarget.Custom("p0", row => row[0])).ChannelWeights;
+        var expected = new[] { p[0] * (1 - p[0]) * w, -p[0] * p[1] * w, -p[0] * p[2] * w, 0f };
+        custom.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-3f * w);
+    }
+
     [TestCase("gradcam")]
     [TestCase("gradcam++")]
     [TestCase("xgradcam")]
