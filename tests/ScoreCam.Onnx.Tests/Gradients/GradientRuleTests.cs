@@ -33,6 +33,9 @@ public class GradientRuleTests
         yield return Case("AveragePool k3 s2 p1 include pad", (g, a) => g.Node("AveragePool", new[] { a }, null,
             Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1), Int("count_include_pad", 1)));
         yield return Case("AveragePool k2 s2 floor", (g, a) => g.Node("AveragePool", new[] { a }, null, Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)));
+        yield return Case("AveragePool k2 s2 ceil", (g, a) => g.Node("AveragePool", new[] { a }, null, Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1)));
+        yield return Case("AveragePool k3 s2 p1 ceil include pad", (g, a) => g.Node("AveragePool", new[] { a }, null, Ints("kernel_shape", 3, 3), Ints("strides", 2, 2),
+            Ints("pads", 1, 1, 1, 1), Int("ceil_mode", 1), Int("count_include_pad", 1)));
         yield return Case("MaxPool k3 s2 p1", (g, a) => g.Node("MaxPool", new[] { a }, null, Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)));
         yield return Case("MaxPool k2 s1 overlapping", (g, a) => g.Node("MaxPool", new[] { a }, null, Ints("kernel_shape", 2, 2)));
         yield return Case("MaxPool k2 s2 ceil", (g, a) => g.Node("MaxPool", new[] { a }, null, Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1)));
