@@ -135,8 +135,9 @@ public static class GradientGraph
             if (!seen.Add(tensor) || tensor == layer || index.Initializers.Contains(tensor)) continue;
             if (!index.Producer.TryGetValue(tensor, out int i))
                 throw new ScoreCamException(
-                    $"Cannot build the gradient graph: node '{reader}' after the target layer '{layer}' reads '{tensor}', which is a model input, " +
-                    "not something computed from the target layer or from constants. Gradient graphs need a head that depends only on the target layer's activations; choose a later target layer (--layer).");
+                    $"Cannot build the gradient graph: the output '{output}' depends on the model input '{tensor}' (read by node '{reader}') other than through " +
+                    $"the target layer '{layer}', e.g. through a skip connection around it. Gradient graphs need a head that depends only on the target " +
+                    "layer's activations and constants; choose a later target layer (--layer), such as a block's output.");
             NodeProto producer = source.Graph.Node[i];
             needed.Add(i);
             foreach (string input in producer.Input.Where(t => t.Length > 0)) stack.Push((input, producer.Name));
