@@ -72,9 +72,12 @@ internal static class TargetLayerFinder
 
     private static string? InputOfProducingConv(GraphIndex index, string tensor)
     {
+        // Only a conv followed directly by its activation / normalization is a class-map head; an Add on the way
+        // (a residual block, as in an embedding trunk whose width equals the output size) is not.
         NodeProto? node = index.ProducerOf(tensor);
-        while (node is not null && node.OpType != "Conv") node = index.ProducerOf(node.Input[0]);
-        if (node is null) return null;
+        while (node is not null && node.OpType is "Relu" or "Clip" or "LeakyRelu" or "Sigmoid" or "BatchNormalization" or "Identity")
+            node = index.ProducerOf(node.Input[0]);
+        if (node?.OpType != "Conv") return null;
         string input = node.Input[0];
         for (NodeProto? p = index.ProducerOf(input); p is not null && p.OpType is "Dropout" or "Identity"; p = index.ProducerOf(input))
             input = p.Input[0];

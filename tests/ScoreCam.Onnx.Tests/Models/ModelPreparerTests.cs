@@ -87,6 +87,22 @@ public class ModelPreparerTests
     }
 
     [Test]
+    public void An_embedding_trunk_whose_width_equals_its_output_keeps_its_last_residual_block()
+    {
+        // ResNet-trunk style: the pooled 4-channel output has as many values as the last block has channels, but the
+        // block ends in a residual Add, so it is the feature layer, not a class-map head.
+        var g = new OnnxGraphBuilder();
+        string x = g.Input("input", null, 3, 8, 8);
+        string stem = g.Node("Relu", new[] { g.Node("Conv", new[] { x, g.Weights("w0", Enumerable.Repeat(0.1f, 4 * 3 * 9).ToArray(), 4, 3, 3, 3) }, "c0", Ints("pads", 1, 1, 1, 1)) }, "stem");
+        string conv = g.Node("Conv", new[] { stem, g.Weights("w1", Enumerable.Repeat(0.05f, 4 * 4).ToArray(), 4, 4, 1, 1) }, "c1");
+        string sum = g.Node("Add", new[] { conv, stem }, "sum");
+        string block = g.Node("Relu", new[] { sum }, "block");
+        g.Node("GlobalAveragePool", new[] { block }, "output");
+        g.Output("output", null, 4, 1, 1);
+        ModelPreparer.Prepare(g.Build(), "trunk").Layer.TensorName.Should().Be("block");
+    }
+
+    [Test]
     public void Save_and_load_keep_what_was_found()
     {
         using var folder = new TempFolder();
