@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # GPU check of the CUDA path, run on a lent GPU machine from the repository root:
 #   .gpu/app.tar.zst   a self-contained linux-x64 `dotnet publish` of src/ScoreCam.Onnx.Cli without the CUDA provider
-#   .gpu/cuda.part.*   libonnxruntime_providers_cuda.so (ONNX Runtime 1.31), split to fit the transfer limit
+#   .gpu/cuda.part.*   libonnxruntime_providers_cuda.so (ONNX Runtime 1.31), zstd-compressed and split to fit the transfer limit
 #   .gpu/chelsea.png   the sample photo
 # CUDA 13 / cuDNN 9 come from the machine's Python nvidia packages. Writes JSON and logs to $OUT.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p /tmp/app /tmp/models "$OUT"
 zstd -q -d .gpu/app.tar.zst -c | tar -xf - -C /tmp/app
-cat .gpu/cuda.part.* > /tmp/app/libonnxruntime_providers_cuda.so
+cat .gpu/cuda.part.* | zstd -q -d -o /tmp/app/libonnxruntime_providers_cuda.so
 nv=$(python3 -c 'import nvidia, os; print(list(nvidia.__path__)[0])')
 export LD_LIBRARY_PATH=$(find "$nv" -name 'lib*.so*' -printf '%h\n' | sort -u | paste -sd:):${LD_LIBRARY_PATH:-}
 nvidia-smi -L | tee "$OUT/gpu.txt"
