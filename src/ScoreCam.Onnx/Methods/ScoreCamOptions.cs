@@ -4,7 +4,7 @@ namespace ScoreCam.Onnx.Methods;
 public sealed record ScoreCamOptions
 {
     /// <summary>Masked images per ONNX Runtime call.</summary>
-    public int BatchSize { get; init; } = 16;
+    public int BatchSize { get; init; } = 32;
 
     /// <summary>
     /// Keep only this many channels, ranked by <see cref="ChannelRanking"/> (a Faster-Score-CAM-style speed-up, not
