@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text.Json;
+using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Metrics;
+using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Tests.Metrics;
+
+/// <summary>
+/// The model-parameter randomization test of Adebayo et al. ("Sanity checks for saliency maps") on the trained default
+/// model: the top 1, 2, 3 parametric layers are re-initialized, cascading from the logits down
+/// (<see cref="CascadingRandomization"/>), and each method's map (at the target layer's resolution, after ReLU) for
+/// the item's annotated class is compared with the trained model's by Spearman rank correlation. A method whose maps
+/// do not follow the model's weights keeps a high correlation and fails.
+/// Threshold: the mean |ρ| over the images at the full cascade (3 layers) stays below <see cref="MaxMeanAbsRho"/>;
+/// chosen from the measurements written to docs/evaluation.md (tools/eval/make_report.sh sets
+/// SCORECAM_SANITY_OUT to collect them).
+/// </summary>
+public class SanityCheckModelTests
+{
+    /// <summary>The largest mean |ρ| a method may keep with the trained model's maps at the full cascade.</summary>
+    public const double MaxMeanAbsRho = 0.5;
+
+    private const int Images = 4;
+    private static readonly int[] Cascade = { 1, 2, 3 };
+
+    private static readonly string[] MethodNames = { "scorecam", "gradcam", "gradcam++", "xgradcam", "layercam" };
+
+    /// <summary>The check's control: equal weights for every channel, a map that never asks the class head.</summary>
+    private const string Control = "activations";
+
+    private sealed class EqualWeights : CamMethod
+    {
+        public override string Name => Control;
+
+        public override float[][] ChannelWeights(CamContext context) =>
+            context.Targets.Select(_ => Enumerable.Repeat(1f, context.Channels).ToArray()).ToArray();
+    }
+
+    private static CamMethod Create(string name) => name switch
+    {
+        "scorecam" => new ScoreCamMethod(),
+        "gradcam" => new GradCamMethod(),
+        "gradcam++" => new GradCamPlusPlusMethod(),
+        "xgradcam" => new XGradCamMethod(),
+        "layercam" => new LayerCamMethod(),
+        Control => new EqualWeights(),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    private static Dictionary<string, double[][]>? _measured;
+
+    /// <summary>ρ[method][cascade step][image], measured once for all the test cases.</summary>
+    private static Dictionary<string, double[][]> Measure()
+    {
+        if (_measured is not null) return _measured;
+        string modelPath = Repository.Path("onnx-models", "fashion-clutter", "fashion-clutter.onnx");
+        if (!File.Exists(modelPath)) Assert.Ignore("The default model (onnx-models/fashion-clutter) is not committed yet.");
+        PreparedModel trained = ModelPreparer.Prepare(modelPath);
+        var options = new ExplainerOptions { Preprocess = ScoreCam.Onnx.Imaging.PreprocessOptions.FromSidecar(modelPath) };
+        AnnotatedSet set = AnnotatedSet.Read(Repository.Path("onnx-models", "eval", "single"));
+
+        using var original = new CamExplainer(trained, options);
+        var inputs = new List<(ImageTensor Input, int Class)>();
+        foreach (AnnotatedImage entry in set.Images.Take(Images))
+        {
+            using Image<Rgb24> picture = original.LoadImage(Path.Combine(set.Folder, entry.File));
+            inputs.Add((original.Preprocess(picture), entry.Items[0].ClassIndex));
+        }
+
+        var models = Cascade.Select(layers => CascadingRandomization.Randomize(trained, layers, seed: 1)).ToList();
+        var explainers = models.Select(m => new CamExplainer(m, options)).ToList();
+        try
+        {
+            var result = new Dictionary<string, double[][]>();
+            foreach (string name in MethodNames.Append(Control))
+            {
+                CamMethod method = Create(name);
+                try
+                {
+                    var rho = Cascade.Select(_ => new double[inputs.Count]).ToArray();
+                    for (int i = 0; i < inputs.Count; i++)
+                    {
+                        var target = ExplanationTarget.Class(inputs[i].Class);
+                        float[] reference = original.Explain(inputs[i].Input, target, method).Map.Values;
+                        for (int s = 0; s < Cascade.Length; s++)
+                            rho[s][i] = RankCorrelation.Spearman(reference, explainers[s].Explain(inputs[i].Input, target, method).Map.Values);
+                    }
+                    result[name] = rho;
+                }
+                finally
+                {
+                    (method as IDisposable)?.Dispose();
+                }
+            }
+            Write(result);
+            return _measured = result;
+        }
+        finally
+        {
+            foreach (var e in explainers) e.Dispose();
+        }
+    }
+
+    /// <summary>Writes the measurements as JSON where SCORECAM_SANITY_OUT says (the report script reads them).</summary>
+    private static void Write(Dictionary<string, double[][]> result)
+    {
+        string? path = Environment.GetEnvironmentVariable("SCORECAM_SANITY_OUT");
+        if (string.IsNullOrEmpty(path)) return;
+        var doc = new
+        {
+            threshold = MaxMeanAbsRho,
+            images = Images,
+            seed = 1,
+            layers = Cascade,
+            rho = result,
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    [TestCaseSource(nameof(MethodNames))]
+    public void Every_methods_map_changes_when_the_top_layers_are_randomized(string name)
+    {
+        double[][] rho = Measure()[name];
+        string table = string.Join("; ", Cascade.Select((layers, s) =>
+            string.Create(CultureInfo.InvariantCulture, $"top {layers}: mean |rho| {rho[s].Average(Math.Abs):0.000}")));
+        TestContext.Out.WriteLine($"{name}: {table}");
+        rho[^1].Average(Math.Abs).Should().BeLessThan(MaxMeanAbsRho,
+            $"{name}'s maps must not survive randomizing the model's top {Cascade[^1]} layers ({table})");
+    }
+
+    [Test]
+    public void A_map_that_ignores_the_class_head_fails_the_check()
+    {
+        // The target layer lies below the randomized layers, so its activations, and a map made of them with
+        // weights that do not depend on the model's head, stay the same: the check must catch it.
+        double[][] rho = Measure()[Control];
+        rho[^1].Average(Math.Abs).Should().BeGreaterThanOrEqualTo(MaxMeanAbsRho);
+    }
+}
