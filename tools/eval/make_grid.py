@@ -64,6 +64,8 @@ def main():
         y += th
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     grid.save(a.out, optimize=True)
+    if os.path.getsize(a.out) > 900_000:  # keep the repository light: a 256-colour palette is plenty for overlays
+        grid.quantize(256, dither=Image.Dither.NONE).save(a.out, optimize=True)
     print(f"wrote {a.out} ({os.path.getsize(a.out)} bytes)", file=sys.stderr)
 
 
