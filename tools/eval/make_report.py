@@ -241,6 +241,19 @@ def main():
     w("*Rows: canvases from the sets (set/file: the explained class, the first annotated item's); columns: the input "
       "and each method's overlay (jet colormap), made with `scorecam explain --method M --target C`; tiles upscaled ×2, "
       "nearest neighbour.*\n")
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_grid import EXAMPLES
+    notes = []
+    for set_name, file, item in EXAMPLES:
+        folder = os.path.join("onnx-models", "eval", set_name)
+        with open(os.path.join(folder, "annotations.json")) as f:
+            cls = next(i for i in json.load(f)["images"] if i["file"] == file)["items"][item]["class"]
+        row = next((r for r in data[set_name][1] if r["image"] == file and r["method"] == methods[0] and r["class"] == str(cls)), None)
+        if row is not None and row["correct"] != "true":
+            notes.append(f"{set_name}/{file} is misclassified by the model (top prediction: class {row['predicted']})")
+    if notes:
+        w("Note: " + "; ".join(notes) + "; its maps explain the annotated class all the same.\n")
 
     w("## Commentary\n")
     if os.path.exists(commentary):
