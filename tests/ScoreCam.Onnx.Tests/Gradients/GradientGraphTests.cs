@@ -21,16 +21,19 @@ public class GradientGraphTests
         foreach (JsonElement m in doc.RootElement.EnumerateArray())
         {
             string name = m.GetProperty("name").GetString()!;
-            yield return new TestCaseData(Path.Combine("coverage", name + ".onnx"), Path.Combine("coverage", name + ".activations.npy")).SetArgDisplayNames(name);
+            yield return new TestCaseData(Path.Combine("coverage", name + ".onnx"), Path.Combine("coverage", name + ".activations.npy"), 1e-2f).SetArgDisplayNames(name);
         }
         // Exports whose target layer is already an output named "activations" (the gradient graph's input name).
         foreach (string name in new[] { "vgg", "convnext" })
-            yield return new TestCaseData(Path.Combine("coverage", name + ".act.onnx"), Path.Combine("coverage", name + ".activations.npy")).SetArgDisplayNames(name + ".act");
-        yield return new TestCaseData(Path.Combine("fashion-clutter", "fashion-clutter.onnx"), null).SetArgDisplayNames("fashion-clutter");
+            yield return new TestCaseData(Path.Combine("coverage", name + ".act.onnx"), Path.Combine("coverage", name + ".activations.npy"), 1e-2f).SetArgDisplayNames(name + ".act");
+        // The trained model's head is GlobalAveragePool → Gemm, linear in A: a larger step has no truncation error and keeps
+        // the float32 difference of two logits of magnitude ~10 well above their rounding (at 1e-2 it is ~5% of it).
+        yield return new TestCaseData(Path.Combine("fashion-clutter", "fashion-clutter.onnx"), Path.Combine("fashion-clutter", "fashion-clutter.activations.npy"), 0.25f)
+            .SetArgDisplayNames("fashion-clutter");
     }
 
     [TestCaseSource(nameof(Models))]
-    public void The_gradient_graph_agrees_with_finite_differences(string modelFile, string? activationsFile)
+    public void The_gradient_graph_agrees_with_finite_differences(string modelFile, string? activationsFile, float epsilon)
     {
         string path = Repository.Path("onnx-models", modelFile);
         if (!File.Exists(path)) Assert.Ignore($"{modelFile} is not committed yet.");
@@ -40,7 +43,7 @@ public class GradientGraphTests
             ? NpyFile.Read(Repository.Path("onnx-models", activationsFile)).Data[..length]
             : Activations(model, length);
 
-        var result = GradientCheck.Run(model, activations, samples: 20);
+        var result = GradientCheck.Run(model, activations, samples: 20, epsilon: epsilon);
 
         result.Checked.Should().BeGreaterThanOrEqualTo(result.Skipped);
         result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
