@@ -78,7 +78,9 @@ internal static class ExplainCommand
             }
             if (jsonPath is not null) AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName));
 
-            output.WriteLine($"prediction: {Describe(result.Prediction.Label, result.Prediction.Index)} (p={result.Prediction.Probability:0.####})");
+            // For a custom target the output row is an embedding, whose "top class" means nothing.
+            if (result.Target.Index is not null)
+                output.WriteLine($"prediction: {Describe(result.Prediction.Label, result.Prediction.Index)} (p={result.Prediction.Probability:0.####})");
             output.WriteLine($"target:     {(result.Target.Index is { } ti ? Describe(result.Target.Label, ti) : result.Target.Name)} (score={result.Target.Score:0.####})");
             output.WriteLine($"layer:      {result.Layer}, {result.ForwardPasses} forward passes ({result.SkippedChannels} constant maps skipped), {result.Elapsed.TotalSeconds:0.00} s");
             if (pngPath is not null) output.WriteLine($"overlay:    {pngPath}");
