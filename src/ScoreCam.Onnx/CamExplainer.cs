@@ -92,6 +92,7 @@ public sealed class CamExplainer : IDisposable
         context.Scorer.Score(scores, ScoreMode.Probability, unmasked);
 
         var heatmapUpsampler = new BilinearUpsampler(h, w, image.Height, image.Width);
+        var scratch = new float[heatmapUpsampler.ScratchLength];
         var results = new Explanation[resolved.Count];
         for (int t = 0; t < resolved.Count; t++)
         {
@@ -99,7 +100,7 @@ public sealed class CamExplainer : IDisposable
             method.CombineMaps(context, t, weights[t], map);
             MapKernels.Relu(map); // eq. 5
             var heat = new float[image.Height * image.Width];
-            heatmapUpsampler.Upsample(map, heat, new float[heatmapUpsampler.ScratchLength]);
+            heatmapUpsampler.Upsample(map, heat, scratch);
             if (!MapKernels.TryMinMaxNormalize(heat)) Array.Clear(heat);
             ResolvedTarget r = resolved[t];
             results[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), prediction,

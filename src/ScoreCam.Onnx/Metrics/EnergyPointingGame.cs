@@ -28,21 +28,6 @@ public static class EnergyPointingGame
         return total > 0 ? inside / total : 0;
     }
 
-    public static double Score(SaliencyMap map, BoundingBox box)
-    {
-        BoundingBox b = box.ClipTo(map.Width, map.Height);
-        double inside = 0, total = 0;
-        for (int y = 0; y < map.Height; y++)
-        {
-            ReadOnlySpan<float> row = map.Values.AsSpan(y * map.Width, map.Width);
-            for (int x = 0; x < row.Length; x++)
-            {
-                float v = row[x];
-                if (!(v > 0f)) continue;
-                total += v;
-                if (y >= b.Y0 && y < b.Y1 && x >= b.X0 && x < b.X1) inside += v;
-            }
-        }
-        return total > 0 ? inside / total : 0;
-    }
+    /// <summary>The share of the energy inside <paramref name="box"/>.</summary>
+    public static double Score(SaliencyMap map, BoundingBox box) => Score(map, new[] { box });
 }
