@@ -2,7 +2,8 @@
 # Realistic-size models for timing and for the similarity target, into a git-ignored cache
 # (default tools/.cache/models), each checked against tools/export/realistic.sha256:
 #   - ResNet18.onnx and ResNetPreprocess.onnx from the NuGet package
-#     Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 (ImageNet-pretrained CNTK trunk);
+#     Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 (ImageNet-pretrained CNTK trunk), fetched by
+#     `dotnet package download` (.NET 10 SDK) from the sources your NuGet configuration names;
 #   - torchvision resnet18 / resnet50 / vgg16 with random weights (export_realistic.py).
 # Usage: tools/export/fetch_realistic.sh [OUT_DIR]
 set -euo pipefail
@@ -16,24 +17,11 @@ nupkg="$out/$pkg.$ver.nupkg"
 
 fetch_nupkg() {
   [ -f "$nupkg" ] && return
-  local url="https://api.nuget.org/v3-flatcontainer/$pkg/$ver/$pkg.$ver.nupkg"
-  if ! curl -fsSL --retry 3 -o "$nupkg.part" "$url"; then
-    restore_nupkg   # flat container unreachable: let the NuGet client fetch it instead
-    return
-  fi
-  mv "$nupkg.part" "$nupkg"
-}
-
-restore_nupkg() {
-  local tmp; tmp="$(mktemp -d)"
-  cat > "$tmp/fetch.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup><TargetFramework>netstandard2.0</TargetFramework></PropertyGroup>
-  <ItemGroup><PackageReference Include="Microsoft.ML.DnnImageFeaturizer.ResNet18" Version="$ver" /></ItemGroup>
-</Project>
-XML
-  dotnet restore "$tmp/fetch.csproj" --packages "$tmp/packages" >/dev/null
-  cp "$tmp/packages/$pkg/$ver/$pkg.$ver.nupkg" "$nupkg"
+  # the NuGet client alone, so the caller's nuget.config (sources, mapping, credentials) applies;
+  # it resolves configuration from the current directory, as restore does
+  local tmp; tmp="$(mktemp -d "$out/download.XXXXXX")"
+  dotnet package download "Microsoft.ML.DnnImageFeaturizer.ResNet18@$ver" --output "$tmp" --verbosity quiet
+  mv "$tmp/$pkg/$ver/$pkg.$ver.nupkg" "$nupkg"
   rm -rf "$tmp"
 }
 
