@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ScoreCam.Onnx.Cli.Commands;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli;
 

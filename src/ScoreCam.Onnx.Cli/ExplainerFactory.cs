@@ -8,7 +8,7 @@ namespace ScoreCam.Onnx.Cli;
 /// <summary>Builds a <see cref="CamExplainer"/> from the shared flags, falling back to the embedded default model.</summary>
 internal static class ExplainerFactory
 {
-    public static CamExplainer Create(ParseResult r, ModelOptions flags, CamMethod method, out string modelName, int threads = 0)
+    public static CamExplainer Create(ParseResult r, ModelOptions flags, IExplanationMethod method, out string modelName, int? batchSize = null, int threads = 0)
     {
         string? path = r.GetValue(flags.Model);
         ModelPreparationOptions preparation = flags.Preparation(r);
@@ -21,7 +21,7 @@ internal static class ExplainerFactory
         modelName = path ?? EmbeddedDefaults.ModelName;
         return new CamExplainer(model, new ExplainerOptions
         {
-            Inference = flags.Inference(r) with { IntraOpThreads = threads },
+            Inference = flags.Inference(r) with { IntraOpThreads = threads, BatchSize = batchSize },
             Preprocess = preprocess,
             Labels = labels,
             Method = method,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli;
 

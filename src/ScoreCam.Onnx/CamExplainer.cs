@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Gradients;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Kernels;
@@ -10,13 +12,14 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace ScoreCam.Onnx;
 
 /// <summary>
-/// Explains one classifier's predictions. Owns the ONNX Runtime session; create one per model and share it:
-/// every public member is thread-safe, and concurrent <see cref="Explain(ImageTensor, ExplanationTarget?, CamMethod?, IProgress{ExplanationProgress}?, CancellationToken)"/>
-/// calls give the same results as sequential ones.
+/// Explains one classifier's predictions with any <see cref="IExplanationMethod"/>. Owns the model's ONNX Runtime
+/// session, the batch runner every method and metric runs its passes on, and the gradient sessions; create one per
+/// model and share it: every public member is thread-safe, and concurrent calls give the same results as
+/// sequential ones. It does the work every method shares once: the unmasked forward pass (scores and the target
+/// layer's activations), probabilities, targets, the display heatmap and the result.
 /// </summary>
 public sealed class CamExplainer : IDisposable
 {
-    private readonly CamMethod _defaultMethod;
     private readonly long _maxPixels;
 
     public CamExplainer(PreparedModel model, ExplainerOptions? options = null)
@@ -26,9 +29,21 @@ public sealed class CamExplainer : IDisposable
         Preprocessing = options.Preprocess ?? new PreprocessOptions { Height = model.Input.Height ?? 224, Width = model.Input.Width ?? 224 };
         Preprocessing.Validate(model.Input.Channels);
         Labels = options.Labels ?? (Preprocessing.Labels is { } labels ? LabelsFile.Read(labels) : null);
-        _defaultMethod = options.Method;
+        DefaultMethod = options.Method;
         _maxPixels = options.MaxImagePixels;
         Session = new ModelSession(model, options.Inference);
+        try
+        {
+            BatchSize = options.Inference.BatchSize ?? InferenceOptions.DefaultBatchSize;
+            if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "The batch size must be at least 1.");
+            Runner = new MaskedBatchRunner(Session, BatchSize, options.Inference.Pipelined);
+            Gradients = new GradientSessions(model, options.Inference with { Device = Session.Device });
+        }
+        catch
+        {
+            Session.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Prepares (or loads an already prepared) model file and reads its preprocessing sidecar.</summary>
@@ -41,8 +56,15 @@ public sealed class CamExplainer : IDisposable
 
     public PreparedModel Model { get; }
     public ModelSession Session { get; }
+    /// <summary>Runs batches of inputs through the model: what methods and metrics run their passes on.</summary>
+    public IBatchRunner Runner { get; }
+    public GradientSessions Gradients { get; }
+    /// <summary>Inputs per ONNX Runtime call of the batched passes.</summary>
+    public int BatchSize { get; }
     public PreprocessOptions Preprocessing { get; }
     public IReadOnlyList<string>? Labels { get; }
+    /// <summary>The method used when a call names none.</summary>
+    public IExplanationMethod DefaultMethod { get; }
 
     /// <summary>Warnings from preparation and session creation (batching impossible, CUDA fallback), to show once.</summary>
     public IEnumerable<string> Warnings => Model.Warnings.Concat(Session.Warnings);
@@ -55,30 +77,41 @@ public sealed class CamExplainer : IDisposable
     public float[] Embed(ImageTensor image)
     {
         CheckInput(image);
-        return Session.Forward(image).Scores;
+        return Checked(Session.Forward(image).Scores);
     }
 
-    public Explanation Explain(string imagePath, ExplanationTarget? target = null, CamMethod? method = null,
+    /// <summary>Class probabilities for one input (softmax of the logits, or the model's own probabilities).</summary>
+    public float[] Probabilities(ImageTensor image)
+    {
+        float[] scores = Embed(image);
+        var probabilities = new float[scores.Length];
+        ResolvedTarget.Probabilities(scores, Model.OutputKind, probabilities);
+        return probabilities;
+    }
+
+    public Explanation Explain(string imagePath, ExplanationTarget? target = null, IExplanationMethod? method = null,
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using Image<Rgb24> image = LoadImage(imagePath);
         return Explain(Preprocess(image), target, method, progress, cancellationToken);
     }
 
-    public Explanation Explain(ImageTensor image, ExplanationTarget? target = null, CamMethod? method = null,
+    public Explanation Explain(ImageTensor image, ExplanationTarget? target = null, IExplanationMethod? method = null,
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         ExplainTargets(image, new[] { target ?? ExplanationTarget.TopPrediction }, method, progress, cancellationToken)[0];
 
-    /// <summary>Explains several targets from the same forward passes (Score-CAM runs its masked passes once).</summary>
-    public IReadOnlyList<Explanation> ExplainTargets(ImageTensor image, IReadOnlyList<ExplanationTarget> targets, CamMethod? method = null,
+    /// <summary>Explains several targets from the same passes (Score-CAM and RISE run their masked passes once).</summary>
+    public IReadOnlyList<Explanation> ExplainTargets(ImageTensor image, IReadOnlyList<ExplanationTarget> targets, IExplanationMethod? method = null,
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (targets.Count == 0) throw new ArgumentException("Name at least one target.", nameof(targets));
         CheckInput(image);
-        method ??= _defaultMethod;
+        method ??= DefaultMethod;
+        cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
 
         var (scores, activations, k, h, w) = Session.Forward(image);
+        Checked(scores);
         TimeSpan firstPass = clock.Elapsed;
         var probabilities = new float[scores.Length];
         ResolvedTarget.Probabilities(scores, Model.OutputKind, probabilities);
@@ -86,31 +119,51 @@ public sealed class CamExplainer : IDisposable
         var prediction = new Prediction(top, Label(top), probabilities[top]);
         var resolved = targets.Select(t => ResolvedTarget.Resolve(t, Model, Labels, scores)).ToList();
 
-        var context = new CamContext(Session, image, scores, activations, k, h, w, resolved, progress, cancellationToken);
-        float[][] weights = method.ChannelWeights(context);
+        var context = new ExplanationContext(Model, image, scores, activations, k, h, w, resolved, Runner, Gradients, progress, cancellationToken);
+        IReadOnlyList<MethodResult> results = method.Explain(context);
+        if (results.Count != resolved.Count)
+            throw new InvalidOperationException($"Method '{method.Name}' returned {results.Count} results for {resolved.Count} targets.");
         var unmasked = new float[resolved.Count];
         context.Scorer.Score(scores, ScoreMode.Probability, unmasked);
 
-        var heatmapUpsampler = new BilinearUpsampler(h, w, image.Height, image.Width);
-        var scratch = new float[heatmapUpsampler.ScratchLength];
-        var results = new Explanation[resolved.Count];
+        var explanations = new Explanation[resolved.Count];
         for (int t = 0; t < resolved.Count; t++)
         {
-            var map = new float[h * w];
-            method.CombineMaps(context, t, weights[t], map);
-            MapKernels.Relu(map); // eq. 5
-            var heat = new float[image.Height * image.Width];
-            heatmapUpsampler.Upsample(map, heat, scratch);
-            if (!MapKernels.TryMinMaxNormalize(heat)) Array.Clear(heat);
+            MethodResult result = results[t];
             ResolvedTarget r = resolved[t];
-            results[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), prediction,
-                new SaliencyMap(w, h, map), new SaliencyMap(image.Width, image.Height, heat), weights[t], Model.Layer,
-                context.ForwardPasses + 1, context.SkippedChannels, clock.Elapsed, firstPass + context.InferenceTime);
+            explanations[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), prediction,
+                result.Map, Heatmap(result.Map, image.Width, image.Height), result.ChannelWeights ?? Array.Empty<float>(), Model.Layer,
+                context.ForwardPasses + 1, context.SkippedChannels, clock.Elapsed, firstPass + context.InferenceTime,
+                result.Attribution, result.Extras);
         }
-        return results;
+        return explanations;
+    }
+
+    /// <summary>The display heatmap: the map bilinearly upsampled to the input size (align_corners = false) and min-max normalized.</summary>
+    internal static SaliencyMap Heatmap(SaliencyMap map, int width, int height)
+    {
+        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(map.Values)))
+            throw new ScoreCamException("The explanation map contains NaN or infinite values: the model's outputs or gradients overflowed for this input.");
+        var heat = new float[width * height];
+        if (map.Width == width && map.Height == height) map.Values.CopyTo(heat, 0);
+        else
+        {
+            var upsampler = new BilinearUpsampler(map.Height, map.Width, height, width);
+            upsampler.Upsample(map.Values, heat, new float[upsampler.ScratchLength]);
+        }
+        if (!MapKernels.TryMinMaxNormalize(heat)) Array.Clear(heat);
+        return new SaliencyMap(width, height, heat);
     }
 
     private string? Label(int index) => Labels is not null && index < Labels.Count ? Labels[index] : null;
+
+    private float[] Checked(float[] scores)
+    {
+        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(scores)))
+            throw new ScoreCamException(
+                $"The model '{Model.Source}' returned NaN or infinite scores for this input; nothing can be explained. Check the preprocessing (scale, mean, std) and the model's head.");
+        return scores;
+    }
 
     private void CheckInput(ImageTensor image)
     {
@@ -122,5 +175,9 @@ public sealed class CamExplainer : IDisposable
                 $"The model takes {spec.Width}x{spec.Height} images; the input is {image.Width}x{image.Height}. Use --size {spec.Width}x{spec.Height}.");
     }
 
-    public void Dispose() => Session.Dispose();
+    public void Dispose()
+    {
+        Gradients.Dispose();
+        Session.Dispose();
+    }
 }

@@ -15,7 +15,7 @@ public sealed record ExplainerOptions
     /// <summary>Class labels; by default the sidecar's labels file, if any.</summary>
     public IReadOnlyList<string>? Labels { get; init; }
     /// <summary>The method used when a call names none.</summary>
-    public CamMethod Method { get; init; } = new ScoreCamMethod();
+    public IExplanationMethod Method { get; init; } = new ScoreCamMethod();
     /// <summary>Images larger than this many pixels are refused before decoding.</summary>
     public long MaxImagePixels { get; init; } = ImageLoader.DefaultMaxPixels;
 }

@@ -1,12 +1,7 @@
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx;
-
-/// <summary>A map of Width × Height values, row-major.</summary>
-public sealed record SaliencyMap(int Width, int Height, float[] Values)
-{
-    public float this[int x, int y] => Values[y * Width + x];
-}
 
 /// <summary>The model's own answer for the unmasked input.</summary>
 public sealed record Prediction(int Index, string? Label, float Probability);
@@ -15,11 +10,13 @@ public sealed record Prediction(int Index, string? Label, float Probability);
 public sealed record TargetInfo(string Name, int? Index, string? Label, float Score);
 
 /// <summary>
-/// One explanation: the class activation map at the target layer's resolution (<see cref="Map"/>, after ReLU,
-/// before any normalization: paper eq. 5), the same map upsampled to the input size and min-max normalized to
-/// [0, 1] for display (<see cref="Heatmap"/>; all zeros when the map is zero everywhere), the channel weights,
-/// and what was predicted and explained. <see cref="InferenceTime"/> is the part of <see cref="Elapsed"/> spent
-/// inside ONNX Runtime.
+/// One explanation: the method's map (<see cref="Map"/>: for CAM methods at the target layer's resolution, after
+/// ReLU, before any normalization, paper eq. 5; for pixel-space methods at the input's resolution), the same map
+/// upsampled to the input size and min-max normalized to [0, 1] for display (<see cref="Heatmap"/>; all zeros when
+/// the map is constant), the channel weights (CAM methods; empty otherwise), the signed C×H×W
+/// <see cref="Attribution"/> of pixel-space methods, a method's own diagnostics (<see cref="Extras"/>), and what was
+/// predicted and explained. <see cref="ForwardPasses"/> counts every pass, the unmasked one and gradient passes
+/// included; <see cref="InferenceTime"/> is the part of <see cref="Elapsed"/> spent inside ONNX Runtime.
 /// </summary>
 public sealed record Explanation(
     string Method,
@@ -32,4 +29,6 @@ public sealed record Explanation(
     int ForwardPasses,
     int SkippedChannels,
     TimeSpan Elapsed,
-    TimeSpan InferenceTime);
+    TimeSpan InferenceTime,
+    Attribution? Attribution = null,
+    IReadOnlyDictionary<string, double>? Extras = null);

@@ -6,6 +6,7 @@ using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Methods;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
@@ -20,7 +21,7 @@ internal static class BenchCommand
         var model = new ModelOptions();
         var image = new Option<string?>("--image") { Description = "Picture to explain. Default: the embedded sample canvas." };
         var method = new Option<string>("--method") { Description = $"One of: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
-        var batches = new Option<string>("--batch") { Description = "Batch sizes to measure, comma-separated.", DefaultValueFactory = _ => "16" };
+        var batches = new Option<string>("--batch") { Description = "Batch sizes to measure, comma-separated.", DefaultValueFactory = _ => InferenceOptions.DefaultBatchSize.ToString(CultureInfo.InvariantCulture) };
         var runs = new Option<int>("--runs") { Description = "Measured runs per batch size (after one warm-up).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core).", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
@@ -37,8 +38,8 @@ internal static class BenchCommand
             output.WriteLine("batch  wall_ms  floor_ms  ratio  outside_ort  passes/s  alloc_KB/expl  peak_MB");
             foreach (int batch in sizes)
             {
-                CamMethod m = MethodCatalog.Create(r.GetValue(method)!, new MethodSettings(batch, "paper", "normalized", "probability"));
-                using CamExplainer explainer = ExplainerFactory.Create(r, model, m, out string modelName, r.GetValue(threads));
+                IExplanationMethod m = MethodOptions.Create(r.GetValue(method)!, new MethodSettings());
+                using CamExplainer explainer = ExplainerFactory.Create(r, model, m, out string modelName, batch, r.GetValue(threads));
                 foreach (string warning in explainer.Warnings) error.WriteLine($"warning: {warning}");
                 using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
                 ImageTensor input = explainer.Preprocess(picture);
@@ -61,9 +62,7 @@ internal static class BenchCommand
     {
         Explanation warm = explainer.Explain(input);
         int masked = warm.ForwardPasses - 1;
-        using var floorScorer = new BatchScorer(explainer.Session, input, Math.Min(batch, Math.Max(masked, 1)));
-        for (int i = 0; i < floorScorer.Capacity; i++) input.Data.CopyTo(floorScorer.Input(i));
-        Floor(explainer.Session, floorScorer, input, masked);
+        Floor(explainer, input, masked);
 
         var wall = new List<double>(); var floor = new List<double>(); var inference = new List<double>(); var allocated = new List<double>();
         for (int run = 0; run < runs; run++)
@@ -76,7 +75,7 @@ internal static class BenchCommand
             allocated.Add((GC.GetTotalAllocatedBytes(precise: true) - bytes) / 1024.0);
             inference.Add(e.InferenceTime.TotalMilliseconds);
             clock.Restart();
-            Floor(explainer.Session, floorScorer, input, masked);
+            Floor(explainer, input, masked);
             floor.Add(clock.Elapsed.TotalMilliseconds);
         }
         double wallMs = Median(wall), floorMs = Median(floor);
@@ -97,10 +96,10 @@ internal static class BenchCommand
     }
 
     /// <summary>The passes an explanation needs, on the unmasked input: one full forward and the masked count in batches.</summary>
-    private static void Floor(ModelSession session, BatchScorer scorer, ImageTensor input, int masked)
+    private static void Floor(CamExplainer explainer, ImageTensor input, int masked)
     {
-        session.Forward(input);
-        for (int done = 0; done < masked; done += scorer.Capacity) scorer.Run(Math.Min(scorer.Capacity, masked - done));
+        explainer.Session.Forward(input);
+        explainer.Runner.Run(input, masked, (_, slot) => { input.Data.CopyTo(slot); return true; }, (_, _) => { });
     }
 
     private static double Median(List<double> values)

@@ -4,6 +4,7 @@ using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
@@ -19,23 +20,17 @@ internal static class ExplainCommand
         var tensor = new Option<string?>("--tensor") { Description = "An already preprocessed float32 .npy tensor (1,C,H,W) or (C,H,W), instead of --image." };
         var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: the top prediction." };
         var similarTo = new Option<string?>("--similar-to") { Description = "Explain the cosine similarity of the model's output (an embedding) to this picture's, instead of a class." };
-        var method = new Option<string>("--method") { Description = $"One of: {string.Join(", ", MethodCatalog.Names)}, {MethodCatalog.Rise}.", DefaultValueFactory = _ => "scorecam" };
-        var batch = new Option<int>("--batch") { Description = "Masked images per ONNX Runtime call.", DefaultValueFactory = _ => new ScoreCamOptions().BatchSize };
-        var variant = new Option<string>("--variant") { Description = "paper (default), pytorch-grad-cam or torch-cam: reproduce that implementation's numbers.", DefaultValueFactory = _ => "paper" };
-        var masks = new Option<string>("--masks") { Description = "normalized (eq. 1, default) or binarized (section 4.2).", DefaultValueFactory = _ => "normalized" };
-        var scores = new Option<string>("--scores") { Description = "probability (softmax, eq. 3, default) or raw (section 4.3).", DefaultValueFactory = _ => "probability" };
-        var channels = new Option<int?>("--channels") { Description = "Score-CAM: keep only the top K channels (ranked by --channel-ranking); a speed-up, not the paper's algorithm." };
-        var ranking = new Option<string>("--channel-ranking") { Description = "variance (default) or mean.", DefaultValueFactory = _ => "variance" };
-        var riseMasks = new Option<int>("--rise-masks") { Description = "RISE: number of random masks N.", DefaultValueFactory = _ => new RiseOptions().Masks };
-        var seed = new Option<int>("--seed") { Description = "RISE: random seed.", DefaultValueFactory = _ => 0 };
+        var method = new Option<string>("--method") { Description = $"One of: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
+        var methodFlags = new MethodOptions();
         var colormap = new Option<string>("--colormap") { Description = "jet (as in the paper) or viridis.", DefaultValueFactory = _ => "jet" };
         var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write. Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
         var json = new Option<string?>("--json") { Description = "Explanation JSON to write." };
 
         var command = new Command("explain", "Explain one image: which regions make the model predict the target class.")
         {
-            image, tensor, target, similarTo, method, batch, variant, masks, scores, channels, ranking, riseMasks, seed, colormap, outPng, json,
+            image, tensor, target, similarTo, method, colormap, outPng, json,
         };
+        methodFlags.AddTo(command);
         model.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
@@ -43,10 +38,7 @@ internal static class ExplainCommand
             if (imagePath is not null && tensorPath is not null) throw new UsageException("Pass either --image or --tensor, not both.");
             if (modelPath is not null && imagePath is null && tensorPath is null)
                 throw new UsageException("Name the input to explain with --image FILE or --tensor FILE.npy.");
-            string methodName = r.GetValue(method)!;
-            var settings = new MethodSettings(r.GetValue(batch), r.GetValue(variant)!, r.GetValue(masks)!, r.GetValue(scores)!, r.GetValue(channels), r.GetValue(ranking)!);
-            RiseMethod? rise = MethodCatalog.IsRise(methodName) ? MethodCatalog.CreateRise(settings, r.GetValue(riseMasks), r.GetValue(seed)) : null;
-            CamMethod camMethod = rise is null ? MethodCatalog.Create(methodName, settings) : new ScoreCamMethod();
+            IExplanationMethod explanationMethod = MethodOptions.Create(r.GetValue(method)!, methodFlags.Settings(r));
             Colormap map = r.GetValue(colormap)!.ToLowerInvariant() switch
             {
                 "jet" => Colormap.Jet,
@@ -54,7 +46,7 @@ internal static class ExplainCommand
                 var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
             };
 
-            using CamExplainer explainer = ExplainerFactory.Create(r, model, camMethod, out string modelName);
+            using CamExplainer explainer = ExplainerFactory.Create(r, model, explanationMethod, out string modelName, methodFlags.BatchSize(r));
             foreach (string warning in explainer.Warnings) error.WriteLine($"warning: {warning}");
 
             using Image<Rgb24>? picture = tensorPath is not null ? null
@@ -65,7 +57,7 @@ internal static class ExplainCommand
                 : r.GetValue(similarTo) is { } reference ? SimilarityTo(explainer, reference)
                 : ExplanationTarget.TopPrediction;
 
-            Explanation result = rise is not null ? rise.Explain(explainer, input, explanationTarget) : explainer.Explain(input, explanationTarget);
+            Explanation result = explainer.Explain(input, explanationTarget);
 
             string? jsonPath = r.GetValue(json), pngPath = r.GetValue(outPng);
             if (pngPath is null && jsonPath is null)

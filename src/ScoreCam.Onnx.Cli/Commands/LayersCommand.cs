@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 

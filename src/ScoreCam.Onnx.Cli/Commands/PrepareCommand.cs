@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 

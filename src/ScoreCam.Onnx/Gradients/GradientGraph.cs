@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Gradients;
 

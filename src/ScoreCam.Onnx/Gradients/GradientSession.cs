@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Gradients;
 

@@ -1,4 +1,5 @@
 using Onnx;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Gradients;
 

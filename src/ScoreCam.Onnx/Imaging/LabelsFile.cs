@@ -1,3 +1,4 @@
+using ScoreCam.Onnx.Core;
 namespace ScoreCam.Onnx.Imaging;
 
 /// <summary>Class labels, one per line in class-index order (blank trailing lines ignored).</summary>

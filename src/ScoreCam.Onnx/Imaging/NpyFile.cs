@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.RegularExpressions;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Imaging;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Inference;
 

@@ -3,7 +3,19 @@ namespace ScoreCam.Onnx.Inference;
 /// <summary>How ONNX Runtime sessions are created.</summary>
 public sealed record InferenceOptions
 {
+    /// <summary>Batch size when none is given: measured on ResNet-18 and the default model (docs/performance.md).</summary>
+    public const int DefaultBatchSize = 32;
+
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
+
+    /// <summary>
+    /// Inputs per ONNX Runtime call for the explainer's batched passes (Score-CAM's masked images, RISE's masks,
+    /// deletion / insertion steps, gradient passes); null: <see cref="DefaultBatchSize"/>.
+    /// </summary>
+    public int? BatchSize { get; init; }
+
+    /// <summary>Build the next batch while ONNX Runtime runs the current one (two batches of buffers).</summary>
+    public bool Pipelined { get; init; } = true;
 
     /// <summary>CUDA device ordinal.</summary>
     public int CudaDeviceId { get; init; }

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Inference;
 
@@ -19,7 +20,7 @@ public sealed class ModelSession : IDisposable
     public ModelSession(PreparedModel model, InferenceOptions? options = null)
     {
         Model = model;
-        options ??= new InferenceOptions();
+        Options = options ??= new InferenceOptions();
         var warnings = new List<string>();
         (_session, Device) = Create(model.ToBytes(), options, warnings);
         Warnings = warnings;
@@ -30,6 +31,9 @@ public sealed class ModelSession : IDisposable
     }
 
     public PreparedModel Model { get; }
+
+    /// <summary>The options the session was created with.</summary>
+    public InferenceOptions Options { get; }
 
     /// <summary>The device the session actually runs on (CPU after a CUDA fallback).</summary>
     public ExecutionDevice Device { get; }
@@ -51,27 +55,6 @@ public sealed class ModelSession : IDisposable
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray(),
             (int)shape[1], (int)shape[2], (int)shape[3]);
     }
-
-    /// <summary>
-    /// Score rows of <paramref name="count"/> images laid out one after another in <paramref name="batch"/>
-    /// (each <paramref name="template"/>-shaped), written to <paramref name="scores"/> (count × OutputSize).
-    /// Convenient for occasional calls; hot loops use a <see cref="BatchScorer"/>.
-    /// </summary>
-    public void Scores(ReadOnlySpan<float> batch, int count, ImageTensor template, Span<float> scores, int batchSize = 32)
-    {
-        int imageLength = template.Data.Length, rowLength = Model.OutputSize;
-        using var scorer = new BatchScorer(this, template, Math.Min(batchSize, count));
-        for (int start = 0; start < count; start += scorer.Capacity)
-        {
-            int n = Math.Min(scorer.Capacity, count - start);
-            for (int i = 0; i < n; i++) batch.Slice((start + i) * imageLength, imageLength).CopyTo(scorer.Input(i));
-            scorer.Run(n);
-            for (int i = 0; i < n; i++) scorer.Scores(i).CopyTo(scores.Slice((start + i) * rowLength, rowLength));
-        }
-    }
-
-    public void Scores(Memory<float> batch, int count, ImageTensor template, Span<float> scores, int batchSize = 32) =>
-        Scores(batch.Span, count, template, scores, batchSize);
 
     /// <summary>The score output's shape for a batch of <paramref name="count"/> (N×C, or N×C×1×1 and the like).</summary>
     internal long[] OutputShape(int count)

@@ -1,22 +1,35 @@
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Kernels;
+
 namespace ScoreCam.Onnx.Methods;
 
 /// <summary>
-/// A class-activation-map method: turns the target layer's activations into one weight per channel and target.
-/// <see cref="CamExplainer"/> does the forward pass before and the combination L = ReLU(Σ_k w_k A_k) after
-/// (paper eq. 5), so a new method is only this one function. Implementations must be thread-safe.
+/// A class-activation-map method: one weight per channel and target, combined into L = ReLU(Σ_k w_k A_k) at the
+/// target layer's resolution (paper eq. 5). A new method overrides <see cref="ChannelWeights"/> only; one whose map
+/// is not a channel-weighted sum (LayerCAM's element-wise weights) also overrides <see cref="CamImage"/>.
 /// </summary>
-public abstract class CamMethod
+public abstract class CamMethod : IExplanationMethod
 {
-    /// <summary>The method's name as the CLI and the JSON spell it.</summary>
     public abstract string Name { get; }
 
-    /// <summary>Weights w[t][k] for each target t and channel k.</summary>
-    public abstract float[][] ChannelWeights(CamContext context);
+    public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
+    {
+        float[][] weights = ChannelWeights(context);
+        var results = new MethodResult[context.Targets.Count];
+        for (int t = 0; t < results.Length; t++)
+        {
+            var map = new float[context.Height * context.Width];
+            CamImage(context, t, weights[t], map);
+            MapKernels.Relu(map); // eq. 5
+            results[t] = new MethodResult(new SaliencyMap(context.Width, context.Height, map), weights[t]);
+        }
+        return results;
+    }
 
-    /// <summary>
-    /// The low-resolution map of target <paramref name="target"/> before the final ReLU: Σ_k w_k A_k (paper eq. 5) by
-    /// default. A method whose map is not a channel-weighted sum (LayerCAM's element-wise weights) overrides it.
-    /// </summary>
-    public virtual void CombineMaps(CamContext context, int target, ReadOnlySpan<float> weights, Span<float> map) =>
-        Kernels.MapKernels.WeightedSum(context.Activations, weights, map);
+    /// <summary>Weights w[t][k] for each target t and channel k.</summary>
+    protected abstract float[][] ChannelWeights(ExplanationContext context);
+
+    /// <summary>The map of target <paramref name="target"/> before the final ReLU: Σ_k w_k A_k (paper eq. 5) by default.</summary>
+    protected virtual void CamImage(ExplanationContext context, int target, ReadOnlySpan<float> weights, Span<float> map) =>
+        MapKernels.WeightedSum(context.Activations, weights, map);
 }

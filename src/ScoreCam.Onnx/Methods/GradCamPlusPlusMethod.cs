@@ -21,7 +21,7 @@ public sealed class GradCamPlusPlusMethod : GradientCamMethod
 
     public override string Name => "gradcam++";
 
-    protected override float[] Weights(CamContext context, ReadOnlySpan<float> gradients)
+    protected override float[] Weights(ExplanationContext context, ReadOnlySpan<float> gradients)
     {
         int plane = context.Height * context.Width;
         var w = new float[context.Channels];

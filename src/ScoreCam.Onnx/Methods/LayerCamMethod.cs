@@ -1,18 +1,14 @@
-using System.Runtime.CompilerServices;
-
 namespace ScoreCam.Onnx.Methods;
 
 /// <summary>
 /// LayerCAM (Jiang et al.): an element-wise map L = ReLU(Σ_k ReLU(g_k) ⊙ A_k), not a channel-weighted sum, so it
-/// overrides <see cref="CamMethod.CombineMaps"/>. The reported channel weights are the spatial means of ReLU(g_k).
+/// overrides <see cref="CamMethod.CamImage"/>. The reported channel weights are the spatial means of ReLU(g_k).
 /// </summary>
 public sealed class LayerCamMethod : GradientCamMethod
 {
-    private readonly ConditionalWeakTable<CamContext, float[][]> _gradients = new();
-
     public override string Name => "layercam";
 
-    protected override float[] Weights(CamContext context, ReadOnlySpan<float> gradients)
+    protected override float[] Weights(ExplanationContext context, ReadOnlySpan<float> gradients)
     {
         int plane = context.Height * context.Width;
         var w = new float[context.Channels];
@@ -25,14 +21,8 @@ public sealed class LayerCamMethod : GradientCamMethod
         return w;
     }
 
-    protected override void Remember(CamContext context, float[][] gradients) => _gradients.AddOrUpdate(context, gradients);
-
-    public override void CombineMaps(CamContext context, int target, ReadOnlySpan<float> weights, Span<float> map)
-    {
-        if (!_gradients.TryGetValue(context, out float[][]? gradients))
-            throw new InvalidOperationException("LayerCAM combines maps only after computing its channel weights for the same context.");
-        Map(context.Activations, gradients[target], context.Channels, map);
-    }
+    protected override void CamImage(ExplanationContext context, int target, ReadOnlySpan<float> weights, Span<float> map) =>
+        Map(context.Activations, context.HeadGradients(target), context.Channels, map);
 
     /// <summary>Σ_k ReLU(g_k) ⊙ A_k over K planes (before the final ReLU).</summary>
     internal static void Map(ReadOnlySpan<float> activations, ReadOnlySpan<float> gradients, int channels, Span<float> map)

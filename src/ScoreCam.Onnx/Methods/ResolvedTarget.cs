@@ -1,5 +1,6 @@
 using ScoreCam.Onnx.Kernels;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Methods;
 

@@ -1,9 +1,7 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Numerics.Tensors;
-using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Kernels;
-using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Methods;
 
@@ -14,16 +12,14 @@ namespace ScoreCam.Onnx.Methods;
 /// shifted by a random offset in [0, C) and cropped to H × W; each mask M_i multiplies the normalized input and the
 /// model's score S_i for the target on it weights the mask: saliency = Σ_i S_i · M_i / (N · p).
 /// <para>
-/// The saliency is at input resolution and is not a weighted sum of the target layer's channels, so RISE is not a
-/// <see cref="CamMethod"/>; it runs on the explainer's <see cref="ModelSession"/> and returns the same
-/// <see cref="Explanation"/> (<see cref="Explanation.Map"/> = the saliency, H × W; <see cref="Explanation.Heatmap"/> =
-/// the saliency min-max normalized; no channel weights). Masks come from one <see cref="Random"/> seeded with
-/// <see cref="RiseOptions.Seed"/>, drawn mask by mask: s·s <see cref="Random.NextDouble"/> in row-major order
-/// (cell kept when &lt; p), then the row shift, then the column shift (<see cref="Random.Next(int)"/>); the answer does
-/// not depend on the batch size. Thread-safe.
+/// The saliency is at input resolution (the result's map, H × W; no channel weights). Masks come from one
+/// <see cref="Random"/> seeded with <see cref="RiseOptions.Seed"/>, drawn mask by mask: s·s
+/// <see cref="Random.NextDouble"/> in row-major order (cell kept when &lt; p), then the row shift, then the column
+/// shift (<see cref="Random.Next(int)"/>); the answer does not depend on the batch size. All targets are scored
+/// from the same N passes. Thread-safe.
 /// </para>
 /// </summary>
-public sealed class RiseMethod
+public sealed class RiseMethod : IExplanationMethod
 {
     public RiseMethod(RiseOptions? options = null)
     {
@@ -32,94 +28,53 @@ public sealed class RiseMethod
         if (Options.GridSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "The grid needs at least one cell per side.");
         if (!(Options.KeepProbability > 0 && Options.KeepProbability <= 1))
             throw new ArgumentOutOfRangeException(nameof(options), "The keep probability must be in (0, 1].");
-        if (Options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Batch size must be at least 1.");
     }
 
     public RiseOptions Options { get; }
 
     public string Name => "rise";
 
-    /// <summary>Explains one target with the explainer's session and labels.</summary>
-    public Explanation Explain(CamExplainer explainer, ImageTensor image, ExplanationTarget? target = null,
-        IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        ExplainTargets(explainer.Session, image, new[] { target ?? ExplanationTarget.TopPrediction }, explainer.Labels, progress, cancellationToken)[0];
-
-    /// <summary>Explains several targets from the same N masked passes.</summary>
-    public IReadOnlyList<Explanation> ExplainTargets(ModelSession session, ImageTensor image, IReadOnlyList<ExplanationTarget> targets,
-        IReadOnlyList<string>? labels = null, IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
-        if (targets.Count == 0) throw new ArgumentException("Name at least one target.", nameof(targets));
-        PreparedModel model = session.Model;
-        if (image.Channels != model.Input.Channels)
-            throw new ScoreCamException($"The model takes {model.Input.Channels}-channel images; the tensor has {image.Channels} channels.");
-        var clock = Stopwatch.StartNew();
-        int rowLength = model.OutputSize, length = image.Data.Length, height = image.Height, width = image.Width, plane = height * width;
+        ImageTensor image = context.Image;
+        int targets = context.Targets.Count, height = image.Height, width = image.Width, plane = height * width;
+        int n = Options.Masks, slots = Math.Min(context.Runner.MaxInFlight, n);
+        var generator = new MaskGenerator(Options.GridSize, Options.KeepProbability, height, width, Options.Seed);
+        var saliency = new float[targets][];
+        for (int t = 0; t < targets; t++) saliency[t] = new float[plane];
 
-        var unmaskedScores = new float[rowLength];
-        var inference = Stopwatch.StartNew();
-        session.Scores(image.Data.AsMemory(), 1, image, unmaskedScores);
-        inference.Stop();
-        var probabilities = new float[rowLength];
-        ResolvedTarget.Probabilities(unmaskedScores, model.OutputKind, probabilities);
-        int top = model.OutputKind == ModelOutputKind.SingleLogit ? 0 : ResolvedTarget.ArgMax(unmaskedScores);
-        string? Label(int i) => labels is not null && i < labels.Count ? labels[i] : null;
-        var prediction = new Prediction(top, Label(top), probabilities[top]);
-        var resolved = targets.Select(t => ResolvedTarget.Resolve(t, model, labels, unmaskedScores)).ToList();
-        var scorer = new TargetScorer(resolved, model.OutputKind, rowLength);
-        var unmasked = new float[resolved.Count];
-        scorer.Score(unmaskedScores, ScoreMode.Probability, unmasked);
-
-        int n = Options.Masks, s = Options.GridSize, batchSize = Math.Min(Options.BatchSize, n);
-        var generator = new MaskGenerator(s, Options.KeepProbability, height, width, Options.Seed);
-        var saliency = new float[resolved.Count][];
-        for (int t = 0; t < resolved.Count; t++) saliency[t] = new float[plane];
-
-        var pool = ArrayPool<float>.Shared;
-        float[] batch = pool.Rent(batchSize * length), masks = pool.Rent(batchSize * plane), scores = pool.Rent(batchSize * rowLength);
-        var targetScores = new float[resolved.Count];
+        // Masks are drawn in item order as inputs are written; a ring of the runner's items in flight keeps each mask
+        // until its scores arrive.
+        float[] masks = ArrayPool<float>.Shared.Rent(slots * plane);
+        var targetScores = new float[targets];
         try
         {
-            int filled = 0, done = 0;
-            for (int i = 0; i < n; i++)
-            {
-                Span<float> mask = masks.AsSpan(filled * plane, plane);
-                generator.Next(mask);
-                MapKernels.ApplyMask(image.Data, mask, batch.AsSpan(filled * length, length));
-                if (++filled < batchSize && i < n - 1) continue;
-
-                cancellationToken.ThrowIfCancellationRequested();
-                inference.Start();
-                session.Scores(batch.AsMemory(0, filled * length), filled, image, scores);
-                inference.Stop();
-                for (int j = 0; j < filled; j++)
+            context.Run(n,
+                (item, input) =>
                 {
-                    scorer.Score(scores.AsSpan(j * rowLength, rowLength), Options.Scores, targetScores);
-                    ReadOnlySpan<float> m = masks.AsSpan(j * plane, plane);
-                    for (int t = 0; t < resolved.Count; t++) TensorPrimitives.MultiplyAdd(m, targetScores[t], saliency[t], saliency[t]);
-                }
-                done += filled;
-                filled = 0;
-                progress?.Report(new ExplanationProgress(done, n));
-            }
+                    Span<float> mask = masks.AsSpan(item % slots * plane, plane);
+                    generator.Next(mask);
+                    MapKernels.ApplyMask(image.Data, mask, input);
+                    return true;
+                },
+                (item, row) =>
+                {
+                    context.Scorer.Score(row, Options.Scores, targetScores);
+                    ReadOnlySpan<float> m = masks.AsSpan(item % slots * plane, plane);
+                    for (int t = 0; t < targets; t++) TensorPrimitives.MultiplyAdd(m, targetScores[t], saliency[t], saliency[t]);
+                });
         }
         finally
         {
-            pool.Return(batch);
-            pool.Return(masks);
-            pool.Return(scores);
+            ArrayPool<float>.Shared.Return(masks);
         }
 
         float scale = (float)(1.0 / (n * Options.KeepProbability));
-        var results = new Explanation[resolved.Count];
-        for (int t = 0; t < resolved.Count; t++)
+        var results = new MethodResult[targets];
+        for (int t = 0; t < targets; t++)
         {
             TensorPrimitives.Multiply(saliency[t], scale, saliency[t]);
-            float[] heat = (float[])saliency[t].Clone();
-            if (!MapKernels.TryMinMaxNormalize(heat)) Array.Clear(heat);
-            ResolvedTarget r = resolved[t];
-            results[t] = new Explanation(Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), prediction,
-                new SaliencyMap(width, height, saliency[t]), new SaliencyMap(width, height, heat), Array.Empty<float>(), model.Layer,
-                n + 1, 0, clock.Elapsed, inference.Elapsed);
+            results[t] = new MethodResult(new SaliencyMap(width, height, saliency[t]));
         }
         return results;
     }

@@ -15,9 +15,6 @@ public sealed record RiseOptions
     /// <summary>Seed of the <see cref="System.Random"/> that draws the masks: the same seed gives the same saliency.</summary>
     public int Seed { get; init; } = 0;
 
-    /// <summary>Masked images per ONNX Runtime call.</summary>
-    public int BatchSize { get; init; } = 16;
-
     /// <summary>Softmax probability (default, as Petsiuk et al.) or raw score as each mask's weight.</summary>
     public ScoreMode Scores { get; init; } = ScoreMode.Probability;
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
-using ScoreCam.Onnx.Inference;
+using System.Numerics.Tensors;
 using ScoreCam.Onnx.Kernels;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Methods;
 
@@ -14,7 +15,6 @@ public sealed class ScoreCamMethod : CamMethod
     public ScoreCamMethod(ScoreCamOptions? options = null)
     {
         Options = options ?? new ScoreCamOptions();
-        if (Options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Batch size must be at least 1.");
         if (Options.MaxChannels is < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxChannels must be at least 1.");
     }
 
@@ -22,14 +22,15 @@ public sealed class ScoreCamMethod : CamMethod
 
     public override string Name => "scorecam";
 
-    public override float[][] ChannelWeights(CamContext context)
+    protected override float[][] ChannelWeights(ExplanationContext context)
     {
         ImageTensor image = context.Image;
         int plane = image.Height * image.Width, k = context.Channels, targets = context.Targets.Count;
-        ScoreCamVariant variant = Options.Variant;
-        ScoreMode mode = variant == ScoreCamVariant.Paper ? Options.Scores : ScoreMode.RawScore;
+        CompatibilityVariant variant = Options.Variant;
+        ScoreMode mode = variant == CompatibilityVariant.Paper ? Options.Scores : ScoreMode.RawScore;
         var upsampler = new BilinearUpsampler(context.Height, context.Width, image.Height, image.Width,
-            alignCorners: variant == ScoreCamVariant.PytorchGradCam);
+            alignCorners: variant == CompatibilityVariant.PytorchGradCam);
+        int[] channels = SelectedChannels(context);
 
         // Scores per target and channel; NaN marks a skipped (constant) channel.
         var raw = new float[targets * k];
@@ -37,102 +38,42 @@ public sealed class ScoreCamMethod : CamMethod
         var targetScores = new float[targets];
         var pool = ArrayPool<float>.Shared;
         float[] mask = pool.Rent(plane), scratch = pool.Rent(upsampler.ScratchLength), lowRes = pool.Rent(context.Height * context.Width);
-        // Two batches: while ONNX Runtime scores one, the next is built (Options.Pipelined).
-        using var first = new BatchScorer(context.Session, image, Math.Min(Options.BatchSize, k));
-        using var second = new BatchScorer(context.Session, image, first.Capacity);
-        var channelsOf = new Dictionary<BatchScorer, int[]> { [first] = new int[first.Capacity], [second] = new int[first.Capacity] };
-        Task? running = null;
-        (BatchScorer? Scorer, int Count) inFlight = default;
-        int done = 0;
-
-        void Collect(BatchScorer scorer, int count)
-        {
-            int[] channels = channelsOf[scorer];
-            for (int i = 0; i < count; i++)
-            {
-                context.Scorer.Score(scorer.Scores(i), mode, targetScores);
-                for (int t = 0; t < targets; t++) raw[t * k + channels[i]] = targetScores[t];
-            }
-            context.ForwardPasses += count;
-            done += count;
-            context.Progress?.Report(new ExplanationProgress(done, k));
-        }
-
-        void Finish()
-        {
-            if (running is null) return;
-            running.GetAwaiter().GetResult();
-            running = null;
-            Collect(inFlight.Scorer!, inFlight.Count);
-        }
-
-        void Submit(BatchScorer scorer, int count)
-        {
-            context.CancellationToken.ThrowIfCancellationRequested();
-            if (!Options.Pipelined)
-            {
-                context.TimeInference(() => scorer.Run(count));
-                Collect(scorer, count);
-                return;
-            }
-            Finish();
-            inFlight = (scorer, count);
-            running = Task.Run(() => context.TimeInference(() => scorer.Run(count)));
-        }
-
         try
         {
-            BatchScorer current = first;
-            int filled = 0;
-            bool[] selected = SelectedChannels(context);
-            for (int channel = 0; channel < k; channel++)
-            {
-                if (!selected[channel]) continue;
-                Span<float> m = mask.AsSpan(0, plane);
-                if (!BuildMask(context.ActivationMap(channel), upsampler, m, scratch, lowRes))
+            context.Run(channels.Length,
+                (item, input) =>
                 {
-                    context.SkippedChannels++;
-                    continue;
-                }
-                MapKernels.ApplyMask(image.Data, m, current.Input(filled)); // eq. 2
-                channelsOf[current][filled++] = channel;
-                if (filled < current.Capacity) continue;
-                Submit(current, filled);
-                current = current == first ? second : first;
-                filled = 0;
-            }
-            if (filled > 0) Submit(current, filled);
-            Finish();
+                    Span<float> m = mask.AsSpan(0, plane);
+                    if (!BuildMask(context.ActivationMap(channels[item]), upsampler, m, scratch, lowRes)) return false;
+                    MapKernels.ApplyMask(image.Data, m, input); // eq. 2
+                    return true;
+                },
+                (item, row) =>
+                {
+                    context.Scorer.Score(row, mode, targetScores);
+                    for (int t = 0; t < targets; t++) raw[t * k + channels[item]] = targetScores[t];
+                });
         }
         finally
         {
-            // Never hand buffers back while ONNX Runtime may still be reading them.
-            try { running?.Wait(); } catch (AggregateException) { }
             foreach (var buffer in new[] { mask, scratch, lowRes }) pool.Return(buffer);
         }
         return Weights(context, raw, mode);
     }
 
-    /// <summary>All channels, or the top <see cref="ScoreCamOptions.MaxChannels"/> by the ranking score.</summary>
-    private bool[] SelectedChannels(CamContext context)
+    /// <summary>All channels, or the top <see cref="ScoreCamOptions.MaxChannels"/> by the ranking score, in channel order.</summary>
+    private int[] SelectedChannels(ExplanationContext context)
     {
         int k = context.Channels;
-        var selected = new bool[k];
-        if (Options.MaxChannels is not { } keep || keep >= k)
-        {
-            Array.Fill(selected, true);
-            return selected;
-        }
+        if (Options.MaxChannels is not { } keep || keep >= k) return Enumerable.Range(0, k).ToArray();
         var rank = new float[k];
         for (int c = 0; c < k; c++)
         {
             ReadOnlySpan<float> a = context.ActivationMap(c);
-            float mean = System.Numerics.Tensors.TensorPrimitives.Average(a);
-            rank[c] = Options.ChannelRanking == ChannelRanking.Mean ? mean
-                : System.Numerics.Tensors.TensorPrimitives.SumOfSquares(a) / a.Length - mean * mean;
+            float mean = TensorPrimitives.Average(a);
+            rank[c] = Options.ChannelRanking == ChannelRanking.Mean ? mean : TensorPrimitives.SumOfSquares(a) / a.Length - mean * mean;
         }
-        foreach (int c in Enumerable.Range(0, k).OrderByDescending(c => rank[c]).ThenBy(c => c).Take(keep)) selected[c] = true;
-        return selected;
+        return Enumerable.Range(0, k).OrderByDescending(c => rank[c]).ThenBy(c => c).Take(keep).Order().ToArray();
     }
 
     /// <summary>Builds mask m_k into <paramref name="mask"/>; false when the channel is skipped.</summary>
@@ -140,22 +81,22 @@ public sealed class ScoreCamMethod : CamMethod
     {
         switch (Options.Variant)
         {
-            case ScoreCamVariant.TorchCam:
+            case CompatibilityVariant.TorchCam:
                 map.CopyTo(lowRes);
                 if (!MapKernels.TryMinMaxNormalize(lowRes[..map.Length])) lowRes[..map.Length].Clear();
                 upsampler.Upsample(lowRes, mask, scratch);
                 return true;
-            case ScoreCamVariant.PytorchGradCam:
+            case CompatibilityVariant.PytorchGradCam:
                 upsampler.Upsample(map, mask, scratch);
-                float min = System.Numerics.Tensors.TensorPrimitives.Min(mask), max = System.Numerics.Tensors.TensorPrimitives.Max(mask);
-                System.Numerics.Tensors.TensorPrimitives.Subtract(mask, min, mask);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(mask, 1f / (max - min + 1e-8f), mask);
+                float min = TensorPrimitives.Min(mask), max = TensorPrimitives.Max(mask);
+                TensorPrimitives.Subtract(mask, min, mask);
+                TensorPrimitives.Multiply(mask, 1f / (max - min + 1e-8f), mask);
                 return true;
             default:
                 upsampler.Upsample(map, mask, scratch);
                 if (Options.Masks == MaskMode.Binarized)
                 {
-                    if (System.Numerics.Tensors.TensorPrimitives.Min(mask) == System.Numerics.Tensors.TensorPrimitives.Max(mask)) return false;
+                    if (TensorPrimitives.Min(mask) == TensorPrimitives.Max(mask)) return false;
                     MapKernels.Binarize(mask); // section 4.2
                     return true;
                 }
@@ -163,7 +104,7 @@ public sealed class ScoreCamMethod : CamMethod
         }
     }
 
-    private float[][] Weights(CamContext context, float[] raw, ScoreMode mode)
+    private float[][] Weights(ExplanationContext context, float[] raw, ScoreMode mode)
     {
         int k = context.Channels, targets = context.Targets.Count;
         var weights = new float[targets][];
@@ -175,10 +116,10 @@ public sealed class ScoreCamMethod : CamMethod
             var w = weights[t] = new float[k];
             switch (Options.Variant)
             {
-                case ScoreCamVariant.PytorchGradCam:
+                case CompatibilityVariant.PytorchGradCam:
                     MapKernels.Softmax(s, w);
                     break;
-                case ScoreCamVariant.TorchCam:
+                case CompatibilityVariant.TorchCam:
                     for (int c = 0; c < k; c++) w[c] = s[c] - unmasked[t];
                     MapKernels.Softmax(w, w);
                     break;

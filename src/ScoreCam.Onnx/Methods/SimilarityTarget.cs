@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Methods;
 

@@ -1,5 +1,5 @@
-using System.Buffers;
 using ScoreCam.Onnx.Inference;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Metrics;
 
@@ -11,7 +11,7 @@ namespace ScoreCam.Onnx.Metrics;
 /// input (<see cref="GaussianBlur"/>) from the input. After step i, ⌊i·n/steps⌋ of the n pixels have changed. The
 /// class probability (softmax) at the steps 0..steps is the curve; its area by the trapezoidal rule over the changed
 /// fraction [0, 1] is the score. Deletion: lower is better; insertion: higher is better. The masked images go through
-/// the model in batches. Thread-safe.
+/// the model in batches (the runner's). Thread-safe.
 /// </summary>
 public sealed class CausalMetric
 {
@@ -20,7 +20,6 @@ public sealed class CausalMetric
         Kind = kind;
         Options = options ?? new CausalMetricOptions();
         if (Options.Steps < 1) throw new ArgumentOutOfRangeException(nameof(options), "Use at least one step.");
-        if (Options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Batch size must be at least 1.");
         Blur = new GaussianBlur(Options.BlurKernelSize, Options.BlurSigma);
     }
 
@@ -32,7 +31,7 @@ public sealed class CausalMetric
     /// Runs the metric on one image: <paramref name="saliency"/> is a map of the input's size (the heatmap),
     /// <paramref name="classIndex"/> the class explained.
     /// </summary>
-    public CausalCurve Measure(ModelSession session, ImageTensor image, SaliencyMap saliency, int classIndex, CancellationToken cancellationToken = default)
+    public CausalCurve Measure(IBatchRunner runner, ImageTensor image, SaliencyMap saliency, int classIndex, CancellationToken cancellationToken = default)
     {
         if (saliency.Width != image.Width || saliency.Height != image.Height)
             throw new ArgumentException($"The saliency map is {saliency.Width}x{saliency.Height}; the input is {image.Width}x{image.Height}.", nameof(saliency));
@@ -52,37 +51,21 @@ public sealed class CausalMetric
             final = image.Data;
         }
 
-        var curve = new double[steps + 1];
-        int batchSize = Math.Min(Options.BatchSize, steps + 1);
-        var pool = ArrayPool<float>.Shared;
-        float[] batch = pool.Rent(batchSize * length);
-        var probabilities = new float[batchSize];
-        try
+        var probabilities = new float[steps + 1];
+        int changed = 0;
+        ClassProbability.Compute(runner, image, steps + 1, (step, input) =>
         {
-            int filled = 0, first = 0, changed = 0;
-            for (int step = 0; step <= steps; step++)
+            // Steps are written in order: each one changes the next pixels of the ordering in place.
+            int target = (int)((long)step * plane / steps);
+            for (; changed < target; changed++)
             {
-                int target = (int)((long)step * plane / steps);
-                for (; changed < target; changed++)
-                {
-                    int p = order[changed];
-                    for (int c = 0; c < channels; c++) current[c * plane + p] = final[c * plane + p];
-                }
-                current.AsSpan().CopyTo(batch.AsSpan(filled * length, length));
-                if (++filled == batchSize || step == steps)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    ClassProbability.Compute(session, batch.AsMemory(0, filled * length), filled, image, classIndex, probabilities);
-                    for (int i = 0; i < filled; i++) curve[first + i] = probabilities[i];
-                    first += filled;
-                    filled = 0;
-                }
+                int p = order[changed];
+                for (int c = 0; c < channels; c++) current[c * plane + p] = final[c * plane + p];
             }
-        }
-        finally
-        {
-            pool.Return(batch);
-        }
+            current.AsSpan().CopyTo(input);
+            return true;
+        }, classIndex, probabilities, cancellationToken);
+        var curve = Array.ConvertAll(probabilities, p => (double)p);
         return new CausalCurve(curve, Auc(curve));
     }
 
@@ -119,9 +102,6 @@ public sealed record CausalMetricOptions
 {
     /// <summary>Equal steps from none to all pixels changed (the curve has Steps + 1 points).</summary>
     public int Steps { get; init; } = 32;
-
-    /// <summary>Images per ONNX Runtime call.</summary>
-    public int BatchSize { get; init; } = 16;
 
     /// <summary>The insertion baseline's blur: kernel size (odd) and σ, as Petsiuk et al.</summary>
     public int BlurKernelSize { get; init; } = 11;

@@ -1,3 +1,4 @@
+using ScoreCam.Onnx.Core;
 namespace ScoreCam.Onnx.Metrics;
 
 /// <summary>

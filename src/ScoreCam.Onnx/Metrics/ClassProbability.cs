@@ -1,4 +1,4 @@
-using System.Buffers;
+using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Methods;
 
@@ -10,35 +10,31 @@ namespace ScoreCam.Onnx.Metrics;
 /// </summary>
 public static class ClassProbability
 {
-    /// <summary>Probabilities of <paramref name="classIndex"/> for <paramref name="count"/> images laid out in <paramref name="batch"/>.</summary>
-    public static void Compute(ModelSession session, Memory<float> batch, int count, ImageTensor template, int classIndex, Span<float> destination)
+    /// <summary>
+    /// Probabilities of <paramref name="classIndex"/> for <paramref name="count"/> images shaped like
+    /// <paramref name="template"/>, each written by <paramref name="write"/> (in order) and run through <paramref name="runner"/>.
+    /// </summary>
+    public static void Compute(IBatchRunner runner, ImageTensor template, int count, BatchInputWriter write, int classIndex, Span<float> destination,
+        CancellationToken cancellationToken = default)
     {
-        int rowLength = session.Model.OutputSize;
+        int rowLength = runner.OutputSize;
         if (classIndex < 0 || classIndex >= rowLength)
             throw new ScoreCamException($"Class index {classIndex} is out of range: the model has {rowLength} outputs.");
-        var pool = ArrayPool<float>.Shared;
-        float[] scores = pool.Rent(count * rowLength), probabilities = pool.Rent(rowLength);
-        try
+        var probabilities = new float[rowLength];
+        var result = new float[count];
+        runner.Run(template, count, write, (item, row) =>
         {
-            session.Scores(batch, count, template, scores);
-            for (int i = 0; i < count; i++)
-            {
-                ResolvedTarget.Probabilities(scores.AsSpan(i * rowLength, rowLength), session.Model.OutputKind, probabilities);
-                destination[i] = probabilities[classIndex];
-            }
-        }
-        finally
-        {
-            pool.Return(scores);
-            pool.Return(probabilities);
-        }
+            ResolvedTarget.Probabilities(row, runner.OutputKind, probabilities);
+            result[item] = probabilities[classIndex];
+        }, cancellationToken: cancellationToken);
+        result.CopyTo(destination);
     }
 
     /// <summary>The probability of <paramref name="classIndex"/> on one image.</summary>
-    public static float Of(ModelSession session, ImageTensor image, int classIndex)
+    public static float Of(IBatchRunner runner, ImageTensor image, int classIndex)
     {
         Span<float> p = stackalloc float[1];
-        Compute(session, image.Data.AsMemory(), 1, image, classIndex, p);
+        Compute(runner, image, 1, (_, input) => { image.Data.CopyTo(input); return true; }, classIndex, p);
         return p[0];
     }
 }

@@ -1,4 +1,6 @@
 using System.Buffers;
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Inference;
 
 namespace ScoreCam.Onnx.Metrics;
 
@@ -21,26 +23,27 @@ public readonly record struct ConfidenceChange(double Y, double O)
     /// Measures Y and O for one image: two forward passes in one batch. <paramref name="heatmap"/> must be the input's
     /// size and in [0, 1]; <paramref name="classIndex"/> is the class explained.
     /// </summary>
-    public static ConfidenceChange Measure(Inference.ModelSession session, ImageTensor image, SaliencyMap heatmap, int classIndex, double keep = 0.5)
+    public static ConfidenceChange Measure(IBatchRunner runner, ImageTensor image, SaliencyMap heatmap, int classIndex, double keep = 0.5)
     {
         if (heatmap.Width != image.Width || heatmap.Height != image.Height)
             throw new ArgumentException($"The heatmap is {heatmap.Width}x{heatmap.Height}; the input is {image.Width}x{image.Height}.", nameof(heatmap));
-        int length = image.Data.Length, plane = image.Width * image.Height;
-        var pool = ArrayPool<float>.Shared;
-        float[] batch = pool.Rent(2 * length), region = pool.Rent(plane);
+        int plane = image.Width * image.Height;
+        float[] region = ArrayPool<float>.Shared.Rent(plane);
         try
         {
-            image.Data.CopyTo(batch, 0);
             TopSaliencyRegion.Restrict(heatmap.Values, region.AsSpan(0, plane), keep);
-            Kernels.MapKernels.ApplyMask(image.Data, region.AsSpan(0, plane), batch.AsSpan(length, length));
             var p = new float[2];
-            ClassProbability.Compute(session, batch.AsMemory(0, 2 * length), 2, image, classIndex, p);
+            ClassProbability.Compute(runner, image, 2, (item, input) =>
+            {
+                if (item == 0) image.Data.CopyTo(input);
+                else Kernels.MapKernels.ApplyMask(image.Data, region.AsSpan(0, plane), input);
+                return true;
+            }, classIndex, p);
             return new ConfidenceChange(p[0], p[1]);
         }
         finally
         {
-            pool.Return(batch);
-            pool.Return(region);
+            ArrayPool<float>.Shared.Return(region);
         }
     }
 }

@@ -1,4 +1,5 @@
 using ScoreCam.Onnx.Inference;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Metrics;
 
@@ -30,7 +31,7 @@ public static class EvaluationMetric
     /// <paramref name="heatmap"/> is the explanation's heatmap (input size, [0, 1]) and <paramref name="boxes"/> the
     /// class's boxes in input pixels, <paramref name="otherBoxes"/> those of the image's other classes.
     /// </summary>
-    public static Dictionary<string, double> Compute(ModelSession session, ImageTensor image, SaliencyMap heatmap, int classIndex,
+    public static Dictionary<string, double> Compute(IBatchRunner runner, ImageTensor image, SaliencyMap heatmap, int classIndex,
         IReadOnlyList<BoundingBox> boxes, IEnumerable<string> metrics, CausalMetricOptions? causal = null,
         IReadOnlyList<BoundingBox>? otherBoxes = null, CancellationToken cancellationToken = default)
     {
@@ -43,10 +44,10 @@ public static class EvaluationMetric
             {
                 EnergyPointingGame => Metrics.EnergyPointingGame.Score(heatmap, boxes),
                 PointingGame => Metrics.PointingGame.Hit(heatmap, boxes) ? 1 : 0,
-                AverageDrop => (change ??= ConfidenceChange.Measure(session, image, heatmap, classIndex)).Drop,
-                IncreaseInConfidence => (change ??= ConfidenceChange.Measure(session, image, heatmap, classIndex)).Increased ? 100 : 0,
-                DeletionAuc => new CausalMetric(CausalMetricKind.Deletion, causal).Measure(session, image, heatmap, classIndex, cancellationToken).Auc,
-                InsertionAuc => new CausalMetric(CausalMetricKind.Insertion, causal).Measure(session, image, heatmap, classIndex, cancellationToken).Auc,
+                AverageDrop => (change ??= ConfidenceChange.Measure(runner, image, heatmap, classIndex)).Drop,
+                IncreaseInConfidence => (change ??= ConfidenceChange.Measure(runner, image, heatmap, classIndex)).Increased ? 100 : 0,
+                DeletionAuc => new CausalMetric(CausalMetricKind.Deletion, causal).Measure(runner, image, heatmap, classIndex, cancellationToken).Auc,
+                InsertionAuc => new CausalMetric(CausalMetricKind.Insertion, causal).Measure(runner, image, heatmap, classIndex, cancellationToken).Auc,
                 WeakestBoxEnergy => boxes.Count == 0 ? double.NaN : boxes.Min(b => Metrics.EnergyPointingGame.Score(heatmap, b)),
                 OtherClassesEnergy => otherBoxes is { Count: > 0 } ? Metrics.EnergyPointingGame.Score(heatmap, otherBoxes) : double.NaN,
                 _ => throw new ScoreCamException($"Unknown metric '{metric}'; the metrics are {string.Join(", ", Known)}."),

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Onnx;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Models;
 

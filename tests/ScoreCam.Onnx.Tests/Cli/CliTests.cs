@@ -4,6 +4,7 @@ using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Cli;
 

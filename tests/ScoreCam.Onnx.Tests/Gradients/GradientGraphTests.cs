@@ -4,6 +4,7 @@ using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
 using static ScoreCam.Onnx.Tests.Support.OnnxGraphBuilder;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Gradients;
 
@@ -81,7 +82,7 @@ public class GradientGraphTests
         using var explainer = new CamExplainer(model);
         ImageTensor image = Image(model, 1), other = Image(model, 2);
         float[] reference = explainer.Embed(other), embedding = explainer.Embed(image);
-        using var method = new ScoreCam.Onnx.Methods.GradCamMethod();
+        var method = new ScoreCam.Onnx.Methods.GradCamMethod();
         float[] weights = explainer.Explain(image, ScoreCam.Onnx.Methods.SimilarityTarget.Cosine(reference), method).ChannelWeights;
 
         // d cos(e, r)/de = r/(|e||r|) − cos·e/|e|².

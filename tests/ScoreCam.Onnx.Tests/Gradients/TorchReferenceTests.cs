@@ -3,6 +3,7 @@ using ScoreCam.Onnx.Gradients;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Gradients;
 
@@ -51,8 +52,8 @@ public class TorchReferenceTests
         scores.Select(s => (double)s).Should().Equal(torchLogits, (a, b) => Math.Abs(a - b) <= 1e-3 * (1 + Math.Abs(b)), "the ONNX file holds the script's weights");
 
         using var gradients = new GradientSession(model);
-        using var gradCam = new GradCamMethod();
-        using var gradCamPlusPlus = new GradCamPlusPlusMethod();
+        var gradCam = new GradCamMethod();
+        var gradCamPlusPlus = new GradCamPlusPlusMethod();
         using var explainer = new CamExplainer(model);
         foreach (JsonProperty target in reference.GetProperty("classes").EnumerateObject())
         {

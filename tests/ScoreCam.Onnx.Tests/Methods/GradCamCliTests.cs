@@ -3,6 +3,7 @@ using ScoreCam.Onnx.Cli;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Tests.Support;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Methods;
 
@@ -54,13 +55,7 @@ public class GradCamCliTests
             "--target", "0", "--json", _folder.File("r.json"));
         (code, error).Should().Be((0, ""));
 
-        using GradientCamMethod library = method switch
-        {
-            "gradcam" => new GradCamMethod(),
-            "gradcam++" => new GradCamPlusPlusMethod(),
-            "xgradcam" => new XGradCamMethod(),
-            _ => new LayerCamMethod(),
-        };
+        IExplanationMethod library = MethodCatalog.Create(method);
         using var explainer = CamExplainer.Open(_model, new ExplainerOptions { Method = library });
         float[] expected = explainer.Explain(tensor, ExplanationTarget.Class(0)).Map.Values;
         using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));

@@ -3,6 +3,7 @@ using ScoreCam.Onnx.Metrics;
 using ScoreCam.Onnx.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Methods;
 
@@ -18,7 +19,7 @@ public class GradCamDefaultModelTests
     {
         string modelPath = Repository.Path("onnx-models", "fashion-clutter", "fashion-clutter.onnx");
         if (!File.Exists(modelPath)) Assert.Ignore("The default model (onnx-models/fashion-clutter) is not committed yet.");
-        using GradientCamMethod method = name == "gradcam" ? new GradCamMethod() : new GradCamPlusPlusMethod();
+        IExplanationMethod method = MethodCatalog.Create(name);
         using var explainer = CamExplainer.Open(modelPath, new ExplainerOptions { Method = method });
         AnnotatedSet set = AnnotatedSet.Read(Repository.Path("onnx-models", "eval", "single"));
         var scores = new List<double>();

@@ -3,6 +3,7 @@ using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Methods;
 
@@ -50,7 +51,7 @@ public class GradCamMethodTests
     {
         float[] g = Gradients(Target);
         var expected = Enumerable.Range(0, _k).Select(k => (float)Plane(g, k).Average(v => (double)v)).ToArray();
-        using var method = new GradCamMethod();
+        var method = new GradCamMethod();
         Explain(method).ChannelWeights.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-6f + 1e-4f * Math.Abs(b));
         expected.Should().Contain(v => v != 0);
     }
@@ -71,7 +72,7 @@ public class GradCamMethodTests
             }
             expected[k] = (float)w;
         }
-        using var method = new GradCamPlusPlusMethod();
+        var method = new GradCamPlusPlusMethod();
         Explain(method).ChannelWeights.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-6f + 1e-4f * Math.Abs(b));
         expected.Should().Contain(v => v > 0);
     }
@@ -89,7 +90,7 @@ public class GradCamMethodTests
                 if (gi != 0) w += gi * gi / (2 * gi * gi + sumA * gi * gi * gi + eps) * Math.Max(gi, 0);
             expected[k] = (float)w;
         }
-        using var method = new GradCamPlusPlusMethod(epsilon: eps);
+        var method = new GradCamPlusPlusMethod(epsilon: eps);
         Explain(method).ChannelWeights.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-6f + 1e-4f * Math.Abs(b));
     }
 
@@ -102,7 +103,7 @@ public class GradCamMethodTests
             double sumA = Plane(_activations, k).Sum(v => (double)v);
             return sumA == 0 ? 0f : (float)(Plane(_activations, k).Zip(Plane(g, k), (a, b) => (double)a * b).Sum() / sumA);
         }).ToArray();
-        using var method = new XGradCamMethod();
+        var method = new XGradCamMethod();
         Explain(method).ChannelWeights.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-6f + 1e-4f * Math.Abs(b));
     }
 
@@ -117,7 +118,7 @@ public class GradCamMethodTests
             for (int k = 0; k < _k; k++) sum += Math.Max(g[k * _plane + i], 0) * (double)_activations[k * _plane + i];
             expected[i] = (float)Math.Max(sum, 0);
         }
-        using var method = new LayerCamMethod();
+        var method = new LayerCamMethod();
         Explanation e = Explain(method);
         e.Method.Should().Be("layercam");
         e.Map.Values.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-5f + 1e-4f * Math.Abs(b));
@@ -126,7 +127,7 @@ public class GradCamMethodTests
     [Test]
     public void Several_targets_get_their_own_gradients()
     {
-        using var method = new GradCamMethod();
+        var method = new GradCamMethod();
         using var explainer = new CamExplainer(_model, new ExplainerOptions { Method = method });
         var both = explainer.ExplainTargets(_image, new[] { ExplanationTarget.Class(1), ExplanationTarget.Class(Target) });
         both[1].ChannelWeights.Should().Equal(Explain(method).ChannelWeights);
@@ -137,7 +138,7 @@ public class GradCamMethodTests
     public void A_custom_target_is_seeded_with_its_gradient_with_respect_to_the_output()
     {
         // Score = 2·y3 − y1: the seed is (0, −1, 0, 2, 0, ...), so the weights are 2·w(3) − w(1) by linearity.
-        using var method = new GradCamMethod();
+        var method = new GradCamMethod();
         using var explainer = new CamExplainer(_model, new ExplainerOptions { Method = method });
         Explanation custom = explainer.Explain(_image, ExplanationTarget.Custom("mix", row => 2 * row[3] - row[1]));
         float[] w3 = Explain(method, 3).ChannelWeights, w1 = Explain(method, 1).ChannelWeights;
@@ -147,7 +148,7 @@ public class GradCamMethodTests
     [Test]
     public void For_a_model_that_outputs_probabilities_Grad_CAM_differentiates_the_pre_softmax_score()
     {
-        using var method = new GradCamMethod();
+        var method = new GradCamMethod();
         using var explainer = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares(TestModels.Head.Softmax).Build(), "squares"),
             new ExplainerOptions { Method = method });
         ImageTensor image = TestModels.TwoSquares();
@@ -167,13 +168,7 @@ public class GradCamMethodTests
     [TestCase("layercam")]
     public void On_the_coloured_squares_each_method_points_at_the_target_square(string name)
     {
-        using GradientCamMethod method = name switch
-        {
-            "gradcam" => new GradCamMethod(),
-            "gradcam++" => new GradCamPlusPlusMethod(),
-            "xgradcam" => new XGradCamMethod(),
-            _ => new LayerCamMethod(),
-        };
+        IExplanationMethod method = MethodCatalog.Create(name);
         using var explainer = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"), new ExplainerOptions { Method = method });
         ImageTensor image = TestModels.TwoSquares();
         SaliencyMap red = explainer.Explain(image, ExplanationTarget.Class(0)).Map, green = explainer.Explain(image, ExplanationTarget.Class(1)).Map;

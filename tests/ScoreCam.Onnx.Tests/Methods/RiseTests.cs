@@ -1,23 +1,29 @@
+using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Metrics;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Methods;
 
 public class RiseTests
 {
-    private static CamExplainer Explainer() =>
-        new(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"), new ExplainerOptions { Labels = new[] { "red", "green", "blue" } });
+    private static CamExplainer Explainer(int batch = 16) =>
+        new(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"), new ExplainerOptions
+        {
+            Labels = new[] { "red", "green", "blue" },
+            Inference = new InferenceOptions { BatchSize = batch },
+        });
 
     [Test]
     public void The_same_seed_gives_the_same_saliency_whatever_the_batch_size()
     {
-        using CamExplainer explainer = Explainer();
+        using CamExplainer explainer = Explainer(16), small = Explainer(3);
         ImageTensor image = TestModels.TwoSquares();
-        Explanation a = new RiseMethod(new RiseOptions { Masks = 40, Seed = 7, BatchSize = 16 }).Explain(explainer, image, ExplanationTarget.Class(0));
-        Explanation b = new RiseMethod(new RiseOptions { Masks = 40, Seed = 7, BatchSize = 3 }).Explain(explainer, image, ExplanationTarget.Class(0));
-        Explanation c = new RiseMethod(new RiseOptions { Masks = 40, Seed = 8 }).Explain(explainer, image, ExplanationTarget.Class(0));
+        Explanation a = explainer.Explain(image, ExplanationTarget.Class(0), new RiseMethod(new RiseOptions { Masks = 40, Seed = 7 }));
+        Explanation b = small.Explain(image, ExplanationTarget.Class(0), new RiseMethod(new RiseOptions { Masks = 40, Seed = 7 }));
+        Explanation c = explainer.Explain(image, ExplanationTarget.Class(0), new RiseMethod(new RiseOptions { Masks = 40, Seed = 8 }));
         for (int i = 0; i < a.Map.Values.Length; i++) b.Map.Values[i].Should().BeApproximately(a.Map.Values[i], 1e-6f);
         c.Map.Values.Should().NotEqual(a.Map.Values);
         a.Method.Should().Be("rise");
@@ -31,12 +37,12 @@ public class RiseTests
     [Test]
     public void Saliency_is_the_score_weighted_sum_of_masks_computed_independently()
     {
-        using CamExplainer explainer = Explainer();
+        using CamExplainer explainer = Explainer(4);
         ImageTensor image = TestModels.TwoSquares();
         const int n = 6, s = 4, seed = 3;
         const double p = 0.5;
-        Explanation e = new RiseMethod(new RiseOptions { Masks = n, GridSize = s, KeepProbability = p, Seed = seed, BatchSize = 4 })
-            .Explain(explainer, image, ExplanationTarget.Class(1));
+        Explanation e = explainer.Explain(image, ExplanationTarget.Class(1),
+            new RiseMethod(new RiseOptions { Masks = n, GridSize = s, KeepProbability = p, Seed = seed }));
 
         int size = TestModels.Size, cell = size / s, up = (s + 1) * cell;
         var random = new Random(seed);
@@ -67,7 +73,7 @@ public class RiseTests
         var data = new float[3 * size * size];
         for (int y = 12; y < 20; y++)
             for (int x = 8; x < 16; x++) data[y * size + x] = 1f;
-        Explanation e = new RiseMethod(new RiseOptions { Masks = 4000, Seed = 1 }).Explain(explainer, new ImageTensor(data, 3, size, size), ExplanationTarget.Class(0));
+        Explanation e = explainer.Explain(new ImageTensor(data, 3, size, size), ExplanationTarget.Class(0), new RiseMethod(new RiseOptions { Masks = 4000, Seed = 1 }));
         var square = new BoundingBox(8, 12, 16, 20);
         double share = EnergyPointingGame.Score(e.Heatmap, square), near = EnergyPointingGame.Score(e.Heatmap, square.Enlarge(8));
         TestContext.Out.WriteLine($"energy share in the square: {share:F3}, within 8 px of it: {near:F3}");
@@ -82,7 +88,7 @@ public class RiseTests
     public void On_two_squares_the_explained_class_gets_more_energy_than_the_other(int c, int x, int y, int otherX, int otherY)
     {
         using CamExplainer explainer = Explainer();
-        Explanation e = new RiseMethod(new RiseOptions { Masks = 1000, Seed = 1 }).Explain(explainer, TestModels.TwoSquares(), ExplanationTarget.Class(c));
+        Explanation e = explainer.Explain(TestModels.TwoSquares(), ExplanationTarget.Class(c), new RiseMethod(new RiseOptions { Masks = 1000, Seed = 1 }));
         var own = new BoundingBox(x, y, x + 8, y + 8);
         double inOwn = EnergyPointingGame.Score(e.Heatmap, own.Enlarge(4));
         double inOther = EnergyPointingGame.Score(e.Heatmap, new BoundingBox(otherX, otherY, otherX + 8, otherY + 8).Enlarge(4));

@@ -2,6 +2,7 @@ using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Metrics;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Metrics;
 
@@ -36,6 +37,7 @@ public class AnnotatedSetTests
     public void Evaluation_metrics_agree_with_the_metrics_called_one_by_one()
     {
         using var session = new ModelSession(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"));
+        var runner = new MaskedBatchRunner(session, 16);
         ImageTensor image = TestModels.TwoSquares();
         var values = new float[32 * 32];
         for (int i = 0; i < values.Length; i++) values[i] = (i * 37 % 101) / 100f;
@@ -43,21 +45,21 @@ public class AnnotatedSetTests
         var red = new[] { new BoundingBox(4, 4, 12, 12) };
         var green = new[] { new BoundingBox(20, 16, 28, 24) };
         var options = new CausalMetricOptions { Steps = 4 };
-        var all = EvaluationMetric.Compute(session, image, heatmap, 0, red, EvaluationMetric.Known, options, green);
+        var all = EvaluationMetric.Compute(runner, image, heatmap, 0, red, EvaluationMetric.Known, options, green);
 
-        ConfidenceChange change = ConfidenceChange.Measure(session, image, heatmap, 0);
+        ConfidenceChange change = ConfidenceChange.Measure(runner, image, heatmap, 0);
         all[EvaluationMetric.EnergyPointingGame].Should().Be(EnergyPointingGame.Score(heatmap, red[0]));
         all[EvaluationMetric.PointingGame].Should().Be(PointingGame.Hit(heatmap, red[0]) ? 1 : 0);
         all[EvaluationMetric.AverageDrop].Should().Be(change.Drop);
         all[EvaluationMetric.IncreaseInConfidence].Should().Be(change.Increased ? 100 : 0);
-        all[EvaluationMetric.DeletionAuc].Should().Be(new CausalMetric(CausalMetricKind.Deletion, options).Measure(session, image, heatmap, 0).Auc);
-        all[EvaluationMetric.InsertionAuc].Should().Be(new CausalMetric(CausalMetricKind.Insertion, options).Measure(session, image, heatmap, 0).Auc);
+        all[EvaluationMetric.DeletionAuc].Should().Be(new CausalMetric(CausalMetricKind.Deletion, options).Measure(runner, image, heatmap, 0).Auc);
+        all[EvaluationMetric.InsertionAuc].Should().Be(new CausalMetric(CausalMetricKind.Insertion, options).Measure(runner, image, heatmap, 0).Auc);
         all[EvaluationMetric.OtherClassesEnergy].Should().Be(EnergyPointingGame.Score(heatmap, green[0]));
         all[EvaluationMetric.WeakestBoxEnergy].Should().Be(all[EvaluationMetric.EnergyPointingGame], "one box");
         var both = new[] { red[0], green[0] };
-        EvaluationMetric.Compute(session, image, heatmap, 0, both, new[] { EvaluationMetric.WeakestBoxEnergy })[EvaluationMetric.WeakestBoxEnergy]
+        EvaluationMetric.Compute(runner, image, heatmap, 0, both, new[] { EvaluationMetric.WeakestBoxEnergy })[EvaluationMetric.WeakestBoxEnergy]
             .Should().Be(Math.Min(EnergyPointingGame.Score(heatmap, red[0]), EnergyPointingGame.Score(heatmap, green[0])));
-        EvaluationMetric.Compute(session, image, heatmap, 0, red, new[] { EvaluationMetric.OtherClassesEnergy })[EvaluationMetric.OtherClassesEnergy]
+        EvaluationMetric.Compute(runner, image, heatmap, 0, red, new[] { EvaluationMetric.OtherClassesEnergy })[EvaluationMetric.OtherClassesEnergy]
             .Should().Be(double.NaN, "no other class on the canvas");
     }
 }

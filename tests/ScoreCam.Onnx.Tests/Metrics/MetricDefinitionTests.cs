@@ -1,4 +1,5 @@
 using ScoreCam.Onnx.Metrics;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Metrics;
 

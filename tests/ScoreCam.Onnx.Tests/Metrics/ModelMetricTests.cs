@@ -2,6 +2,7 @@ using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Metrics;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Metrics;
 
@@ -14,6 +15,8 @@ public class ModelMetricTests
     private const int Side = 8, X = 4, Y = 4, Plane = TestModels.Size * TestModels.Size;
 
     private static ModelSession Session() => new(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"));
+
+    private static MaskedBatchRunner Runner(ModelSession session, int batch = 16) => new(session, batch);
 
     private static ImageTensor RedSquare()
     {
@@ -42,7 +45,7 @@ public class ModelMetricTests
     public void Deletion_of_the_red_square_drops_class_0_monotonically_to_chance()
     {
         using ModelSession session = Session();
-        CausalCurve curve = new CausalMetric(CausalMetricKind.Deletion).Measure(session, RedSquare(), OnSquare(true), 0);
+        CausalCurve curve = new CausalMetric(CausalMetricKind.Deletion).Measure(Runner(session), RedSquare(), OnSquare(true), 0);
 
         curve.Probabilities.Should().HaveCount(33);
         curve.Probabilities[0].Should().BeApproximately(Probability(64.0 / Plane), 1e-5);
@@ -51,7 +54,7 @@ public class ModelMetricTests
         for (int i = 0; i < 32; i++) curve.Probabilities[i + 1].Should().BeLessThanOrEqualTo(curve.Probabilities[i] + 1e-6);
         curve.Auc.Should().BeApproximately(CausalMetric.Auc(curve.Probabilities), 1e-12);
 
-        CausalCurve unfaithful = new CausalMetric(CausalMetricKind.Deletion).Measure(session, RedSquare(), OnSquare(false), 0);
+        CausalCurve unfaithful = new CausalMetric(CausalMetricKind.Deletion).Measure(Runner(session), RedSquare(), OnSquare(false), 0);
         unfaithful.Probabilities[^1].Should().BeApproximately(1.0 / 3, 1e-5);
         curve.Auc.Should().BeLessThan(unfaithful.Auc - 0.2, "deleting the evidence first makes the probability fall fast");
     }
@@ -62,11 +65,11 @@ public class ModelMetricTests
         using ModelSession session = Session();
         ImageTensor image = RedSquare();
         var insertion = new CausalMetric(CausalMetricKind.Insertion);
-        CausalCurve faithful = insertion.Measure(session, image, OnSquare(true), 0);
-        CausalCurve unfaithful = insertion.Measure(session, image, OnSquare(false), 0);
+        CausalCurve faithful = insertion.Measure(Runner(session), image, OnSquare(true), 0);
+        CausalCurve unfaithful = insertion.Measure(Runner(session), image, OnSquare(false), 0);
 
         ImageTensor blurred = insertion.Blur.Apply(image);
-        faithful.Probabilities[0].Should().BeApproximately(ClassProbability.Of(session, blurred, 0), 1e-6);
+        faithful.Probabilities[0].Should().BeApproximately(ClassProbability.Of(Runner(session), blurred, 0), 1e-6);
         faithful.Probabilities[^1].Should().BeApproximately(Probability(64.0 / Plane), 1e-5);
         unfaithful.Probabilities[^1].Should().BeApproximately(faithful.Probabilities[^1], 1e-6);
         faithful.Auc.Should().BeGreaterThan(unfaithful.Auc + 0.1);
@@ -76,8 +79,8 @@ public class ModelMetricTests
     public void Batch_size_and_steps_shape_the_curve_but_batching_does_not_change_it()
     {
         using ModelSession session = Session();
-        var one = new CausalMetric(CausalMetricKind.Deletion, new CausalMetricOptions { BatchSize = 1, Steps = 8 }).Measure(session, RedSquare(), OnSquare(true), 0);
-        var many = new CausalMetric(CausalMetricKind.Deletion, new CausalMetricOptions { BatchSize = 5, Steps = 8 }).Measure(session, RedSquare(), OnSquare(true), 0);
+        var one = new CausalMetric(CausalMetricKind.Deletion, new CausalMetricOptions { Steps = 8 }).Measure(Runner(session, 1), RedSquare(), OnSquare(true), 0);
+        var many = new CausalMetric(CausalMetricKind.Deletion, new CausalMetricOptions { Steps = 8 }).Measure(Runner(session, 5), RedSquare(), OnSquare(true), 0);
         one.Probabilities.Should().HaveCount(9);
         for (int i = 0; i < 9; i++) many.Probabilities[i].Should().BeApproximately(one.Probabilities[i], 1e-6);
     }
@@ -89,13 +92,13 @@ public class ModelMetricTests
         ImageTensor image = RedSquare();
         double y = Probability(64.0 / Plane);
 
-        ConfidenceChange kept = ConfidenceChange.Measure(session, image, OnSquare(true), 0);
+        ConfidenceChange kept = ConfidenceChange.Measure(Runner(session), image, OnSquare(true), 0);
         kept.Y.Should().BeApproximately(y, 1e-5);
         // The square's values are ~1 and the threshold (the 512th largest value) is 0, so the square keeps its values.
         double keptMean = OnSquare(true).Values.Where(v => v > 0).Sum() / Plane;
         kept.O.Should().BeApproximately(Probability(keptMean), 1e-5);
 
-        ConfidenceChange muted = ConfidenceChange.Measure(session, image, OnSquare(false), 0);
+        ConfidenceChange muted = ConfidenceChange.Measure(Runner(session), image, OnSquare(false), 0);
         muted.O.Should().BeApproximately(1.0 / 3, 1e-5, "the red square lies outside the map: class 0 falls to chance");
         muted.Drop.Should().BeApproximately((y - 1.0 / 3) / y * 100, 1e-3);
         muted.Increased.Should().BeFalse();

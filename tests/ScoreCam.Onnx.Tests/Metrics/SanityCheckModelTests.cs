@@ -6,6 +6,7 @@ using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Metrics;
 
@@ -41,7 +42,7 @@ public class SanityCheckModelTests
     {
         public override string Name => Activations;
 
-        public override float[][] ChannelWeights(CamContext context) =>
+        protected override float[][] ChannelWeights(ExplanationContext context) =>
             context.Targets.Select(_ => Enumerable.Repeat(1f, context.Channels).ToArray()).ToArray();
     }
 
@@ -49,10 +50,10 @@ public class SanityCheckModelTests
     {
         public override string Name => Control;
 
-        public override float[][] ChannelWeights(CamContext context) =>
+        protected override float[][] ChannelWeights(ExplanationContext context) =>
             context.Targets.Select(_ => new float[context.Channels]).ToArray();
 
-        public override void CombineMaps(CamContext context, int target, ReadOnlySpan<float> weights, Span<float> map)
+        protected override void CamImage(ExplanationContext context, int target, ReadOnlySpan<float> weights, Span<float> map)
         {
             ImageTensor image = context.Image;
             map.Clear();

@@ -1,6 +1,7 @@
 using ScoreCam.Onnx.Metrics;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Metrics;
 

@@ -1,6 +1,7 @@
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
 using static ScoreCam.Onnx.Tests.Support.OnnxGraphBuilder;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Models;
 

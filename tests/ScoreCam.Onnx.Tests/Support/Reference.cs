@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Support;
 

@@ -1,4 +1,5 @@
 using static ScoreCam.Onnx.Tests.Support.OnnxGraphBuilder;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Tests.Support;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Metrics;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Benchmarks;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Benchmarks;
 
@@ -19,7 +20,7 @@ internal static class Soak
         }
         int count = args.Length > 2 ? int.Parse(args[2]) : 1000, warmup = args.Length > 3 ? int.Parse(args[3]) : 50;
         var options = new ExplainerOptions();
-        if (args.Length > 5) options = options with { Method = new ScoreCamMethod(new ScoreCamOptions { Pipelined = bool.Parse(args[5]) }) };
+        if (args.Length > 5) options = options with { Inference = options.Inference with { Pipelined = bool.Parse(args[5]) } };
         if (args.Length > 4) options = options with { Preprocess = new Imaging.PreprocessOptions { Width = int.Parse(args[4]), Height = int.Parse(args[4]) } };
         using var explainer = CamExplainer.Open(args[0], options);
         using var picture = explainer.LoadImage(args[1]);

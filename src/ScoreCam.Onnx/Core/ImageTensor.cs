@@ -1,4 +1,4 @@
-namespace ScoreCam.Onnx;
+namespace ScoreCam.Onnx.Core;
 
 /// <summary>
 /// One preprocessed image, C×H×W floats in row-major planes (the model's input without the batch dimension).

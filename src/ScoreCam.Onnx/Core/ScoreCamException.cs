@@ -1,4 +1,4 @@
-namespace ScoreCam.Onnx;
+namespace ScoreCam.Onnx.Core;
 
 /// <summary>
 /// An error the caller can fix (a missing or invalid file, a layer or class that does not exist, an image too

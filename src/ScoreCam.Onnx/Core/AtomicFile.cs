@@ -1,4 +1,4 @@
-namespace ScoreCam.Onnx;
+namespace ScoreCam.Onnx.Core;
 
 /// <summary>Writes files so that a reader never sees half of one: a temporary file in the same folder, then a rename.</summary>
 public static class AtomicFile

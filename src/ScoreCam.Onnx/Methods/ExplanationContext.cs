@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Gradients;
+using ScoreCam.Onnx.Inference;
+using ScoreCam.Onnx.Models;
+
+namespace ScoreCam.Onnx.Methods;
+
+/// <summary>
+/// What a method sees: the input, the unmasked forward pass (output row and the target layer's activations A, K
+/// planes of h×w), the targets, and where to run more passes (the explainer's batch runner and gradient sessions).
+/// One per explanation call; methods add the passes they run to its counters.
+/// </summary>
+public sealed class ExplanationContext
+{
+    private readonly GradientSessions _gradients;
+    private readonly Lazy<float[][]> _headGradients;
+    private long _inferenceTicks;
+    private int _passes, _skipped;
+
+    internal ExplanationContext(PreparedModel model, ImageTensor image, float[] unmaskedScores, float[] activations, int channels, int height, int width,
+        IReadOnlyList<ResolvedTarget> targets, IBatchRunner runner, GradientSessions gradients,
+        IProgress<ExplanationProgress>? progress, CancellationToken cancellationToken)
+    {
+        (Model, Image, UnmaskedScores, Activations, Channels, Height, Width, Targets, Runner, _gradients, Progress, CancellationToken) =
+            (model, image, unmaskedScores, activations, channels, height, width, targets, runner, gradients, progress, cancellationToken);
+        Scorer = new TargetScorer(targets, model.OutputKind, model.OutputSize);
+        _headGradients = new Lazy<float[][]>(ComputeHeadGradients);
+    }
+
+    public PreparedModel Model { get; }
+    public ImageTensor Image { get; }
+    /// <summary>The output row of the unmasked input.</summary>
+    public float[] UnmaskedScores { get; }
+    /// <summary>Activations A of the target layer, K planes of h×w.</summary>
+    public float[] Activations { get; }
+    public int Channels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public IReadOnlyList<ResolvedTarget> Targets { get; }
+    public TargetScorer Scorer { get; }
+    /// <summary>Runs batches of inputs of the input's shape (masked images, perturbed copies).</summary>
+    public IBatchRunner Runner { get; }
+    public IProgress<ExplanationProgress>? Progress { get; }
+    public CancellationToken CancellationToken { get; }
+
+    public ReadOnlySpan<float> ActivationMap(int k) => Activations.AsSpan(k * Height * Width, Height * Width);
+
+    /// <summary>Forward passes the method ran beyond the unmasked one.</summary>
+    public int ForwardPasses => _passes;
+
+    /// <summary>Channels (or items) the method left out, such as Score-CAM's constant maps.</summary>
+    public int SkippedChannels => _skipped;
+
+    /// <summary>Time spent inside ONNX Runtime on the method's passes.</summary>
+    public TimeSpan InferenceTime => TimeSpan.FromTicks(Interlocked.Read(ref _inferenceTicks));
+
+    /// <summary>Runs items through <see cref="Runner"/>, reporting progress over them and counting their passes.</summary>
+    public BatchRunSummary Run(int count, BatchInputWriter write, BatchOutputReader read)
+    {
+        IProgress<int>? progress = Progress is null ? null : new PassProgress(Progress, count);
+        BatchRunSummary summary = Runner.Run(Image, count, write, read, progress, CancellationToken);
+        Interlocked.Add(ref _passes, summary.Passes);
+        Interlocked.Add(ref _skipped, summary.Skipped);
+        Interlocked.Add(ref _inferenceTicks, summary.InferenceTime.Ticks);
+        return summary;
+    }
+
+    /// <summary>Counts passes a method ran itself (gradient passes) and their time.</summary>
+    public void Count(int passes, TimeSpan inference)
+    {
+        Interlocked.Add(ref _passes, passes);
+        Interlocked.Add(ref _inferenceTicks, inference.Ticks);
+    }
+
+    /// <summary>
+    /// dY/dA (K×h×w) of target <paramref name="target"/> from the head's gradient graph, for all targets in one
+    /// batched run on first use. Y is the target class's pre-softmax score, or the custom target's scalar.
+    /// </summary>
+    public ReadOnlySpan<float> HeadGradients(int target) => _headGradients.Value[target];
+
+    private float[][] ComputeHeadGradients()
+    {
+        CancellationToken.ThrowIfCancellationRequested();
+        GradientSession session = _gradients.Head;
+        int n = Targets.Count, plane = Channels * Height * Width, outputs = Model.OutputSize;
+        var activations = new float[n * plane];
+        var seeds = new float[n * outputs];
+        for (int t = 0; t < n; t++)
+        {
+            Activations.CopyTo(activations, t * plane);
+            GradientSeed.Write(Targets[t], UnmaskedScores, seeds.AsSpan(t * outputs, outputs), session.PreSoftmax);
+        }
+        long start = Stopwatch.GetTimestamp();
+        float[] gradients = session.Run(activations, seeds, n).Gradients;
+        Count(n, Stopwatch.GetElapsedTime(start));
+        var result = new float[n][];
+        for (int t = 0; t < n; t++) result[t] = gradients.AsSpan(t * plane, plane).ToArray();
+        return result;
+    }
+
+    private sealed class PassProgress(IProgress<ExplanationProgress> progress, int total) : IProgress<int>
+    {
+        public void Report(int value) => progress.Report(new ExplanationProgress(value, total));
+    }
+}

@@ -1,0 +1,14 @@
+namespace ScoreCam.Onnx.Methods;
+
+/// <summary>
+/// The options of every method in the <see cref="MethodCatalog"/>, so that one settings object builds any of them by
+/// name. Each method reads its own part; <see cref="Variant"/> applies to every method that has such a variant.
+/// </summary>
+public sealed record MethodSettings
+{
+    public ScoreCamOptions ScoreCam { get; init; } = new();
+    public RiseOptions Rise { get; init; } = new();
+
+    /// <summary>Reproduce another implementation's numbers (Score-CAM, Grad-CAM++) instead of the papers'.</summary>
+    public CompatibilityVariant Variant { get; init; } = CompatibilityVariant.Paper;
+}
