@@ -6,7 +6,7 @@ namespace ScoreCam.Onnx.Gradients;
 /// <summary>
 /// What a <see cref="IGradientRule"/> writes with: fresh node and constant names in the gradient graph, the gradient
 /// accumulated so far for each tensor (several contributions are summed), and the shapes of the head's tensors at
-/// batch size 1 (learned by running the head once).
+/// batch size 1 (learned by running the cut graph once), and which ReLU rule the graph uses.
 /// </summary>
 internal sealed class GradientEmitter
 {
@@ -17,8 +17,11 @@ internal sealed class GradientEmitter
     private readonly Dictionary<string, string> _summed = new(StringComparer.Ordinal);
     private int _next;
 
-    public GradientEmitter(GraphProto graph, HashSet<string> differentiable, IReadOnlyDictionary<string, long[]> shapes) =>
-        (_graph, _differentiable, _shapes) = (graph, differentiable, shapes);
+    public GradientEmitter(GraphProto graph, HashSet<string> differentiable, IReadOnlyDictionary<string, long[]> shapes, bool guided = false) =>
+        (_graph, _differentiable, _shapes, Guided) = (graph, differentiable, shapes, guided);
+
+    /// <summary>Guided Backpropagation: ReLU-like rules also drop negative incoming gradients.</summary>
+    public bool Guided { get; }
 
     /// <summary>The node whose rule is running (for error messages).</summary>
     public NodeProto? Current { get; set; }
@@ -110,24 +113,28 @@ internal sealed class GradientEmitter
     }
 
     /// <summary>
-    /// The gradient of an op that only selects or repeats input elements (Slice, Gather): the same op applied to a
+    /// The gradient of an op that only selects or repeats input elements (Slice, Gather, Pad): the same op applied to a
     /// tensor of flat positions ("which input element went where"), then each output gradient added at its position.
+    /// With <paramref name="outsideSlot"/> the positions start at 1 and position 0 collects what came from outside the
+    /// input (Pad's constant border, selected by padding the positions with 0), which is dropped.
     /// </summary>
-    public string ScatterBack(string input, string gradient, Func<string, string> sameSelection)
+    public string ScatterBack(string input, string gradient, Func<string, string> sameSelection, bool outsideSlot = false)
     {
-        string shape = ShapeOf(input), flat = Int64s(-1);
-        string size = Reshape(Op("Size", input), flat);
-        string positions = Reshape(Op("Range", Int64Scalar(0), Op("Size", input), Int64Scalar(1)), shape);
+        string shape = ShapeOf(input), flat = Int64s(-1), count = Op("Size", input), one = Int64Scalar(1);
+        string first = outsideSlot ? one : Int64Scalar(0), end = outsideSlot ? Op("Add", count, one) : count;
+        string positions = Reshape(Op("Range", first, end, one), shape);
         string selected = Reshape(sameSelection(positions), flat);
-        string zeros = Op("ConstantOfShape", new[] { size }, TensorAttr("value", FloatTensor(0f)));
+        string zeros = Op("ConstantOfShape", new[] { Reshape(end, flat) }, TensorAttr("value", FloatTensor(0f)));
         string scattered = Op("ScatterElements", new[] { zeros, selected, Reshape(gradient, flat) }, Attr.Int("axis", 0), Attr.String("reduction", "add"));
+        if (outsideSlot) scattered = Op("Slice", scattered, Int64s(1), Int64s(long.MaxValue));
         return Reshape(scattered, shape);
     }
 
     /// <summary>Zeros shaped like <paramref name="tensor"/>.</summary>
     public string ZerosLike(string tensor) => Op("ConstantOfShape", new[] { ShapeOf(tensor) }, TensorAttr("value", FloatTensor(0f)));
 
-    private string Int64Scalar(long value)
+    /// <summary>An int64 scalar (rank 0) constant.</summary>
+    public string Int64Scalar(long value)
     {
         var t = new TensorProto { Name = $"grad/const_{_next++}", DataType = (int)TensorProto.Types.DataType.Int64 };
         t.Int64Data.Add(value);
@@ -157,6 +164,15 @@ internal sealed class GradientEmitter
     }
 
     public int Rank(string tensor) => Shape(tensor).Length;
+
+    /// <summary>The values of a float constant (an initializer or a Constant node's output), or null for a computed tensor.</summary>
+    public float[]? ConstantFloats(string tensor)
+    {
+        TensorProto? t = _graph.Initializer.FirstOrDefault(i => i.Name == tensor)
+            ?? _graph.Node.FirstOrDefault(n => n.OpType == "Constant" && n.Output.Count > 0 && n.Output[0] == tensor)?.Attribute.FirstOrDefault(a => a.Name == "value")?.T;
+        if (t is null || t.DataType != (int)TensorProto.Types.DataType.Float) return null;
+        return t.RawData.Length > 0 ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray() : t.FloatData.ToArray();
+    }
 
     public ScoreCamException Unsupported(string why) =>
         new($"Cannot build the gradient graph: node '{Current?.Name}' ({Current?.OpType}) {why}.");

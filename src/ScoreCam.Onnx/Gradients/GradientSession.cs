@@ -6,47 +6,69 @@ using ScoreCam.Onnx.Core;
 namespace ScoreCam.Onnx.Gradients;
 
 /// <summary>
-/// The ONNX Runtime session of a <see cref="GradientGraph"/>: for activations A (N×K×h×w) and seeds (N×C) it
-/// returns the logits and dΣ(seed ⊙ logits)/dA. Owns its native session; thread-safe.
+/// The ONNX Runtime session of a gradient graph: of the head (<see cref="GradientGraph"/>: activations A, N×K×h×w)
+/// or of the whole model (<see cref="InputGradientGraph"/>: the input x, N×C×H×W). For sources and seeds (N×OutputSize)
+/// it returns the logits and d Σ(seed ⊙ logits) / d source. Owns its native session; thread-safe.
 /// </summary>
 public sealed class GradientSession : IDisposable
 {
-    private static readonly string[] Inputs = { GradientGraph.ActivationsInput, GradientGraph.SeedInput };
-    private static readonly string[] Outputs = { GradientGraph.LogitsOutput, GradientGraph.GradientOutput };
     private readonly InferenceSession _session;
+    private readonly string[] _inputs, _outputs;
 
-    /// <summary>Runs the model's gradient graph: NAME.grad.onnx next to the model when present, else built in memory.</summary>
+    /// <summary>Runs the model's head gradient graph: NAME.grad.onnx next to the model when present, else built in memory.</summary>
     public GradientSession(PreparedModel model, InferenceOptions? options = null)
         : this(GradientGraph.Load(model), model.Layer.Channels, model.Layer.Height, model.Layer.Width, model.OutputSize, options)
     {
     }
 
+    /// <summary>
+    /// Runs a serialized gradient graph (head or input) whose source is <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/>
+    /// per sample and whose logits have <paramref name="outputSize"/> values.
+    /// </summary>
     public GradientSession(byte[] gradientGraph, int channels, int height, int width, int outputSize, InferenceOptions? options = null)
     {
         (Channels, Height, Width, OutputSize) = (channels, height, width, outputSize);
-        options ??= new InferenceOptions();
-        using var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = options.IntraOpThreads,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        if (options.Device == ExecutionDevice.Cuda)
-        {
-            try { sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId); }
-            catch (Exception e) when (options.FallBackToCpu && e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException) { }
-        }
+        var warnings = new List<string>();
         try
         {
-            _session = new InferenceSession(gradientGraph, sessionOptions);
+            (_session, Device) = OrtSessionFactory.Create(gradientGraph, options ?? new InferenceOptions(), warnings);
         }
         catch (OnnxRuntimeException e)
         {
-            throw new ScoreCamException($"ONNX Runtime rejected the gradient graph: {e.Message} Delete NAME.grad.onnx and prepare the model again.", e);
+            throw new ScoreCamException($"ONNX Runtime rejected the gradient graph: {e.Message} Delete the saved gradient graph (NAME.*grad.onnx) and prepare the model again.", e);
         }
+        Warnings = warnings;
+        string source = _session.InputNames.FirstOrDefault(n => n != GraphDifferentiator.SeedInput) ?? "";
+        string gradient = _session.OutputNames.FirstOrDefault(n => n != GraphDifferentiator.LogitsOutput) ?? "";
+        if (_session.InputNames.Count != 2 || !_session.InputNames.Contains(GraphDifferentiator.SeedInput) ||
+            _session.OutputNames.Count != 2 || !_session.OutputNames.Contains(GraphDifferentiator.LogitsOutput))
+        {
+            _session.Dispose();
+            throw new ScoreCamException("The gradient graph does not have the inputs (source, seed) and outputs (logits, gradient) of one made by ScoreCam.Onnx; prepare the model again.");
+        }
+        _inputs = new[] { source, GraphDifferentiator.SeedInput };
+        _outputs = new[] { GraphDifferentiator.LogitsOutput, gradient };
     }
 
+    /// <summary>The head's gradients: dY/dA at the target layer (the Grad-CAM family).</summary>
+    public static GradientSession ForHead(PreparedModel model, InferenceOptions? options = null) => new(model, options);
+
+    /// <summary>
+    /// The input's gradients dY/dx for <paramref name="height"/>×<paramref name="width"/> inputs: NAME.input-grad.onnx
+    /// (NAME.guided-grad.onnx with <paramref name="guided"/>, Guided Backpropagation) when present and made for the same
+    /// size, else built in memory.
+    /// </summary>
+    public static GradientSession ForInput(PreparedModel model, int height, int width, bool guided, InferenceOptions? options = null) =>
+        new(InputGradientGraph.Load(model, height, width, guided), model.Input.Channels, height, width, model.OutputSize, options);
+
     /// <summary>True when the model outputs probabilities and the graph's logits are the Softmax's input.</summary>
-    public bool PreSoftmax => _session.ModelMetadata.CustomMetadataMap.TryGetValue(GradientGraph.PreSoftmaxKey, out string? v) && v == "true";
+    public bool PreSoftmax => _session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.PreSoftmaxKey, out string? v) && v == "true";
+
+    /// <summary>The device the session actually runs on (CPU after a CUDA fallback).</summary>
+    public ExecutionDevice Device { get; }
+
+    /// <summary>Things the user should hear about once (a CUDA fallback).</summary>
+    public IReadOnlyList<string> Warnings { get; }
 
     public int Channels { get; }
     public int Height { get; }
@@ -54,20 +76,21 @@ public sealed class GradientSession : IDisposable
     public int OutputSize { get; }
 
     /// <summary>
-    /// Logits (count×C) and gradients (count×K×h×w) for <paramref name="count"/> activation tensors laid out one after
-    /// another in <paramref name="activations"/>, with one seed row each in <paramref name="seeds"/>.
+    /// Logits (count×OutputSize) and gradients (count×Channels×Height×Width) for <paramref name="count"/> source tensors
+    /// laid out one after another in <paramref name="inputs"/>, with one seed row each in <paramref name="seeds"/>.
     /// </summary>
-    public (float[] Logits, float[] Gradients) Run(ReadOnlyMemory<float> activations, ReadOnlyMemory<float> seeds, int count = 1)
+    public (float[] Logits, float[] Gradients) Run(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> seeds, int count = 1)
     {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"At least one sample is needed; got {count}.");
         long plane = (long)Channels * Height * Width;
-        if (activations.Length != count * plane)
-            throw new ArgumentException($"Expected {count}×{Channels}×{Height}×{Width} activations; got {activations.Length} values.", nameof(activations));
-        if (seeds.Length != count * OutputSize)
+        if (inputs.Length != count * plane)
+            throw new ArgumentException($"Expected {count}×{Channels}×{Height}×{Width} input values; got {inputs.Length}.", nameof(inputs));
+        if (seeds.Length != (long)count * OutputSize)
             throw new ArgumentException($"Expected {count}×{OutputSize} seed values; got {seeds.Length}.", nameof(seeds));
-        using var a = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(activations), new long[] { count, Channels, Height, Width });
+        using var a = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(inputs), new long[] { count, Channels, Height, Width });
         using var s = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(seeds), new long[] { count, OutputSize });
         using var runOptions = new RunOptions();
-        using var outputs = _session.Run(runOptions, Inputs, new[] { a, s }, Outputs);
+        using var outputs = _session.Run(runOptions, _inputs, new[] { a, s }, _outputs);
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
     }
 

@@ -116,6 +116,10 @@ public class GradientRuleTests
         yield return Case("PRelu", (g, a) => g.Node("PRelu", new[] { a, g.Weights($"sl{Weights.Next()}", new[] { 0.1f, 0.2f, -0.3f, 0.5f }, 4, 1, 1) }));
         yield return Case("Elu", (g, a) => g.Node("Elu", new[] { a }, null, Float("alpha", 0.7f)));
         yield return Case("Softplus", (g, a) => g.Node("Softplus", new[] { a }));
+        yield return Case("Pad constant with a value", (g, a) => g.Node("Pad", new[] { a, g.Int64s($"pd{Weights.Next()}", 0, 0, 1, 2, 0, 0, 2, 1), g.Scalar($"pv{Weights.Next()}", 0.5f) }));
+        yield return Case("Pad reflect", (g, a) => g.Node("Pad", new[] { a, g.Int64s($"pd{Weights.Next()}", 0, 0, 2, 1, 0, 0, 1, 3) }, null, Str("mode", "reflect")));
+        yield return Case("Pad edge", (g, a) => g.Node("Pad", new[] { a, g.Int64s($"pd{Weights.Next()}", 0, 0, 3, 0, 0, 0, 1, 2) }, null, Str("mode", "edge")));
+        yield return Case("Pad negative (crop) and positive", (g, a) => g.Node("Pad", new[] { a, g.Int64s($"pd{Weights.Next()}", 0, -1, -1, 2, 0, 0, 1, -2) }));
         yield return Case("LayerNorm (decomposed, channels last)", (g, a) =>
         {
             string t = g.Node("Transpose", new[] { a }, null, Ints("perm", 0, 2, 3, 1));
@@ -154,6 +158,8 @@ public class GradientRuleTests
                     g.Weights("m", RandomWeights(4), 4), g.Weights("v", new[] { 0.5f, 1f, 2f, 4f }, 4) }, null, Int("spatial", 1)) }, null, Float("ratio", 0.3f)) },
                 null, Ints("kernel_shape", 5, 5))))
             .SetArgDisplayNames("opset 8: BatchNormalization, Dropout ratio, AveragePool (the CNTK ResNet-18 trunk's ops)");
+        yield return new TestCaseData(10, (HeadBody)((g, a) => g.Node("Pad", new[] { a }, null, Ints("pads", 0, 0, 1, 2, 0, 0, 2, 1), Float("value", 0.5f))))
+            .SetArgDisplayNames("opset 10: Pad pads and value as attributes");
     }
 
     [Test]

@@ -2,7 +2,10 @@ using Onnx;
 
 namespace ScoreCam.Onnx.Gradients.Rules;
 
-/// <summary>Clip (min/max as inputs, opset 11+, or attributes before): g strictly inside the range (ReLU6's convention).</summary>
+/// <summary>
+/// Clip (min/max as inputs, opset 11+, or attributes before): g strictly inside the range (ReLU6's convention).
+/// Guided Backpropagation treats a Clip from 0 (ReLU6) as a ReLU: g also only where g &gt; 0.
+/// </summary>
 internal sealed class ClipRule : ElementwiseRule
 {
     public override string OpType => "Clip";
@@ -20,6 +23,7 @@ internal sealed class ClipRule : ElementwiseRule
             string below = e.Op("Less", x, max);
             inside = inside is null ? below : e.Op("And", inside, below);
         }
+        if (e.Guided && inside is not null && min.Length > 0 && e.ConstantFloats(min) is [0f]) inside = ReluRule.Positive(e, inside, g);
         return inside is null ? g : e.Mask(inside, g);
     }
 }

@@ -1,0 +1,211 @@
+using Google.Protobuf;
+using Onnx;
+using ScoreCam.Onnx.Models;
+
+namespace ScoreCam.Onnx.Gradients;
+
+/// <summary>
+/// The one code path behind <see cref="GradientGraph"/> (the head) and <see cref="InputGradientGraph"/> (the whole
+/// model): cuts the subgraph from a <see cref="GradientSource"/> to the differentiated output, rewrites older opsets,
+/// probes the tensors' shapes, emits one <see cref="IGradientRule"/> per node in reverse order, and records what the
+/// graph was made for in its metadata so a saved graph is reused only for the same source and output.
+/// </summary>
+internal static class GraphDifferentiator
+{
+    public const string SeedInput = "seed", LogitsOutput = "logits";
+    public const string Prefix = "scorecam.grad.";
+    /// <summary>Metadata key: "true" when <c>logits</c> are the pre-softmax scores of a model that outputs probabilities.</summary>
+    public const string PreSoftmaxKey = Prefix + "presoftmax";
+    private const string OutputKey = Prefix + "output";
+    private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
+
+    /// <summary>
+    /// The tensor the graph differentiates: the model's output, or for a model whose output is a Softmax (possibly
+    /// reshaped) the Softmax's input, the pre-softmax logits that Grad-CAM and the pixel-space gradients differentiate.
+    /// </summary>
+    public static (string Tensor, bool PreSoftmax) Differentiated(PreparedModel model)
+    {
+        if (model.OutputKind != ModelOutputKind.Probabilities) return (model.OutputName, false);
+        var index = new GraphIndex(model.Proto.Graph);
+        NodeProto? node = index.ProducerOf(model.OutputName);
+        while (node is not null && node.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze")
+            node = index.ProducerOf(node.Input[0]);
+        return node is { OpType: "Softmax" } && Attr.GetInt(node, "axis", -1) is 1 or -1 ? (node.Input[0], true) : (model.OutputName, false);
+    }
+
+    /// <summary>
+    /// The gradient graph: inputs <c>source.GraphInput</c> (N×Shape) and <c>seed</c> (N×OutputSize), outputs
+    /// <c>logits</c> and <c>source.GradientOutput</c> = d Σ(seed ⊙ logits) / d source.
+    /// </summary>
+    public static ModelProto Build(PreparedModel model, GradientSource source)
+    {
+        var (graph, nodes) = Cut(model, source, forGradients: true);
+        var differentiable = new GraphIndex(graph.Graph).DataDerivedFrom(source.Tensor);
+        long[] sourceShape = new long[] { 1 }.Concat(source.Shape).ToArray();
+        var shapes = TensorShapeProbe.Run(graph, source.GraphInput, sourceShape,
+            nodes.SelectMany(n => n.Output).Where(o => o != source.Tensor && differentiable.Contains(o)).Distinct().ToArray());
+        shapes[source.Tensor] = sourceShape;
+
+        var g = graph.Graph;
+        g.Input.Add(Value(SeedInput, model.OutputSize));
+        var e = new GradientEmitter(g, differentiable, shapes, source.Guided);
+        var (logits, preSoftmax) = Differentiated(model);
+        e.Accumulate(logits, e.Reshape(SeedInput, e.ShapeOf(logits)));
+        for (int i = nodes.Count - 1; i >= 0; i--)
+        {
+            NodeProto node = nodes[i];
+            if (!node.Output.Any(o => e.NeedsGradient(o) && e.GradientOf(o) is not null)) continue;
+            e.Current = node;
+            IGradientRule rule = GradientRules.For(node.Domain, node.OpType) ?? throw new ScoreCamException(
+                $"Cannot build the gradient graph: node '{node.Name}' ({(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType}) between {source.Description} " +
+                $"and the output '{model.OutputName}' has no differentiation rule. Supported ops: " +
+                $"{string.Join(", ", GradientRules.OpTypes.Order(StringComparer.Ordinal))}. {source.Remedy}");
+            rule.Emit(node, e);
+        }
+        e.Current = null;
+        string gradient = e.GradientOf(source.Tensor) ?? throw new ScoreCamException(
+            $"The output '{model.OutputName}' does not depend on {source.Description}: there is no gradient to compute.");
+        g.Node.Add(Node("Identity", gradient, source.GradientOutput));
+        g.Output.Add(Value(source.GradientOutput, source.Shape));
+        foreach (var (key, value) in source.Metadata) Put(graph, Prefix + key, value);
+        Put(graph, OutputKey, logits);
+        Put(graph, PreSoftmaxKey, preSoftmax ? "true" : "false");
+        return graph;
+    }
+
+    /// <summary>The forward subgraph alone: <c>source.GraphInput</c> in, <c>logits</c> out (tests run it on perturbed inputs).</summary>
+    public static ModelProto Forward(PreparedModel model, GradientSource source) => Cut(model, source, forGradients: false).Model;
+
+    /// <summary>
+    /// The saved graph at <paramref name="path"/> when it exists and its metadata say it was made for the same source
+    /// and output, else a graph built in memory.
+    /// </summary>
+    public static byte[] Load(PreparedModel model, GradientSource source, string? path)
+    {
+        if (path is not null && File.Exists(path))
+        {
+            byte[] bytes = File.ReadAllBytes(path);
+            try
+            {
+                var meta = ModelProto.Parser.ParseFrom(bytes).MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+                if (meta.GetValueOrDefault(OutputKey) == Differentiated(model).Tensor &&
+                    source.Metadata.All(m => meta.GetValueOrDefault(Prefix + m.Key) == m.Value))
+                    return bytes;
+            }
+            catch (InvalidProtocolBufferException) { }
+        }
+        return Build(model, source).ToByteArray();
+    }
+
+    /// <summary>The file NAME<paramref name="suffix"/> next to the model at <paramref name="modelPath"/> (NAME without .cam).</summary>
+    public static string NextTo(string modelPath, string suffix)
+    {
+        string name = Path.GetFileNameWithoutExtension(modelPath);
+        if (name.EndsWith(".cam", StringComparison.Ordinal)) name = name[..^4];
+        return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, name + suffix);
+    }
+
+    /// <summary>NAME<paramref name="suffix"/> next to the prepared model's file, or null when it did not come from a file.</summary>
+    public static string? SavedPath(PreparedModel model, string suffix)
+    {
+        try { return File.Exists(model.Source) ? NextTo(model.Source, suffix) : null; }
+        catch (Exception e) when (e is ArgumentException or IOException or NotSupportedException) { return null; }
+    }
+
+    /// <summary>
+    /// Cuts the nodes the output needs, back to the source tensor. Anything else they read must be an initializer or
+    /// a constant computed from initializers; a graph input other than the source is an error.
+    /// </summary>
+    private static (ModelProto Model, List<NodeProto> Nodes) Cut(PreparedModel prepared, GradientSource source, bool forGradients)
+    {
+        ModelProto model = prepared.Proto;
+        var index = new GraphIndex(model.Graph);
+        string from = source.Tensor, output = Differentiated(prepared).Tensor;
+        long opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
+        if (opset < MinimumOpset)
+            throw new ScoreCamException(
+                $"Model '{prepared.Source}' uses ONNX opset {opset}; gradient graphs need opset {MinimumOpset} or later (numpy-style broadcasting). Re-export the model with a newer opset.");
+
+        var needed = new SortedSet<int>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<(string Tensor, string? Reader)>();
+        stack.Push((output, null));
+        while (stack.Count > 0)
+        {
+            var (tensor, reader) = stack.Pop();
+            if (!seen.Add(tensor) || tensor == from || index.Initializers.Contains(tensor)) continue;
+            if (!index.Producer.TryGetValue(tensor, out int i))
+                throw new ScoreCamException(
+                    $"Cannot build the gradient graph: the output '{output}' depends on the model input '{tensor}' (read by node '{reader}') other than through " +
+                    $"{source.Description}. {source.BypassRemedy}");
+            NodeProto producer = model.Graph.Node[i];
+            needed.Add(i);
+            foreach (string input in producer.Input.Where(t => t.Length > 0)) stack.Push((input, producer.Name));
+        }
+        var cut = new ModelProto
+        {
+            IrVersion = forGradients ? Math.Max(model.IrVersion, 8) : model.IrVersion,
+            ProducerName = "ScoreCam.Onnx gradient graph",
+            Graph = new GraphProto { Name = forGradients ? "gradient" : "forward" },
+        };
+        foreach (OperatorSetIdProto o in model.OpsetImport)
+            cut.OpsetImport.Add(o.Domain is "" or "ai.onnx" ? new OperatorSetIdProto { Domain = o.Domain, Version = forGradients ? Math.Max(o.Version, GradientOpset) : o.Version } : o.Clone());
+        var g = cut.Graph;
+        g.Input.Add(Value(source.GraphInput, source.Shape));
+        if (from != source.GraphInput) g.Node.Add(Node("Identity", source.GraphInput, from));
+        var nodes = new List<NodeProto>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        int fresh = 0;
+        foreach (int i in needed)
+        {
+            NodeProto original = model.Graph.Node[i].Clone();
+            // Older opsets: rewrite into the gradient graph's opset with the same meaning.
+            var upgraded = forGradients ? OpsetUpgrade.Apply(original, opset, Constant) : new[] { original };
+            foreach (NodeProto node in upgraded)
+            {
+                if (forGradients && node.OpType == "MaxPool" && node.Domain is "" or "ai.onnx")
+                {
+                    while (node.Output.Count < 2) node.Output.Add("");
+                    if (node.Output[1].Length == 0) node.Output[1] = $"grad/maxpool_indices_{fresh++}";
+                }
+                used.UnionWith(node.Input);
+                g.Node.Add(node);
+                nodes.Add(node);
+            }
+        }
+        string Constant(TensorProto value)
+        {
+            value.Name = $"upgrade/const_{fresh++}";
+            g.Initializer.Add(value);
+            return value.Name;
+        }
+        g.Initializer.AddRange(model.Graph.Initializer.Where(t => used.Contains(t.Name)).Select(t => t.Clone()));
+        if (output != LogitsOutput) g.Node.Add(Node("Identity", output, LogitsOutput));
+        g.Output.Add(TensorShapeProbe.FloatOutput(LogitsOutput));
+        return (cut, nodes);
+    }
+
+    private static void Put(ModelProto model, string key, string value) =>
+        model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+
+    private static NodeProto Node(string op, string input, string output)
+    {
+        var node = new NodeProto { OpType = op, Name = $"grad/{output}" };
+        node.Input.Add(input);
+        node.Output.Add(output);
+        return node;
+    }
+
+    /// <summary>A float tensor with a symbolic batch dimension N and the given fixed dimensions.</summary>
+    private static ValueInfoProto Value(string name, params long[] dims)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "N" });
+        foreach (long d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
+    }
+}

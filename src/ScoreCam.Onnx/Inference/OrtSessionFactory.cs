@@ -1,0 +1,47 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace ScoreCam.Onnx.Inference;
+
+/// <summary>
+/// Creates ONNX Runtime sessions from the full <see cref="InferenceOptions"/>: the CUDA provider with its device id
+/// and cuDNN/arena options, the intra-op thread count, full graph optimisation, and, when CUDA cannot start and
+/// falling back is allowed, a CPU session with a warning (never a silent fallback).
+/// </summary>
+internal static class OrtSessionFactory
+{
+    /// <summary>A session for <paramref name="model"/> and the device it actually runs on; fallback warnings are added to <paramref name="warnings"/>.</summary>
+    public static (InferenceSession Session, ExecutionDevice Device) Create(byte[] model, InferenceOptions options, List<string> warnings)
+    {
+        if (options.Device == ExecutionDevice.Cuda)
+        {
+            try
+            {
+                using var cuda = new OrtCUDAProviderOptions();
+                cuda.UpdateOptions(new Dictionary<string, string>
+                {
+                    ["device_id"] = options.CudaDeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
+                    ["arena_extend_strategy"] = options.CudaArenaExtendStrategy,
+                });
+                using var cudaOptions = BaseOptions(options);
+                cudaOptions.AppendExecutionProvider_CUDA(cuda);
+                return (new InferenceSession(model, cudaOptions), ExecutionDevice.Cuda);
+            }
+            catch (Exception e) when (options.FallBackToCpu && e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                warnings.Add($"CUDA is not available ({FirstLine(e.Message)}); running on CPU instead.");
+            }
+        }
+        using var cpu = BaseOptions(options);
+        return (new InferenceSession(model, cpu), ExecutionDevice.Cpu);
+    }
+
+    private static SessionOptions BaseOptions(InferenceOptions options) => new()
+    {
+        IntraOpNumThreads = options.IntraOpThreads,
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+    };
+
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+}
