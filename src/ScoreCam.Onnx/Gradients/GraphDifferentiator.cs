@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Onnx;
+using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Gradients;

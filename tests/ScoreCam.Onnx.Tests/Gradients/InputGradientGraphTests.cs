@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ScoreCam.Onnx.Gradients;
 using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
 using static ScoreCam.Onnx.Tests.Support.OnnxGraphBuilder;
