@@ -7,6 +7,10 @@ public enum Colormap
     Jet,
     /// <summary>matplotlib's viridis: perceptually uniform and readable in grey and by colour-blind viewers.</summary>
     Viridis,
+    /// <summary>Black (0) to white (1), as the gradient saliency maps of Simonyan et al. are drawn.</summary>
+    Grey,
+    /// <summary>matplotlib's bwr: blue (0), white (0.5), red (1); for signed values mapped with 0 at 0.5.</summary>
+    BlueWhiteRed,
 }
 
 internal static class ColormapTable
@@ -21,8 +25,15 @@ internal static class ColormapTable
     public static (byte R, byte G, byte B) Color(Colormap map, float value)
     {
         float v = float.IsNaN(value) ? 0f : Math.Clamp(value, 0f, 1f);
-        if (map == Colormap.Jet)
-            return (Channel(1.5f - Math.Abs(4f * v - 3f)), Channel(1.5f - Math.Abs(4f * v - 2f)), Channel(1.5f - Math.Abs(4f * v - 1f)));
+        switch (map)
+        {
+            case Colormap.Jet:
+                return (Channel(1.5f - Math.Abs(4f * v - 3f)), Channel(1.5f - Math.Abs(4f * v - 2f)), Channel(1.5f - Math.Abs(4f * v - 1f)));
+            case Colormap.Grey:
+                return (Channel(v), Channel(v), Channel(v));
+            case Colormap.BlueWhiteRed:
+                return v < 0.5f ? (Channel(2f * v), Channel(2f * v), (byte)255) : ((byte)255, Channel(2f - 2f * v), Channel(2f - 2f * v));
+        }
         float position = v * (Viridis.Length - 1);
         int i = Math.Min((int)position, Viridis.Length - 2);
         float f = position - i;

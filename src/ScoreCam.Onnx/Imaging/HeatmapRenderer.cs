@@ -1,22 +1,29 @@
+using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Kernels;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using ScoreCam.Onnx.Core;
+using SixLabors.ImageSharp.Processing;
 
 namespace ScoreCam.Onnx.Imaging;
 
-/// <summary>Draws a heatmap in colour over the original picture, at the picture's own size.</summary>
+/// <summary>
+/// Draws a heatmap in colour over the original picture: <see cref="Overlay"/> at the picture's own size,
+/// <see cref="Render"/> at a readable size with an optional colour bar, <see cref="Panel"/> as
+/// input | overlay | heatmap side by side.
+/// </summary>
 public static class HeatmapRenderer
 {
     /// <summary>
     /// Blends <paramref name="heatmap"/> (values in [0, 1]) over <paramref name="original"/> inside
-    /// <paramref name="region"/> (the part of the picture the model saw; all of it when null).
+    /// <paramref name="region"/> (the part of the picture the model saw; all of it when null), at the picture's size.
     /// </summary>
     public static Image<Rgb24> Overlay(Image<Rgb24> original, SaliencyMap heatmap, SourceRegion? region = null,
-        Colormap colormap = Colormap.Jet, float opacity = 0.5f)
+        Colormap colormap = Colormap.Jet, float alpha = 0.5f)
     {
-        if (opacity is < 0f or > 1f) throw new ArgumentOutOfRangeException(nameof(opacity), "Opacity must be in [0, 1].");
-        var r = region ?? new SourceRegion(original.Width, original.Height, 0, 0, original.Width, original.Height);
+        if (!(alpha is >= 0f and <= 1f)) throw new ArgumentOutOfRangeException(nameof(alpha), "Alpha must be in [0, 1].");
+        var r = region ?? Whole(original);
+        if (r.X < 0 || r.Y < 0 || r.Width <= 0 || r.Height <= 0 || r.X + r.Width > original.Width || r.Y + r.Height > original.Height)
+            throw new ArgumentException($"The region {r.Width}x{r.Height} at ({r.X}, {r.Y}) does not lie inside the {original.Width}x{original.Height} picture.", nameof(region));
         var upsampler = new BilinearUpsampler(heatmap.Height, heatmap.Width, r.Height, r.Width);
         var values = new float[r.Width * r.Height];
         upsampler.Upsample(heatmap.Values, values, new float[upsampler.ScratchLength]);
@@ -31,11 +38,44 @@ public static class HeatmapRenderer
                 {
                     var (cr, cg, cb) = ColormapTable.Color(colormap, values[y * r.Width + x]);
                     Rgb24 p = row[x];
-                    row[x] = new Rgb24(Blend(p.R, cr, opacity), Blend(p.G, cg, opacity), Blend(p.B, cb, opacity));
+                    row[x] = new Rgb24(Blend(p.R, cr, alpha), Blend(p.G, cg, alpha), Blend(p.B, cb, alpha));
                 }
             }
         });
         return result;
+    }
+
+    /// <summary>
+    /// The overlay at a readable size: the picture scaled up to <see cref="OverlayOptions.MinShortSide"/> (bicubic),
+    /// the heatmap upsampled bilinearly to the scaled region, then blended; a colour bar on the right when asked.
+    /// </summary>
+    public static Image<Rgb24> Render(Image<Rgb24> original, SaliencyMap heatmap, SourceRegion? region = null, OverlayOptions? options = null)
+    {
+        options ??= new OverlayOptions();
+        options.Validate();
+        using Image<Rgb24> picture = DisplaySize.Enlarge(original, options.MinShortSide, KnownResamplers.Bicubic);
+        SourceRegion shown = DisplaySize.Scale(region ?? Whole(original), picture.Width, picture.Height);
+        Image<Rgb24> overlay = Overlay(picture, heatmap, shown, options.Colormap, options.Alpha);
+        if (!options.ColorBar) return overlay;
+        using (overlay)
+        using (Image<Rgb24> bar = ColorBar.Draw(overlay.Height, options.Colormap))
+            return SideBySide.Join(new[] { overlay, bar });
+    }
+
+    /// <summary>
+    /// Input | overlay | heatmap (the overlay at alpha 1) side by side at the readable size of <see cref="Render"/>,
+    /// with white gaps and no text (labels belong to whatever shows the panel), then the colour bar when asked.
+    /// </summary>
+    public static Image<Rgb24> Panel(Image<Rgb24> original, SaliencyMap heatmap, SourceRegion? region = null, OverlayOptions? options = null)
+    {
+        options ??= new OverlayOptions();
+        options.Validate();
+        using Image<Rgb24> picture = DisplaySize.Enlarge(original, options.MinShortSide, KnownResamplers.Bicubic);
+        SourceRegion shown = DisplaySize.Scale(region ?? Whole(original), picture.Width, picture.Height);
+        using Image<Rgb24> overlay = Overlay(picture, heatmap, shown, options.Colormap, options.Alpha);
+        using Image<Rgb24> heat = Overlay(picture, heatmap, shown, options.Colormap, 1f);
+        using Image<Rgb24>? bar = options.ColorBar ? ColorBar.Draw(picture.Height, options.Colormap) : null;
+        return SideBySide.Join(bar is null ? new[] { picture, overlay, heat } : new[] { picture, overlay, heat, bar });
     }
 
     /// <summary>The heatmap alone in colour, at its own size.</summary>
@@ -60,5 +100,15 @@ public static class HeatmapRenderer
     /// <summary>Saves as PNG without ever leaving a half-written file.</summary>
     public static void SavePng(Image image, string path) => AtomicFile.Write(path, stream => image.SaveAsPng(stream));
 
-    private static byte Blend(byte under, byte over, float opacity) => (byte)(under + (over - under) * opacity + 0.5f);
+    /// <summary>The picture as PNG bytes (for embedding, e.g. in a data: URI).</summary>
+    public static byte[] EncodePng(Image image)
+    {
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        return stream.ToArray();
+    }
+
+    private static SourceRegion Whole(Image image) => new(image.Width, image.Height, 0, 0, image.Width, image.Height);
+
+    private static byte Blend(byte under, byte over, float alpha) => (byte)(under + (over - under) * alpha + 0.5f);
 }

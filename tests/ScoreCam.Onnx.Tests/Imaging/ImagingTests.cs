@@ -90,7 +90,7 @@ public class ImagingTests
     {
         using var original = new Image<Rgb24>(40, 20, new Rgb24(128, 128, 128));
         var heat = new SaliencyMap(2, 1, new[] { 0f, 1f });
-        using Image<Rgb24> overlay = HeatmapRenderer.Overlay(original, heat, opacity: 1f);
+        using Image<Rgb24> overlay = HeatmapRenderer.Overlay(original, heat, alpha: 1f);
         (overlay.Width, overlay.Height).Should().Be((40, 20));
         overlay[39, 10].R.Should().BeGreaterThan(120);
         overlay[39, 10].B.Should().Be(0);
