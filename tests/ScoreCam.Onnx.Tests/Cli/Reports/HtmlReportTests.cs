@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ScoreCam.Onnx.Cli.Reports;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Tests.Cli.Reports;
+
+public class HtmlReportTests
+{
+    private const string Tricky = "<b>\"sample\" & co</b>.png";
+
+    [Test]
+    public async Task Report_renders_in_headless_chromium_with_every_image_decoded_and_the_numbers_it_was_given()
+    {
+        ReportPage page = SamplePage();
+        using var folder = new TempFolder();
+        string path = folder.File("report.html");
+        HtmlReport.Write(path, page);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // a guard against a hung browser, not a timing
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(timeout.Token);
+        await browser.OpenAsync(path);
+        JsonNode shown = (await browser.EvaluateAsync(ReadPage))!;
+
+        int[] expectedWidths = page.Entries.SelectMany(e => new[] { e.Input }.Concat(e.Maps).Concat(e.Counterfactual is null ? [] : [e.Counterfactual]))
+            .Select(p => Image.Identify(p.Png).Width).ToArray();
+        shown["widths"]!.AsArray().Select(w => (int)w!).Should().Equal(expectedWidths, "every embedded PNG decodes at its own width");
+        ((int)shown["resources"]!).Should().Be(0, "the page loads nothing from elsewhere");
+
+        JsonArray entries = shown["entries"]!.AsArray();
+        entries.Should().HaveCount(page.Entries.Count);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            ReportEntry expected = page.Entries[i];
+            JsonNode entry = entries[i]!;
+            ((string)entry["name"]!).Should().Be(expected.Name);
+            entry["captions"]!.AsArray().Select(c => (string)c!).Should().Equal(
+                new[] { expected.Input }.Concat(expected.Maps).Concat(expected.Counterfactual is null ? [] : [expected.Counterfactual]).Select(p => p.Caption));
+            JsonArray predictions = entry["predictions"]!.AsArray();
+            predictions.Select(p => (string)p![0]!).Should().Equal(expected.TopPredictions.Select(p => p.Name));
+            predictions.Select(p => Parse(p![1]!)).Should().Equal(expected.TopPredictions.Select(p => p.Value), (a, b) => Math.Abs(a - b) <= 5e-5);
+            ((string)entry["target"]![0]!).Should().Be(expected.Target.Name);
+            Parse(entry["target"]![1]!).Should().BeApproximately(expected.Target.Value, 5e-5);
+            ((int)entry["boxes"]!).Should().Be(expected.Boxes.Count * (2 + expected.Maps.Count - (expected.Counterfactual is null ? 1 : 0)));
+            entry["metrics"]!.AsArray().Select(m => (string)m!).Should().Equal(
+                expected.Metrics?.Rows.SelectMany(r => r.Cells).Select(CellText) ?? Enumerable.Empty<string>());
+        }
+
+        // The box over the first entry's input sits at the fractions it was given.
+        JsonArray box = entries[0]!["firstBox"]!.AsArray();
+        ReportBox given = page.Entries[0].Boxes[0];
+        box.Select(v => (double)v!).Should().Equal(new[] { given.Left, given.Top, given.Width, given.Height }, (a, b) => Math.Abs(a - b) < 0.02);
+
+        shown["summary"]!.AsArray().Select(r => r!.AsArray().Select(c => (string)c!).ToArray()).Should().BeEquivalentTo(
+            page.Summary!.Rows.Select(r => new[] { r.Name }.Concat(r.Cells.Select(CellText)).ToArray()), o => o.WithStrictOrdering());
+
+        (await browser.EvaluateAsync(FilterBy("Dress [3]")))!.AsArray().Select(n => (string)n!).Should().Equal("coffee.png");
+        (await browser.EvaluateAsync(FilterBy("")))!.AsArray().Should().HaveCount(2);
+
+        byte[] screenshot = await browser.ScreenshotAsync();
+        Image.Identify(screenshot).Width.Should().Be(1280);
+        string shot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "html-report.png");
+        await File.WriteAllBytesAsync(shot, screenshot);
+        TestContext.AddTestAttachment(shot, "the report as headless chromium renders it");
+    }
+
+    [Test]
+    public void A_table_row_with_the_wrong_number_of_cells_is_refused()
+    {
+        var table = new ReportTable("t", "method", new[] { "a", "b" }, new[] { new ReportRow("x", new ReportCell?[] { new(1) }) });
+        FluentActions.Invoking(() => HtmlReport.Render(new ReportPage("r", Array.Empty<ReportEntry>()) { Summary = table }))
+            .Should().Throw<ArgumentException>().WithMessage("*1 cells for 2 columns*");
+    }
+
+    private static string CellText(ReportCell? c) => c is null || double.IsNaN(c.Value) ? "–"
+        : c.Interval is { } ci ? string.Create(CultureInfo.InvariantCulture, $"{c.Value:0.0000} ± {ci:0.0000}") : c.Value.ToString("0.0000", CultureInfo.InvariantCulture);
+
+    private static double Parse(JsonNode text) => double.Parse((string)text!, CultureInfo.InvariantCulture);
+
+    private static ReportPage SamplePage()
+    {
+        using var picture = new Image<Rgb24>(60, 30, new Rgb24(90, 120, 150));
+        var heat = new SaliencyMap(3, 2, new[] { 0f, 0.5f, 1f, 0.2f, 0.4f, 0.9f });
+        byte[] Png(Image<Rgb24> image) { using (image) return HeatmapRenderer.EncodePng(image); }
+        ReportPicture input = new("input", HeatmapRenderer.EncodePng(picture));
+        var first = new ReportEntry(Tricky, input,
+            new[]
+            {
+                new ReportPicture("scorecam", Png(HeatmapRenderer.Render(picture, heat, options: new OverlayOptions { MinShortSide = 90 }))),
+                new ReportPicture("gradcam", Png(HeatmapRenderer.Render(picture, heat, options: new OverlayOptions { MinShortSide = 0, Colormap = Colormap.Viridis }))),
+            },
+            new[] { new ReportScore("Ankle boot", 9, 0.957612), new ReportScore("Sneaker", 7, 0.031249), new ReportScore(null, 5, 0.000051) },
+            new ReportScore("Ankle boot", 9, 0.957612))
+        {
+            Counterfactual = new ReportPicture("scorecam: Ankle boot versus Sneaker", Png(HeatmapRenderer.Render(picture, heat))),
+            Boxes = new[] { new ReportBox(0.25, 0.5, 0.5, 0.25) },
+            Metrics = new ReportTable("Metrics", "method", new[] { "energy_pointing_game", "average_drop" },
+                new[] { new ReportRow("scorecam", new ReportCell?[] { new(0.712345), new(12.5) }), new ReportRow("gradcam", new ReportCell?[] { new(0.5), null }) }),
+        };
+        var second = new ReportEntry("coffee.png", input, new[] { new ReportPicture("scorecam", input.Png) },
+            new[] { new ReportScore("Dress", 3, 0.6), new ReportScore("Coat", 4, 0.4) }, new ReportScore("Dress", 3, 0.6));
+        return new ReportPage("Explanations", new[] { first, second })
+        {
+            Subtitle = "model fashion-clutter.onnx",
+            Summary = new ReportTable("Summary", "method", new[] { "energy_pointing_game", "deletion_auc" },
+                new[]
+                {
+                    new ReportRow("scorecam", new ReportCell?[] { new(0.61234, 0.03121), new(0.1, 0.02) }),
+                    new ReportRow("gradcam", new ReportCell?[] { new(0.5, 0), new(double.NaN) }),
+                }),
+        };
+    }
+
+    private static string FilterBy(string value) => $$"""
+        (() => {
+          const select = document.getElementById('class-filter');
+          select.value = {{System.Text.Json.JsonSerializer.Serialize(value)}};
+          select.dispatchEvent(new Event('change'));
+          return [...document.querySelectorAll('.entry')].filter(e => !e.hidden).map(e => e.querySelector('h2').textContent);
+        })()
+        """;
+
+    private const string ReadPage = """
+        Promise.all([...document.images].map(i => i.decode().then(() => i.naturalWidth, () => 0))).then(widths => {
+          const text = e => e.textContent;
+          const fraction = (box, img) => {
+            const b = box.getBoundingClientRect(), i = img.getBoundingClientRect();
+            return [(b.left - i.left) / i.width, (b.top - i.top) / i.height, b.width / i.width, b.height / i.height];
+          };
+          return {
+            widths,
+            resources: performance.getEntriesByType('resource').length,
+            entries: [...document.querySelectorAll('.entry')].map(e => ({
+              name: text(e.querySelector('h2')),
+              captions: [...e.querySelectorAll('figcaption')].map(text),
+              predictions: [...e.querySelectorAll('tr.prediction')].map(r => [text(r.querySelector('.name')), text(r.querySelector('.value'))]),
+              target: [text(e.querySelector('table.target .name')), text(e.querySelector('table.target .value'))],
+              boxes: e.querySelectorAll('.box').length,
+              firstBox: e.querySelector('.box') ? fraction(e.querySelector('.box'), e.querySelector('img')) : null,
+              metrics: [...e.querySelectorAll('table.metrics td.cell')].map(text),
+            })),
+            summary: [...document.querySelectorAll('table.summary tr')].slice(1).map(r => [text(r.querySelector('th')), ...[...r.querySelectorAll('td')].map(text)]),
+          };
+        })
+        """;
+}
