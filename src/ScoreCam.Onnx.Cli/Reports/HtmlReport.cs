@@ -1,3 +1,4 @@
+using ScoreCam.Onnx.Core;
 using System.Globalization;
 using System.Net;
 using System.Text;

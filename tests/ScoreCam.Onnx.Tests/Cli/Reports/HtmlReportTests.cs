@@ -1,3 +1,4 @@
+using ScoreCam.Onnx.Core;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ScoreCam.Onnx.Cli.Reports;
