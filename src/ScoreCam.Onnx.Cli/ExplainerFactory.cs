@@ -16,7 +16,7 @@ internal static class ExplainerFactory
             ? ModelPreparer.Prepare(EmbeddedDefaults.Model(), EmbeddedDefaults.ModelName, preparation)
             : ModelPreparer.Prepare(path, preparation);
         PreprocessOptions preprocess = flags.Preprocess(r, path is null ? EmbeddedDefaults.Preprocess() : PreprocessOptions.FromSidecar(path), model);
-        IReadOnlyList<string>? labels = preprocess.Labels is { } file ? LabelsFile.Read(file)
+        IReadOnlyList<string>? labels = preprocess.Labels is { } file ? LabelsFile.Read(file, model.OutputSize)
             : path is null ? EmbeddedDefaults.Labels() : null;
         modelName = path ?? EmbeddedDefaults.ModelName;
         return new CamExplainer(model, new ExplainerOptions

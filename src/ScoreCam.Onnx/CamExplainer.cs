@@ -28,7 +28,8 @@ public sealed class CamExplainer : IDisposable
         Model = model;
         Preprocessing = options.Preprocess ?? new PreprocessOptions { Height = model.Input.Height ?? 224, Width = model.Input.Width ?? 224 };
         Preprocessing.Validate(model.Input.Channels);
-        Labels = options.Labels ?? (Preprocessing.Labels is { } labels ? LabelsFile.Read(labels) : null);
+        Labels = options.Labels ?? (Preprocessing.Labels is { } labels ? LabelsFile.Read(labels, model.OutputSize) : null);
+        if (options.Labels is not null) LabelsFile.CheckCount(options.Labels, model.OutputSize);
         DefaultMethod = options.Method;
         _maxPixels = options.MaxImagePixels;
         Session = new ModelSession(model, options.Inference);

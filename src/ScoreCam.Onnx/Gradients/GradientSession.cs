@@ -17,7 +17,7 @@ public sealed class GradientSession : IDisposable
 
     /// <summary>Runs the model's head gradient graph: NAME.grad.onnx next to the model when present, else built in memory.</summary>
     public GradientSession(PreparedModel model, InferenceOptions? options = null)
-        : this(GradientGraph.Load(model), model.Layer.Channels, model.Layer.Height, model.Layer.Width, model.OutputSize, options)
+        : this(GradientGraph.Load(model), model.Layer.Channels, model.Layer.Height, model.Layer.Width, model.OutputSize, options, model.ExternalDataFolder)
     {
     }
 
@@ -25,17 +25,18 @@ public sealed class GradientSession : IDisposable
     /// Runs a serialized gradient graph (head or input) whose source is <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/>
     /// per sample and whose logits have <paramref name="outputSize"/> values.
     /// </summary>
-    public GradientSession(byte[] gradientGraph, int channels, int height, int width, int outputSize, InferenceOptions? options = null)
+    public GradientSession(byte[] gradientGraph, int channels, int height, int width, int outputSize, InferenceOptions? options = null,
+        string? externalDataFolder = null)
     {
         (Channels, Height, Width, OutputSize) = (channels, height, width, outputSize);
         var warnings = new List<string>();
         try
         {
-            (_session, Device) = OrtSessionFactory.Create(gradientGraph, options ?? new InferenceOptions(), warnings);
+            (_session, Device) = OrtSessionFactory.Create(gradientGraph, options ?? new InferenceOptions(), warnings, externalDataFolder);
         }
         catch (OnnxRuntimeException e)
         {
-            throw new ScoreCamException($"ONNX Runtime rejected the gradient graph: {e.Message} Delete the saved gradient graph (NAME.*grad.onnx) and prepare the model again.", e);
+            throw new ScoreCamException($"ONNX Runtime rejected the gradient graph: {OrtRuntime.Describe(e)} Delete the saved gradient graph (NAME.*grad.onnx) and prepare the model again.", e);
         }
         Warnings = warnings;
         string source = _session.InputNames.FirstOrDefault(n => n != GraphDifferentiator.SeedInput) ?? "";
@@ -59,7 +60,7 @@ public sealed class GradientSession : IDisposable
     /// size, else built in memory.
     /// </summary>
     public static GradientSession ForInput(PreparedModel model, int height, int width, bool guided, InferenceOptions? options = null) =>
-        new(InputGradientGraph.Load(model, height, width, guided), model.Input.Channels, height, width, model.OutputSize, options);
+        new(InputGradientGraph.Load(model, height, width, guided), model.Input.Channels, height, width, model.OutputSize, options, model.ExternalDataFolder);
 
     /// <summary>True when the model outputs probabilities and the graph's logits are the Softmax's input.</summary>
     public bool PreSoftmax => _session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.PreSoftmaxKey, out string? v) && v == "true";

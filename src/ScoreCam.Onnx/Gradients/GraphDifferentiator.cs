@@ -44,7 +44,7 @@ internal static class GraphDifferentiator
         var differentiable = new GraphIndex(graph.Graph).DataDerivedFrom(source.Tensor);
         long[] sourceShape = new long[] { 1 }.Concat(source.Shape).ToArray();
         var shapes = TensorShapeProbe.Run(graph, source.GraphInput, sourceShape,
-            nodes.SelectMany(n => n.Output).Where(o => o != source.Tensor && differentiable.Contains(o)).Distinct().ToArray());
+            nodes.SelectMany(n => n.Output).Where(o => o != source.Tensor && differentiable.Contains(o)).Distinct().ToArray(), model.ExternalDataFolder);
         shapes[source.Tensor] = sourceShape;
 
         var g = graph.Graph;

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 using ScoreCam.Onnx.Core;
@@ -8,17 +11,30 @@ namespace ScoreCam.Onnx.Imaging;
 
 /// <summary>
 /// Loads pictures with ImageSharp, reading the header first so that an oversized image is refused before any
-/// pixel is decoded. Only the first frame of an animation is decoded.
+/// pixel is decoded. Only the first frame of an animation or a multi-page TIFF is decoded, and the decoder may not
+/// allocate a buffer larger than the pixel limit allows (a corrupt chunk length cannot claim gigabytes).
 /// </summary>
 public static class ImageLoader
 {
     public const long DefaultMaxPixels = 50_000_000;
 
+    /// <summary>Bytes per pixel a decoder may need for one buffer: the widest pixel type it decodes through (64-bit RGBA).</summary>
+    private const int DecoderBytesPerPixel = 8;
+    private const int MinDecoderBufferMegabytes = 16;
+
+    // ImageSharp recommends few, long-lived allocators (they pool); one per limit in use.
+    private static readonly ConcurrentDictionary<int, MemoryAllocator> Allocators = new();
+
     public static Image<Rgb24> Load(string path, long maxPixels = DefaultMaxPixels)
     {
+        if (maxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(maxPixels), maxPixels, "The pixel limit must be positive.");
         if (!File.Exists(path)) throw new ScoreCamException($"Image file '{path}' does not exist.");
+        int bufferLimitMegabytes = DecoderBufferLimitMegabytes(maxPixels);
         var configuration = Configuration.Default.Clone();
+        configuration.MemoryAllocator = Allocators.GetOrAdd(bufferLimitMegabytes,
+            mb => MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = mb }));
         configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        configuration.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
         try
         {
             using var stream = File.OpenRead(path);
@@ -39,6 +55,13 @@ public static class ImageLoader
             }
             return image;
         }
+        catch (Exception e) when (e is InvalidMemoryOperationException || e.InnerException is InvalidMemoryOperationException)
+        {
+            // ImageSharp wraps the allocator's refusal in InvalidImageContentException ("possibly degenerate dimensions").
+            throw new ScoreCamException(
+                $"Image '{path}' asks the decoder for more memory than its size allows (one buffer over {bufferLimitMegabytes} MB, the cap for " +
+                $"{maxPixels / 1e6:0.#} megapixels); the file is corrupt or crafted.", e);
+        }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException)
         {
             throw new ScoreCamException($"Image '{path}' cannot be decoded ({e.Message.TrimEnd('.')}). The file may be truncated or corrupt.", e);
@@ -48,4 +71,7 @@ public static class ImageLoader
             throw new ScoreCamException($"Image '{path}' cannot be read: {e.Message}", e);
         }
     }
+
+    private static int DecoderBufferLimitMegabytes(long maxPixels) =>
+        (int)Math.Clamp(maxPixels * DecoderBytesPerPixel / (1 << 20) + 1, MinDecoderBufferMegabytes, int.MaxValue);
 }

@@ -22,7 +22,14 @@ public sealed class ModelSession : IDisposable
         Model = model;
         Options = options ??= new InferenceOptions();
         var warnings = new List<string>();
-        (_session, Device) = Create(model.ToBytes(), options, warnings);
+        try
+        {
+            (_session, Device) = OrtSessionFactory.Create(model.ToBytes(), options, warnings, model.ExternalDataFolder);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ScoreCamException($"ONNX Runtime cannot load the model: {OrtRuntime.Describe(e)} Prepare it again from the original model, or re-export it.", e);
+        }
         Warnings = warnings;
         _inputNames = new[] { model.Input.Name };
         _scoreOutput = new[] { model.OutputName };
@@ -91,43 +98,8 @@ public sealed class ModelSession : IDisposable
     }
 
     private ScoreCamException Rejected(ImageTensor image, OnnxRuntimeException e) => new(
-        $"ONNX Runtime rejected a {image.Channels}x{image.Height}x{image.Width} input for model '{Model.Source}': {e.Message} " +
+        $"ONNX Runtime rejected a {image.Channels}x{image.Height}x{image.Width} input for model '{Model.Source}': {OrtRuntime.Describe(e)} " +
         "Check --size and the preprocessing against what the model was exported with.", e);
-
-    private static (InferenceSession, ExecutionDevice) Create(byte[] model, InferenceOptions options, List<string> warnings)
-    {
-        if (options.Device == ExecutionDevice.Cuda)
-        {
-            try
-            {
-                using var cuda = new OrtCUDAProviderOptions();
-                cuda.UpdateOptions(new Dictionary<string, string>
-                {
-                    ["device_id"] = options.CudaDeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
-                    ["arena_extend_strategy"] = options.CudaArenaExtendStrategy,
-                });
-                using var cudaOptions = BaseOptions(options);
-                cudaOptions.AppendExecutionProvider_CUDA(cuda);
-                return (new InferenceSession(model, cudaOptions), ExecutionDevice.Cuda);
-            }
-            catch (Exception e) when (options.FallBackToCpu && e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
-            {
-                warnings.Add($"CUDA is not available ({FirstLine(e.Message)}); running on CPU instead.");
-            }
-        }
-        using var cpu = BaseOptions(options);
-        return (new InferenceSession(model, cpu), ExecutionDevice.Cpu);
-    }
-
-    private static SessionOptions BaseOptions(InferenceOptions options) => new()
-    {
-        IntraOpNumThreads = options.IntraOpThreads,
-        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-    };
-
-    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 
     public void Dispose() => _session.Dispose();
 }

@@ -1,21 +1,25 @@
 using Microsoft.ML.OnnxRuntime;
+using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Inference;
 
 /// <summary>
 /// Creates ONNX Runtime sessions from the full <see cref="InferenceOptions"/>: the CUDA provider with its device id
-/// and cuDNN/arena options, the intra-op thread count, full graph optimisation, and, when CUDA cannot start and
-/// falling back is allowed, a CPU session with a warning (never a silent fallback).
+/// and cuDNN/arena options, the intra-op thread count, full graph optimisation, ONNX Runtime's logging kept off
+/// stderr and the model's external data folder (<see cref="OrtRuntime"/>), and, when CUDA cannot start and falling back
+/// is allowed, a CPU session with a warning (never a silent fallback).
 /// </summary>
 internal static class OrtSessionFactory
 {
     /// <summary>A session for <paramref name="model"/> and the device it actually runs on; fallback warnings are added to <paramref name="warnings"/>.</summary>
-    public static (InferenceSession Session, ExecutionDevice Device) Create(byte[] model, InferenceOptions options, List<string> warnings)
+    public static (InferenceSession Session, ExecutionDevice Device) Create(byte[] model, InferenceOptions options, List<string> warnings,
+        string? externalDataFolder = null)
     {
         if (options.Device == ExecutionDevice.Cuda)
         {
             try
             {
+                using var cudaOptions = BaseOptions(options, externalDataFolder);
                 using var cuda = new OrtCUDAProviderOptions();
                 cuda.UpdateOptions(new Dictionary<string, string>
                 {
@@ -23,7 +27,6 @@ internal static class OrtSessionFactory
                     ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
                     ["arena_extend_strategy"] = options.CudaArenaExtendStrategy,
                 });
-                using var cudaOptions = BaseOptions(options);
                 cudaOptions.AppendExecutionProvider_CUDA(cuda);
                 return (new InferenceSession(model, cudaOptions), ExecutionDevice.Cuda);
             }
@@ -32,16 +35,17 @@ internal static class OrtSessionFactory
                 warnings.Add($"CUDA is not available ({FirstLine(e.Message)}); running on CPU instead.");
             }
         }
-        using var cpu = BaseOptions(options);
+        using var cpu = BaseOptions(options, externalDataFolder);
         return (new InferenceSession(model, cpu), ExecutionDevice.Cpu);
     }
 
-    private static SessionOptions BaseOptions(InferenceOptions options) => new()
+    private static SessionOptions BaseOptions(InferenceOptions options, string? externalDataFolder)
     {
-        IntraOpNumThreads = options.IntraOpThreads,
-        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-    };
+        SessionOptions o = OrtRuntime.Options(externalDataFolder);
+        o.IntraOpNumThreads = options.IntraOpThreads;
+        o.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+        return o;
+    }
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 }

@@ -29,12 +29,14 @@ public static class CascadingRandomization
             foreach (string input in node.Input.Skip(1))
                 if (initializers.TryGetValue(input, out TensorProto? tensor)) Resample(tensor, random);
         return new PreparedModel(proto, model.Input, model.OutputName, model.OutputSize, model.OutputKind, model.Layer,
-            model.SupportsBatching, model.Warnings, $"{model.Source} (top {layers} layers randomized)");
+            model.SupportsBatching, model.Warnings, $"{model.Source} (top {layers} layers randomized)", model.ExternalDataFolder, model.ExportedLayout);
     }
 
     private static void Resample(TensorProto tensor, Random random)
     {
         if (tensor.DataType != (int)TensorProto.Types.DataType.Float) return;
+        if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
+            throw new ScoreCamException($"Weights '{tensor.Name}' are stored as external data and cannot be randomized in memory; save the model with its weights inside it for the sanity check.");
         float[] values = tensor.RawData.Length > 0
             ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray()
             : tensor.FloatData.ToArray();

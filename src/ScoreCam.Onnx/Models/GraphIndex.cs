@@ -72,6 +72,15 @@ internal sealed class GraphIndex
         return derived;
     }
 
+    /// <summary>The graph and every graph nested in its nodes' attributes (If, Loop, Scan bodies), outermost first.</summary>
+    public static IEnumerable<GraphProto> WithSubgraphs(GraphProto graph)
+    {
+        yield return graph;
+        foreach (AttributeProto a in graph.Node.SelectMany(n => n.Attribute))
+            foreach (GraphProto g in (a.G is null ? a.Graphs : a.Graphs.Prepend(a.G)).SelectMany(WithSubgraphs))
+                yield return g;
+    }
+
     private static bool CastsToFloat(NodeProto node) =>
         node.Attribute.FirstOrDefault(a => a.Name == "to")?.I == (long)TensorProto.Types.DataType.Float;
 }

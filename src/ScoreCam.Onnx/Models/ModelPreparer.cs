@@ -12,76 +12,121 @@ public static class ModelPreparer
     private const string BatchParam = "batch";
 
     /// <summary>Prepares the model at <paramref name="path"/>; a model saved by <see cref="PreparedModel.Save"/> is used as it is.</summary>
-    public static PreparedModel Prepare(string path, ModelPreparationOptions? options = null) =>
-        Prepare(OnnxModelReader.Read(path), path, options ?? new());
+    public static PreparedModel Prepare(string path, ModelPreparationOptions? options = null)
+    {
+        ModelProto model = OnnxModelReader.Read(path);
+        return Prepare(model, path, ExternalData.Folder(model, path, path), options ?? new());
+    }
 
-    public static PreparedModel Prepare(byte[] model, string source, ModelPreparationOptions? options = null) =>
-        Prepare(OnnxModelReader.Parse(model, source), source, options ?? new());
+    /// <summary>Prepares a model held in memory; one whose weights are in external data files must be loaded from its path.</summary>
+    public static PreparedModel Prepare(byte[] model, string source, ModelPreparationOptions? options = null)
+    {
+        ModelProto proto = OnnxModelReader.Parse(model, source);
+        return Prepare(proto, source, ExternalData.Folder(proto, null, source), options ?? new());
+    }
 
     /// <summary>The spatial layers that could be explained, in graph order, the automatic choice marked.</summary>
     public static IReadOnlyList<LayerCandidate> ListLayers(string path, ModelPreparationOptions? options = null)
     {
         options ??= new();
         ModelProto model = OnnxModelReader.Read(path);
-        var index = new GraphIndex(model.Graph);
-        ValueInfoProto input = FindInput(index, options, path);
+        string? folder = ExternalData.Folder(model, path, path);
+        var (index, input, _, _) = ReadInput(model, options, path);
         long[] probeShape = ProbeShape(input, options);
-        var outputs = TensorShapeProbe.Run(model, input.Name, probeShape, model.Graph.Output.Select(o => o.Name).ToArray());
+        var outputs = TensorShapeProbe.Run(model, input.Name, probeShape, model.Graph.Output.Select(o => o.Name).ToArray(), folder);
         string output = FindOutput(model, outputs, options, path);
-        var candidates = TargetLayerFinder.Candidates(model, index, input.Name, output, probeShape);
+        var candidates = TargetLayerFinder.Candidates(model, index, input.Name, output, probeShape, folder);
         LayerCandidate? chosen = TargetLayerFinder.Choose(index, candidates, output, ClassCount(outputs[output]));
         return candidates.Select(c => c == chosen ? c with { IsAutomaticChoice = true } : c).ToList();
     }
 
-    private static PreparedModel Prepare(ModelProto model, string source, ModelPreparationOptions options)
+    private static PreparedModel Prepare(ModelProto model, string source, string? folder, ModelPreparationOptions options)
     {
-        if (options.Layer is null && PreparedModel.FromMetadata(model, source) is { } saved) return saved;
+        if (options.Layer is null && PreparedModel.FromMetadata(model, source, folder) is { } saved) return saved;
 
-        var index = new GraphIndex(model.Graph);
-        ValueInfoProto input = FindInput(index, options, source);
-        var (channels, height, width) = ReadImageInput(input);
+        var (index, input, (channels, height, width), layoutNote) = ReadInput(model, options, source);
         long[] probeShape = ProbeShape(input, options);
-        var outputShapes = TensorShapeProbe.Run(model, input.Name, probeShape, model.Graph.Output.Select(o => o.Name).ToArray());
+        var outputShapes = TensorShapeProbe.Run(model, input.Name, probeShape, model.Graph.Output.Select(o => o.Name).ToArray(), folder);
         string output = FindOutput(model, outputShapes, options, source);
         long classCount = ClassCount(outputShapes[output]);
 
-        TargetLayer layer = FindLayer(model, index, input.Name, output, probeShape, outputShapes, classCount, options, source);
+        TargetLayer layer = FindLayer(model, index, input.Name, output, probeShape, outputShapes, classCount, options, source, folder);
         ModelProto prepared = model.Clone();
         if (!prepared.Graph.Output.Any(o => o.Name == layer.TensorName))
             prepared.Graph.Output.Add(TensorShapeProbe.FloatOutput(layer.TensorName));
 
         var warnings = new List<string>();
-        bool batching = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings);
+        if (layoutNote is not null) warnings.Add(layoutNote);
+        bool batching = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings, folder);
         return new PreparedModel(prepared, new ImageInputSpec(input.Name, channels, height, width), output, (int)classCount,
-            DetectOutputKind(index, output, classCount), layer, batching, warnings, source);
+            DetectOutputKind(index, output, classCount), layer, batching, warnings, source, folder,
+            layoutNote is null ? InputLayout.ChannelsFirst : InputLayout.ChannelsLast);
+    }
+
+    /// <summary>
+    /// Checks what ONNX Runtime will be asked to run and finds the image input; a channels-last input is folded
+    /// (on a copy) so that everything after this sees N×C×H×W. Returns the sentence stating the fold, if any.
+    /// </summary>
+    private static (GraphIndex Index, ValueInfoProto Input, (int Channels, int? Height, int? Width) Image, string? LayoutNote) ReadInput(
+        ModelProto model, ModelPreparationOptions options, string source)
+    {
+        OperatorDomains.Check(model, source);
+        var index = new GraphIndex(model.Graph);
+        ValueInfoProto input = FindInput(index, options, source);
+        string? note = null;
+        if (ChannelsLastInput.Detect(input))
+        {
+            note = ChannelsLastInput.Fold(model, input.Name);
+            index = new GraphIndex(model.Graph);
+            input = index.RealInputs.First(i => i.Name == input.Name);
+        }
+        return (index, input, ReadImageInput(input), note);
     }
 
     private static ValueInfoProto FindInput(GraphIndex index, ModelPreparationOptions options, string source)
     {
         var inputs = index.RealInputs.ToList();
+        ValueInfoProto input;
         if (options.InputName is { } name)
-            return inputs.FirstOrDefault(i => i.Name == name) ?? throw new ScoreCamException(
-                $"Model '{source}' has no input named '{name}'. Its inputs are: {string.Join(", ", inputs.Select(i => i.Name))}.");
-        var images = inputs.Where(i => Dims(i).Count == 4 && i.Type?.TensorType?.ElemType == (int)TensorProto.Types.DataType.Float).ToList();
-        return images.Count switch
+            input = inputs.FirstOrDefault(i => i.Name == name) ?? throw new ScoreCamException(
+                $"Model '{source}' has no input named '{name}'. Its inputs are: {Describe(inputs)}.");
+        else
         {
-            1 => images[0],
-            0 => throw new ScoreCamException(
-                $"Model '{source}' has no image-like input (a 4-D float tensor N×C×H×W). Its inputs are: " +
-                string.Join(", ", inputs.Select(i => $"{i.Name} [{string.Join('x', Dims(i).Select(d => d?.ToString() ?? "?"))}]")) + "."),
-            _ => throw new ScoreCamException(
-                $"Model '{source}' has several image-like inputs ({string.Join(", ", images.Select(i => i.Name))}); name one with --input."),
-        };
+            var images = inputs.Where(i => Dims(i).Count == 4).ToList();
+            var floats = images.Where(IsFloat).ToList();
+            input = floats.Count switch
+            {
+                1 => floats[0],
+                0 when images.Count > 0 => images[0],
+                0 => throw new ScoreCamException($"Model '{source}' has no image-like input (a 4-D float tensor N×C×H×W). Its inputs are: {Describe(inputs)}."),
+                _ => throw new ScoreCamException(
+                    $"Model '{source}' has several image-like inputs ({string.Join(", ", floats.Select(i => i.Name))}); name one with --input."),
+            };
+        }
+        if (!IsFloat(input))
+            throw new ScoreCamException(
+                $"Input '{input.Name}' of model '{source}' takes {ElementType(input)} tensors; ScoreCam.Onnx feeds float32 images (masked images are fractional). " +
+                "Re-export the model with a float32 input (a Cast inside the graph can convert it).");
+        var others = inputs.Where(i => i.Name != input.Name).ToList();
+        if (others.Count > 0)
+            throw new ScoreCamException(
+                $"Model '{source}' needs inputs besides its image '{input.Name}': {Describe(others)}. ScoreCam.Onnx feeds only the image; " +
+                "export the model with those inputs fixed as constants (initializers).");
+        return input;
     }
+
+    private static bool IsFloat(ValueInfoProto value) => value.Type?.TensorType?.ElemType == (int)TensorProto.Types.DataType.Float;
+
+    private static string ElementType(ValueInfoProto value) =>
+        value.Type?.TensorType is { } t ? ((TensorProto.Types.DataType)t.ElemType).ToString().ToLowerInvariant() : "non-tensor";
+
+    private static string Describe(IEnumerable<ValueInfoProto> inputs) =>
+        string.Join(", ", inputs.Select(i => $"{i.Name} [{string.Join('x', Dims(i).Select(d => d?.ToString() ?? "?"))}] {ElementType(i)}"));
 
     internal static (int Channels, int? Height, int? Width) ReadImageInput(ValueInfoProto input)
     {
         var d = Dims(input);
-        if (d[1] is 1 or 3) return ((int)d[1]!.Value, (int?)d[2], (int?)d[3]);
-        if (d[3] is 1 or 3)
-            throw new ScoreCamException(
-                $"Input '{input.Name}' is channels-last (N×H×W×C, as TensorFlow exports); ScoreCam.Onnx needs N×C×H×W. " +
-                "Re-export with the channels first, e.g. tf2onnx --inputs-as-nchw " + input.Name + ".");
+        if (d.Count == 4 && d[1] is 1 or 3) return ((int)d[1]!.Value, (int?)d[2], (int?)d[3]);
         throw new ScoreCamException(
             $"Input '{input.Name}' has shape [{string.Join('x', d.Select(x => x?.ToString() ?? "?"))}]; an image input must be N×3×H×W or N×1×H×W.");
     }
@@ -110,7 +155,7 @@ public static class ModelPreparer
     private static long ClassCount(long[] outputShape) => outputShape.Skip(1).Aggregate(1L, (a, b) => a * b);
 
     private static TargetLayer FindLayer(ModelProto model, GraphIndex index, string input, string output, long[] probeShape,
-        Dictionary<string, long[]> outputShapes, long classCount, ModelPreparationOptions options, string source)
+        Dictionary<string, long[]> outputShapes, long classCount, ModelPreparationOptions options, string source, string? folder)
     {
         if (options.Layer is { } requested)
         {
@@ -118,7 +163,7 @@ public static class ModelPreparer
                 : index.Graph.Node.FirstOrDefault(n => n.Name == requested)?.Output[0]
                 ?? throw new ScoreCamException(
                     $"Model '{source}' has no layer (tensor or node) named '{requested}'. Run `scorecam layers --model {source}` to list the candidates.");
-            long[] shape = TensorShapeProbe.Run(model, input, probeShape, new[] { tensor })[tensor];
+            long[] shape = TensorShapeProbe.Run(model, input, probeShape, new[] { tensor }, folder)[tensor];
             if (shape.Length != 4)
                 throw new ScoreCamException($"Layer '{requested}' has shape [{string.Join('x', shape)}]; Score-CAM needs a spatial map N×K×h×w.");
             NodeProto node = index.ProducerOf(tensor)!;
@@ -134,7 +179,7 @@ public static class ModelPreparer
             return new TargetLayer(exported, node?.Name, node?.OpType, (int)s[1], (int)s[2], (int)s[3]);
         }
 
-        var candidates = TargetLayerFinder.Candidates(model, index, input, output, probeShape);
+        var candidates = TargetLayerFinder.Candidates(model, index, input, output, probeShape, folder);
         LayerCandidate chosen = TargetLayerFinder.Choose(index, candidates, output, classCount) ?? throw new ScoreCamException(
             $"Model '{source}' has no spatial layer (N×K×h×w with h·w > 1) before its output, so there are no activation maps to explain with. " +
             "Score-CAM needs a convolutional classifier.");
@@ -154,7 +199,7 @@ public static class ModelPreparer
     /// Rewrites a batch dimension fixed at 1 into a symbolic one and checks that a batch of 2 really runs;
     /// where shapes are baked into the graph (a Reshape to [1, -1]) it restores the original and reports it.
     /// </summary>
-    private static bool EnsureSymbolicBatch(ModelProto model, string inputName, long[] probeShape, List<string> warnings)
+    private static bool EnsureSymbolicBatch(ModelProto model, string inputName, long[] probeShape, List<string> warnings, string? folder)
     {
         ValueInfoProto input = model.Graph.Input.First(i => i.Name == inputName);
         var batchDim = input.Type.TensorType.Shape.Dim[0];
@@ -177,7 +222,7 @@ public static class ModelPreparer
         {
             long[] two = (long[])probeShape.Clone();
             two[0] = 2;
-            var shapes = TensorShapeProbe.Run(model, inputName, two, model.Graph.Output.Select(o => o.Name).ToArray());
+            var shapes = TensorShapeProbe.Run(model, inputName, two, model.Graph.Output.Select(o => o.Name).ToArray(), folder);
             if (shapes.Values.All(s => s.Length > 0 && s[0] == 2)) return true;
         }
         catch (ScoreCamException) { }

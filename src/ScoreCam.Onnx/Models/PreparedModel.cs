@@ -15,11 +15,11 @@ public sealed class PreparedModel
     private readonly ModelProto _model;
 
     internal PreparedModel(ModelProto model, ImageInputSpec input, string outputName, int outputSize, ModelOutputKind outputKind,
-        TargetLayer layer, bool supportsBatching, IReadOnlyList<string> warnings, string source)
+        TargetLayer layer, bool supportsBatching, IReadOnlyList<string> warnings, string source, string? externalDataFolder = null, InputLayout exportedLayout = InputLayout.ChannelsFirst)
     {
         _model = model;
-        (Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, Warnings, Source) =
-            (input, outputName, outputSize, outputKind, layer, supportsBatching, warnings, source);
+        (Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, Warnings, Source, ExternalDataFolder, ExportedLayout) =
+            (input, outputName, outputSize, outputKind, layer, supportsBatching, warnings, source, externalDataFolder, exportedLayout);
     }
 
     public ImageInputSpec Input { get; }
@@ -35,14 +35,28 @@ public sealed class PreparedModel
     public IReadOnlyList<string> Warnings { get; }
     /// <summary>Where the model came from (a path or a description).</summary>
     public string Source { get; }
+    /// <summary>
+    /// The folder ONNX Runtime reads the model's external data files from (the model file's folder), or null when
+    /// every weight is inside the model. Sessions of this model must be given it.
+    /// </summary>
+    public string? ExternalDataFolder { get; }
+    /// <summary>The input layout the model was exported with; the prepared graph always takes N×C×H×W.</summary>
+    public InputLayout ExportedLayout { get; }
 
     internal ModelProto Proto => _model;
 
     public byte[] ToBytes() => _model.ToByteArray();
 
-    /// <summary>Writes the prepared graph (atomically: a temporary file renamed into place).</summary>
+    /// <summary>
+    /// Writes the prepared graph (atomically: a temporary file renamed into place). A model with external data keeps
+    /// referring to its data files by relative path, so it is saved in the same folder as the original.
+    /// </summary>
     public void Save(string path)
     {
+        if (ExternalDataFolder is not null && Path.GetDirectoryName(Path.GetFullPath(path)) != ExternalDataFolder)
+            throw new ScoreCamException(
+                $"Model '{Source}' keeps its weights in external data files in '{ExternalDataFolder}'; save the prepared model in that folder too, " +
+                "where its relative references to them still hold.");
         ModelProto copy = _model.Clone();
         foreach (var key in copy.MetadataProps.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal)).ToList())
             copy.MetadataProps.Remove(key);
@@ -55,11 +69,12 @@ public sealed class PreparedModel
         Put("layer_op", Layer.OpType ?? "");
         Put("layer_shape", $"{Layer.Channels},{Layer.Height},{Layer.Width}");
         Put("batching", SupportsBatching);
+        Put("exported_layout", ExportedLayout);
         AtomicFile.Write(path, copy.ToByteArray());
     }
 
     /// <summary>Reads back what <see cref="Save"/> wrote, or null when the model carries no such record.</summary>
-    internal static PreparedModel? FromMetadata(ModelProto model, string source)
+    internal static PreparedModel? FromMetadata(ModelProto model, string source, string? externalDataFolder)
     {
         var meta = model.MetadataProps.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal))
             .ToDictionary(p => p.Key[Prefix.Length..], p => p.Value, StringComparer.Ordinal);
@@ -67,14 +82,23 @@ public sealed class PreparedModel
         var index = new GraphIndex(model.Graph);
         ValueInfoProto input = index.RealInputs.FirstOrDefault(i => i.Name == meta.GetValueOrDefault("input"))
             ?? throw new ScoreCamException($"Prepared model '{source}' names an input that it does not have; prepare it again.");
-        int[] shape = meta["layer_shape"].Split(',').Select(int.Parse).ToArray();
         var (channels, height, width) = ModelPreparer.ReadImageInput(input);
-        ValueInfoProto output = model.Graph.Output.First(o => o.Name == meta["output"]);
-        int outputSize = (int)ModelPreparer.Dims(output).Skip(1).Aggregate(1L, (a, d) => a * (d ?? 1));
-        return new PreparedModel(model, new ImageInputSpec(input.Name, channels, height, width), output.Name, outputSize,
-            Enum.Parse<ModelOutputKind>(meta["output_kind"]),
-            new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2]),
-            bool.Parse(meta["batching"]), Array.Empty<string>(), source);
+        try
+        {
+            int[] shape = meta["layer_shape"].Split(',').Select(int.Parse).ToArray();
+            ValueInfoProto output = model.Graph.Output.First(o => o.Name == meta["output"]);
+            int outputSize = (int)ModelPreparer.Dims(output).Skip(1).Aggregate(1L, (a, d) => a * (d ?? 1));
+            return new PreparedModel(model, new ImageInputSpec(input.Name, channels, height, width), output.Name, outputSize,
+                Enum.Parse<ModelOutputKind>(meta["output_kind"]),
+                new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2]),
+                bool.Parse(meta["batching"]), Array.Empty<string>(), source, externalDataFolder,
+                meta.TryGetValue("exported_layout", out string? layout) ? Enum.Parse<InputLayout>(layout) : InputLayout.ChannelsFirst);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or FormatException or OverflowException or ArgumentException
+                                      or InvalidOperationException or IndexOutOfRangeException)
+        {
+            throw new ScoreCamException($"Prepared model '{source}' has a damaged ScoreCam record in its metadata ({e.Message}); prepare it again from the original model.", e);
+        }
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -11,7 +11,8 @@ namespace ScoreCam.Onnx.Models;
 /// </summary>
 internal static class TensorShapeProbe
 {
-    public static Dictionary<string, long[]> Run(ModelProto model, string inputName, long[] inputShape, IReadOnlyCollection<string> tensors)
+    public static Dictionary<string, long[]> Run(ModelProto model, string inputName, long[] inputShape, IReadOnlyCollection<string> tensors,
+        string? externalDataFolder = null)
     {
         ModelProto probe = model.Clone();
         var existing = probe.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
@@ -20,7 +21,7 @@ internal static class TensorShapeProbe
 
         var wanted = tensors.Distinct().ToArray();
         var input = new float[inputShape.Aggregate(1L, (a, b) => a * b)];
-        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        using SessionOptions options = OrtRuntime.Options(externalDataFolder);
         try
         {
             using var session = new InferenceSession(probe.ToByteArray(), options);
@@ -36,7 +37,7 @@ internal static class TensorShapeProbe
         catch (OnnxRuntimeException e)
         {
             throw new ScoreCamException(
-                $"ONNX Runtime could not run the model on a {string.Join('x', inputShape)} input: {e.Message} " +
+                $"ONNX Runtime could not run the model on a {string.Join('x', inputShape)} input: {OrtRuntime.Describe(e)} " +
                 "Check the input size (--size) and that the model is a valid image classifier.", e);
         }
     }

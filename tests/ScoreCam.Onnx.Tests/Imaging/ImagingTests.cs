@@ -86,6 +86,76 @@ public class ImagingTests
     }
 
     [Test]
+    public void A_chunk_claiming_more_memory_than_the_pixel_limit_allows_is_refused_by_the_decoder_cap()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("bomb.png");
+        // A valid 10x10 header, then a 17 MB text chunk: more than any buffer a 100-pixel image needs.
+        const int length = 17 << 20;
+        var chunk = new byte[12 + length];
+        BinaryPrimitives.WriteInt32BigEndian(chunk, length);
+        "zTXt"u8.CopyTo(chunk.AsSpan(4));
+        File.WriteAllBytes(path, PngHeaderOnly(10, 10).Concat(chunk).ToArray());
+        FluentActions.Invoking(() => ImageLoader.Load(path, maxPixels: 100)).Should().Throw<ScoreCamException>()
+            .WithMessage("*bomb.png*more memory than its size allows*16 MB*");
+    }
+
+    [Test]
+    public void Npy_headers_that_lie_are_refused_before_the_data_is_read()
+    {
+        using var folder = new TempFolder();
+        string Npy(string name, string header, int major = 1, int dataBytes = 16)
+        {
+            byte[] text = System.Text.Encoding.Latin1.GetBytes(header + "\n");
+            int prefix = major == 1 ? 10 : 12;
+            var bytes = new byte[prefix + text.Length + dataBytes];
+            new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', (byte)major, 0 }.CopyTo(bytes, 0);
+            if (major == 1) BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)text.Length);
+            else BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)text.Length);
+            text.CopyTo(bytes, prefix);
+            File.WriteAllBytes(folder.File(name), bytes);
+            return folder.File(name);
+        }
+        Action Read(string path) => () => NpyFile.Read(path);
+
+        Read(Npy("huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 1000, 1000), }")).Should().Throw<ScoreCamException>()
+            .WithMessage("*should hold 3000000 float32 values*holds 4*");
+        Read(Npy("overflow.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2147483647, 2147483647, 2147483647), }")).Should().Throw<ScoreCamException>()
+            .WithMessage("*too many values*");
+        Read(Npy("negative.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (-4,), }")).Should().Throw<ScoreCamException>().WithMessage("*invalid shape*");
+        Read(Npy("double.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }")).Should().Throw<ScoreCamException>().WithMessage("*holds <f8 values*float32*");
+        Read(Npy("bigendian.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (4,), }")).Should().Throw<ScoreCamException>().WithMessage("*holds >f4 values*little-endian*");
+        Read(Npy("bytes.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (16,), }")).Should().Throw<ScoreCamException>().WithMessage("*holds |u1 values*");
+        Read(Npy("noshape.npy", "{'descr': '<f4', 'fortran_order': False, }")).Should().Throw<ScoreCamException>().WithMessage("*no 'shape'*");
+        Read(Npy("v9.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", major: 9)).Should().Throw<ScoreCamException>().WithMessage("*version 9*");
+
+        string claimsHugeHeader = Npy("header.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", major: 2);
+        byte[] b = File.ReadAllBytes(claimsHugeHeader);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(8), uint.MaxValue);
+        File.WriteAllBytes(claimsHugeHeader, b);
+        Read(claimsHugeHeader).Should().Throw<ScoreCamException>().WithMessage("*corrupt .npy header*4294967295*");
+
+        string tensor = Npy("image.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 2, 2), }");
+        FluentActions.Invoking(() => NpyFile.ReadImageTensor(tensor, maxPixels: 3)).Should().Throw<ScoreCamException>().WithMessage("*2x2*over the limit*");
+        byte[] nan = File.ReadAllBytes(tensor);
+        BitConverter.GetBytes(float.NaN).CopyTo(nan, nan.Length - 8);
+        File.WriteAllBytes(tensor, nan);
+        FluentActions.Invoking(() => NpyFile.ReadImageTensor(tensor)).Should().Throw<ScoreCamException>().WithMessage("*NaN at index 2*finite*");
+    }
+
+    [Test]
+    public void A_labels_file_must_name_every_class_exactly_once()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllLines(folder.File("labels.txt"), new[] { "cat", "dog", "" });
+        LabelsFile.Read(folder.File("labels.txt"), 2).Should().Equal("cat", "dog");
+        FluentActions.Invoking(() => LabelsFile.Read(folder.File("labels.txt"), 10)).Should().Throw<ScoreCamException>()
+            .WithMessage("Labels file '*labels.txt' has 2 labels but the model has 10 classes; give one label per class*");
+        FluentActions.Invoking(() => LabelsFile.CheckCount(new[] { "a", "b", "c" }, 2)).Should().Throw<ScoreCamException>()
+            .WithMessage("The labels has 3 labels but the model has 2 classes*");
+    }
+
+    [Test]
     public void Overlay_keeps_the_original_size_and_colours_hot_regions_red_in_jet()
     {
         using var original = new Image<Rgb24>(40, 20, new Rgb24(128, 128, 128));

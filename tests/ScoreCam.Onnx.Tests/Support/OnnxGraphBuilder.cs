@@ -78,6 +78,32 @@ internal sealed class OnnxGraphBuilder
         return path;
     }
 
+    /// <summary>
+    /// Saves the model with the named float initializers moved to one external data file at <paramref name="location"/>
+    /// (relative to the model's folder, as onnx.save_model(save_as_external_data=True) writes it).
+    /// </summary>
+    public string SaveWithExternalData(string path, string location, params string[] tensors)
+    {
+        ModelProto model = _model.Clone();
+        using var data = new MemoryStream();
+        foreach (TensorProto t in model.Graph.Initializer.Where(t => tensors.Contains(t.Name)))
+        {
+            byte[] bytes = t.FloatData.SelectMany(BitConverter.GetBytes).ToArray();
+            t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = data.Length.ToString() });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString() });
+            t.DataLocation = TensorProto.Types.DataLocation.External;
+            t.FloatData.Clear();
+            data.Write(bytes);
+        }
+        string dataPath = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, location));
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(dataPath)!);
+        File.WriteAllBytes(dataPath, data.ToArray());
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        File.WriteAllBytes(path, model.ToByteArray());
+        return path;
+    }
+
     private static ValueInfoProto Value(string name, long?[] dims)
     {
         var shape = new TensorShapeProto();
