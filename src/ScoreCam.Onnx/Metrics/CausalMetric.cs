@@ -1,3 +1,4 @@
+using ScoreCam.Onnx.Kernels;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Core;
 

@@ -1,3 +1,4 @@
+using ScoreCam.Onnx.Kernels;
 using ScoreCam.Onnx.Metrics;
 using ScoreCam.Onnx.Core;
 
@@ -115,7 +116,8 @@ public class MetricDefinitionTests
         blur.Kernel[0].Should().BeApproximately((float)(g[0] / g.Sum()), 1e-6f);
 
         var constant = new ImageTensor(Enumerable.Repeat(2f, 3 * 9 * 9).ToArray(), 3, 9, 9);
-        ImageTensor c = blur.Apply(constant);
+        var c = new ImageTensor(new float[constant.Data.Length], constant.Channels, constant.Height, constant.Width);
+        blur.Apply(constant.Data, constant.Channels, constant.Height, constant.Width, c.Data);
         c.Data[4 * 9 + 4].Should().BeApproximately(2f, 1e-5f);
         c.Data[0].Should().BeApproximately(2f * (blur.Kernel[2] + blur.Kernel[3] + blur.Kernel[4]) * (blur.Kernel[2] + blur.Kernel[3] + blur.Kernel[4]), 1e-5f,
             "outside the image counts as 0");

@@ -68,7 +68,8 @@ public class ModelMetricTests
         CausalCurve faithful = insertion.Measure(Runner(session), image, OnSquare(true), 0);
         CausalCurve unfaithful = insertion.Measure(Runner(session), image, OnSquare(false), 0);
 
-        ImageTensor blurred = insertion.Blur.Apply(image);
+        var blurred = new ImageTensor(new float[image.Data.Length], image.Channels, image.Height, image.Width);
+        insertion.Blur.Apply(image.Data, image.Channels, image.Height, image.Width, blurred.Data);
         faithful.Probabilities[0].Should().BeApproximately(ClassProbability.Of(Runner(session), blurred, 0), 1e-6);
         faithful.Probabilities[^1].Should().BeApproximately(Probability(64.0 / Plane), 1e-5);
         unfaithful.Probabilities[^1].Should().BeApproximately(faithful.Probabilities[^1], 1e-6);

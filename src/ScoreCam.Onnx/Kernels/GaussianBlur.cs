@@ -1,8 +1,7 @@
-using ScoreCam.Onnx.Core;
-namespace ScoreCam.Onnx.Metrics;
+namespace ScoreCam.Onnx.Kernels;
 
 /// <summary>
-/// A separable Gaussian blur of image tensors, the insertion metric's starting image (Petsiuk et al., RISE: kernel
+/// A separable Gaussian blur of image planes: the insertion metric's starting image (Petsiuk et al., RISE: kernel
 /// 11 × 11, σ = 5). The kernel is the sampled Gaussian exp(−d²/2σ²) over [−r, r] normalized to sum 1; outside the
 /// image counts as 0 (the reference implementation's zero-padded convolution; 0 is the mean colour of a normalized
 /// input). Immutable and thread-safe.
@@ -28,14 +27,6 @@ public sealed class GaussianBlur
 
     /// <summary>The 1-D kernel (the 2-D kernel is its outer product).</summary>
     public ReadOnlySpan<float> Kernel => _kernel;
-
-    /// <summary>Blurs every plane of <paramref name="image"/>.</summary>
-    public ImageTensor Apply(ImageTensor image)
-    {
-        var result = new float[image.Data.Length];
-        Apply(image.Data, image.Channels, image.Height, image.Width, result);
-        return new ImageTensor(result, image.Channels, image.Height, image.Width, image.SourceRegion);
-    }
 
     /// <summary>Blurs <paramref name="planes"/> planes of height × width from <paramref name="source"/> into <paramref name="destination"/>.</summary>
     public void Apply(ReadOnlySpan<float> source, int planes, int height, int width, Span<float> destination)
