@@ -35,6 +35,24 @@ internal static class ExplanationJson
             foreach (float v in e.ChannelWeights) w.WriteNumberValue(v);
             w.WriteEndArray();
             WriteMap(w, "heatmap", e.Heatmap, withValues: false);
+            if (e.Attribution is { } a)
+            {
+                // The signed C×H×W attribution of a pixel-space method, before any reduction over channels.
+                w.WriteStartObject("attribution");
+                w.WriteNumber("channels", a.Channels);
+                w.WriteNumber("height", a.Height);
+                w.WriteNumber("width", a.Width);
+                w.WriteStartArray("values");
+                foreach (float v in a.Values) w.WriteNumberValue(v);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            if (e.Extras is { Count: > 0 } extras)
+            {
+                w.WriteStartObject("extras");
+                foreach (var (key, value) in extras) w.WriteNumber(key, value);
+                w.WriteEndObject();
+            }
             w.WriteNumber("forwardPasses", e.ForwardPasses);
             w.WriteNumber("skippedChannels", e.SkippedChannels);
             w.WriteNumber("elapsedMs", Math.Round(e.Elapsed.TotalMilliseconds, 1));

@@ -14,11 +14,23 @@ internal sealed class MethodOptions
     public Option<int?> Channels { get; } = new("--channels") { Description = "Score-CAM: keep only the top K channels (ranked by --channel-ranking); a speed-up, not the paper's algorithm." };
     public Option<string> Ranking { get; } = new("--channel-ranking") { Description = "variance (default) or mean.", DefaultValueFactory = _ => "variance" };
     public Option<int> RiseMasks { get; } = new("--rise-masks") { Description = "RISE: number of random masks N.", DefaultValueFactory = _ => new RiseOptions().Masks };
-    public Option<int> Seed { get; } = new("--seed") { Description = "Random seed (RISE's masks).", DefaultValueFactory = _ => 0 };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Random seed (RISE's masks, SmoothGrad's noise).", DefaultValueFactory = _ => 0 };
+    public Option<int> Samples { get; } = new("--samples") { Description = "SmoothGrad: noisy copies N.", DefaultValueFactory = _ => new SmoothGradOptions().Samples };
+    public Option<double> Noise { get; } = new("--noise") { Description = "SmoothGrad: noise level (σ = noise × (max x − min x)).", DefaultValueFactory = _ => new SmoothGradOptions().Noise };
+    public Option<int> IgSteps { get; } = new("--ig-steps") { Description = "Integrated Gradients: Riemann steps m.", DefaultValueFactory = _ => new IntegratedGradientsOptions().Steps };
+    public Option<string> Baseline { get; } = new("--baseline") { Description = "Integrated Gradients' baseline: zeros (default), black or blur.", DefaultValueFactory = _ => "zeros" };
+    public Option<string> Reduction { get; } = new("--reduction") { Description = "Pixel-space methods' channel reduction for the map: max-abs (default, Simonyan et al.), sum-abs, sum or l2.", DefaultValueFactory = _ => "max-abs" };
+
+    /// <summary>explain's spelling of <see cref="IgSteps"/>, as the issue and the paper's readers know it (evaluate's --steps are the deletion steps).</summary>
+    public MethodOptions(bool stepsAlias = false)
+    {
+        if (stepsAlias) IgSteps.Aliases.Add("--steps");
+    }
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Batch, Variant, Masks, Scores, Channels, Ranking, RiseMasks, Seed }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Batch, Variant, Masks, Scores, Channels, Ranking, RiseMasks, Seed, Samples, Noise, IgSteps, Baseline, Reduction })
+            command.Options.Add(o);
     }
 
     /// <summary>The batch size given, validated; null when none was given.</summary>
@@ -29,6 +41,9 @@ internal sealed class MethodOptions
         int? channels = r.GetValue(Channels);
         if (channels is < 1) throw new UsageException($"--channels must be at least 1; got {channels}.");
         if (r.GetValue(RiseMasks) < 1) throw new UsageException($"--rise-masks must be at least 1; got {r.GetValue(RiseMasks)}.");
+        if (r.GetValue(Samples) < 1) throw new UsageException($"--samples must be at least 1; got {r.GetValue(Samples)}.");
+        if (!(r.GetValue(Noise) >= 0) || double.IsInfinity(r.GetValue(Noise))) throw new UsageException($"--noise must be 0 or a positive number; got {r.GetValue(Noise)}.");
+        if (r.GetValue(IgSteps) < 1) throw new UsageException($"--ig-steps must be at least 1; got {r.GetValue(IgSteps)}.");
         return new MethodSettings
         {
             Variant = r.GetValue(Variant)!.ToLowerInvariant() switch
@@ -61,6 +76,26 @@ internal sealed class MethodOptions
                 },
             },
             Rise = new RiseOptions { Masks = r.GetValue(RiseMasks), Seed = r.GetValue(Seed) },
+            SmoothGrad = new SmoothGradOptions { Samples = r.GetValue(Samples), Noise = r.GetValue(Noise), Seed = r.GetValue(Seed) },
+            IntegratedGradients = new IntegratedGradientsOptions
+            {
+                Steps = r.GetValue(IgSteps),
+                Baseline = r.GetValue(Baseline)!.ToLowerInvariant() switch
+                {
+                    "zeros" => IntegratedGradientsBaseline.Zeros,
+                    "black" => IntegratedGradientsBaseline.Black,
+                    "blur" => IntegratedGradientsBaseline.Blur,
+                    var v => throw new UsageException($"--baseline must be zeros, black or blur; got '{v}'."),
+                },
+            },
+            Reduction = r.GetValue(Reduction)!.ToLowerInvariant() switch
+            {
+                "max-abs" => ChannelReduction.MaxAbs,
+                "sum-abs" => ChannelReduction.SumAbs,
+                "sum" => ChannelReduction.Sum,
+                "l2" => ChannelReduction.L2,
+                var v => throw new UsageException($"--reduction must be max-abs, sum-abs, sum or l2; got '{v}'."),
+            },
         };
     }
 

@@ -3,7 +3,6 @@ using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Gradients;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Inference;
-using ScoreCam.Onnx.Kernels;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Models;
 using SixLabors.ImageSharp;
@@ -68,7 +67,7 @@ public sealed class CamExplainer : IDisposable
     public IExplanationMethod DefaultMethod { get; }
 
     /// <summary>Warnings from preparation and session creation (batching impossible, CUDA fallback), to show once.</summary>
-    public IEnumerable<string> Warnings => Model.Warnings.Concat(Session.Warnings);
+    public IEnumerable<string> Warnings => Model.Warnings.Concat(Session.Warnings).Concat(Gradients.Warnings);
 
     public Image<Rgb24> LoadImage(string path) => ImageLoader.Load(path, _maxPixels);
 
@@ -120,7 +119,8 @@ public sealed class CamExplainer : IDisposable
         var prediction = new Prediction(top, Label(top), probabilities[top]);
         var resolved = targets.Select(t => ResolvedTarget.Resolve(t, Model, Labels, scores)).ToList();
 
-        var context = new ExplanationContext(Model, image, scores, activations, k, h, w, resolved, Runner, Gradients, progress, cancellationToken);
+        var context = new ExplanationContext(Model, image, scores, activations, k, h, w, resolved, Runner, Gradients,
+            () => BlackPicture(image), progress, cancellationToken);
         IReadOnlyList<MethodResult> results = method.Explain(context);
         if (results.Count != resolved.Count)
             throw new InvalidOperationException($"Method '{method.Name}' returned {results.Count} results for {resolved.Count} targets.");
@@ -133,27 +133,18 @@ public sealed class CamExplainer : IDisposable
             MethodResult result = results[t];
             ResolvedTarget r = resolved[t];
             explanations[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), prediction,
-                result.Map, Heatmap(result.Map, image.Width, image.Height), result.ChannelWeights ?? Array.Empty<float>(), Model.Layer,
+                result.Map, DisplayHeatmap.From(result.Map, image.Width, image.Height), result.ChannelWeights ?? Array.Empty<float>(), Model.Layer,
                 context.ForwardPasses + 1, context.SkippedChannels, clock.Elapsed, firstPass + context.InferenceTime,
                 result.Attribution, result.Extras);
         }
         return explanations;
     }
 
-    /// <summary>The display heatmap: the map bilinearly upsampled to the input size (align_corners = false) and min-max normalized.</summary>
-    internal static SaliencyMap Heatmap(SaliencyMap map, int width, int height)
+    /// <summary>A black picture of the input's size, preprocessed.</summary>
+    private float[] BlackPicture(ImageTensor image)
     {
-        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(map.Values)))
-            throw new ScoreCamException("The explanation map contains NaN or infinite values: the model's outputs or gradients overflowed for this input.");
-        var heat = new float[width * height];
-        if (map.Width == width && map.Height == height) map.Values.CopyTo(heat, 0);
-        else
-        {
-            var upsampler = new BilinearUpsampler(map.Height, map.Width, height, width);
-            upsampler.Upsample(map.Values, heat, new float[upsampler.ScratchLength]);
-        }
-        if (!MapKernels.TryMinMaxNormalize(heat)) Array.Clear(heat);
-        return new SaliencyMap(width, height, heat);
+        using var black = new Image<Rgb24>(image.Width, image.Height);
+        return Preprocessor.ToTensor(black, Preprocessing with { Height = image.Height, Width = image.Width }, Model.Input.Channels).Data;
     }
 
     private string? Label(int index) => Labels is not null && index < Labels.Count ? Labels[index] : null;

@@ -21,7 +21,7 @@ internal static class ExplainCommand
         var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: the top prediction." };
         var similarTo = new Option<string?>("--similar-to") { Description = "Explain the cosine similarity of the model's output (an embedding) to this picture's, instead of a class." };
         var method = new Option<string>("--method") { Description = $"One of: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
-        var methodFlags = new MethodOptions();
+        var methodFlags = new MethodOptions(stepsAlias: true);
         var colormap = new Option<string>("--colormap") { Description = "jet (as in the paper) or viridis.", DefaultValueFactory = _ => "jet" };
         var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write. Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
         var json = new Option<string?>("--json") { Description = "Explanation JSON to write." };

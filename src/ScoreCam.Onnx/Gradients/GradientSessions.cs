@@ -5,23 +5,35 @@ namespace ScoreCam.Onnx.Gradients;
 
 /// <summary>
 /// The gradient sessions of one prepared model, created on first use with the explainer's inference options and
-/// disposed with it: the head's (activations → logits, for the Grad-CAM family). Thread-safe.
+/// disposed with it: the head's (activations → logits, for the Grad-CAM family) and the input's (input → logits, for
+/// pixel-space methods; one per input size and rule, plain or Guided Backpropagation). Thread-safe.
 /// </summary>
 public sealed class GradientSessions : IDisposable
 {
     private readonly PreparedModel _model;
     private readonly InferenceOptions _options;
     private readonly Lazy<GradientSession> _head;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Height, int Width, bool Guided), Lazy<GradientSession>> _input = new();
     private bool _disposed;
 
     public GradientSessions(PreparedModel model, InferenceOptions options)
     {
         (_model, _options) = (model, options);
-        _head = new Lazy<GradientSession>(() => Create(() => new GradientSession(_model, _options)), LazyThreadSafetyMode.ExecutionAndPublication);
+        _head = new Lazy<GradientSession>(() => Create(() => GradientSession.ForHead(_model, _options)), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The head's gradient graph: d Σ(seed ⊙ logits) / dA.</summary>
     public GradientSession Head => _head.Value;
+
+    /// <summary>The input's gradient graph for <paramref name="height"/>×<paramref name="width"/> inputs: d Σ(seed ⊙ logits) / dx.</summary>
+    public GradientSession Input(int height, int width, bool guided) =>
+        _input.GetOrAdd((height, width, guided), key => new Lazy<GradientSession>(
+            () => Create(() => GradientSession.ForInput(_model, key.Height, key.Width, key.Guided, _options)), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+
+    /// <summary>Warnings of the sessions created so far (a CUDA fallback), to show once.</summary>
+    public IEnumerable<string> Warnings =>
+        (_head.IsValueCreated ? _head.Value.Warnings : Enumerable.Empty<string>())
+            .Concat(_input.Values.Where(l => l.IsValueCreated).SelectMany(l => l.Value.Warnings)).Distinct();
 
     private GradientSession Create(Func<GradientSession> create)
     {
@@ -33,5 +45,8 @@ public sealed class GradientSessions : IDisposable
     {
         _disposed = true;
         if (_head.IsValueCreated) _head.Value.Dispose();
+        foreach (var session in _input.Values)
+            if (session.IsValueCreated) session.Value.Dispose();
+        _input.Clear();
     }
 }

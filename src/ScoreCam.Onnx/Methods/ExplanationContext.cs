@@ -15,15 +15,17 @@ public sealed class ExplanationContext
 {
     private readonly GradientSessions _gradients;
     private readonly Lazy<float[][]> _headGradients;
+    private readonly Lazy<float[]> _blackInput;
     private long _inferenceTicks;
     private int _passes, _skipped;
 
     internal ExplanationContext(PreparedModel model, ImageTensor image, float[] unmaskedScores, float[] activations, int channels, int height, int width,
-        IReadOnlyList<ResolvedTarget> targets, IBatchRunner runner, GradientSessions gradients,
+        IReadOnlyList<ResolvedTarget> targets, IBatchRunner runner, GradientSessions gradients, Func<float[]> blackInput,
         IProgress<ExplanationProgress>? progress, CancellationToken cancellationToken)
     {
         (Model, Image, UnmaskedScores, Activations, Channels, Height, Width, Targets, Runner, _gradients, Progress, CancellationToken) =
             (model, image, unmaskedScores, activations, channels, height, width, targets, runner, gradients, progress, cancellationToken);
+        _blackInput = new Lazy<float[]>(blackInput);
         Scorer = new TargetScorer(targets, model.OutputKind, model.OutputSize);
         _headGradients = new Lazy<float[][]>(ComputeHeadGradients);
     }
@@ -43,6 +45,9 @@ public sealed class ExplanationContext
     public IBatchRunner Runner { get; }
     public IProgress<ExplanationProgress>? Progress { get; }
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>A black picture of the input's size, preprocessed as the input was (C×H×W): a baseline of attribution methods.</summary>
+    public ReadOnlySpan<float> BlackInput => _blackInput.Value;
 
     public ReadOnlySpan<float> ActivationMap(int k) => Activations.AsSpan(k * Height * Width, Height * Width);
 
@@ -97,6 +102,54 @@ public sealed class ExplanationContext
         var result = new float[n][];
         for (int t = 0; t < n; t++) result[t] = gradients.AsSpan(t * plane, plane).ToArray();
         return result;
+    }
+
+    /// <summary>
+    /// Input gradients dY/dx of target <paramref name="target"/> for <paramref name="count"/> inputs laid out one after
+    /// another in <paramref name="inputs"/> (each C×H×W, the input's shape), in batches of the runner's size, with the
+    /// plain rule or Guided Backpropagation's. Also returns Y at each input: the class's pre-softmax score, or the
+    /// custom target's scalar (whose seed is taken at each input's own output row, one extra forward pass each).
+    /// Progress is reported over the <paramref name="count"/> inputs.
+    /// </summary>
+    public (float[] Gradients, float[] Scores) InputGradients(ReadOnlySpan<float> inputs, int count, int target, bool guided)
+    {
+        ImageTensor image = Image;
+        int length = image.Data.Length, outputs = Model.OutputSize;
+        if (inputs.Length != count * length) throw new ArgumentException($"Expected {count} inputs of {length} values; got {inputs.Length}.", nameof(inputs));
+        GradientSession session = _gradients.Input(image.Height, image.Width, guided);
+        ResolvedTarget resolved = Targets[target];
+        var gradients = new float[count * length];
+        var scores = new float[count];
+        var none = Array.Empty<float>();
+        int batch = Math.Max(1, Runner.BatchSize);
+        float[] rows = new float[Math.Min(batch, count) * outputs], seeds = new float[Math.Min(batch, count) * outputs];
+        for (int start = 0; start < count; start += batch)
+        {
+            CancellationToken.ThrowIfCancellationRequested();
+            int n = Math.Min(batch, count - start);
+            ReadOnlySpan<float> chunk = inputs.Slice(start * length, n * length);
+            if (resolved.ClassIndex is null)
+            {
+                var source = chunk.ToArray();
+                Run(n, (i, slot) => { source.AsSpan(i * length, length).CopyTo(slot); return true; }, (i, row) => row.CopyTo(rows.AsSpan(i * outputs, outputs)));
+            }
+            for (int i = 0; i < n; i++)
+            {
+                float[] row = resolved.ClassIndex is null ? rows.AsSpan(i * outputs, outputs).ToArray() : UnmaskedScores;
+                GradientSeed.Write(resolved, row, seeds.AsSpan(i * outputs, outputs), session.PreSoftmax);
+            }
+            long begin = Stopwatch.GetTimestamp();
+            var (logits, g) = session.Run(chunk.ToArray(), seeds.AsMemory(0, n * outputs), n);
+            Count(n, Stopwatch.GetElapsedTime(begin));
+            g.CopyTo(gradients, start * length);
+            for (int i = 0; i < n; i++)
+            {
+                ReadOnlySpan<float> z = logits.AsSpan(i * outputs, outputs);
+                scores[start + i] = resolved.ClassIndex is { } c ? z[c] : resolved.Score(rows.AsSpan(i * outputs, outputs), none, ScoreMode.RawScore);
+            }
+            Progress?.Report(new ExplanationProgress(start + n, count));
+        }
+        return (gradients, scores);
     }
 
     private sealed class PassProgress(IProgress<ExplanationProgress> progress, int total) : IProgress<int>

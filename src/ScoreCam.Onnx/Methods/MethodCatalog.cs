@@ -19,6 +19,16 @@ public static class MethodCatalog
         new("xgradcam", MethodKind.Cam, "XGrad-CAM (Fu et al.)", _ => new XGradCamMethod(), "xgrad-cam"),
         new("layercam", MethodKind.Cam, "LayerCAM (Jiang et al.): element-wise ReLU(dY/dA) ⊙ A", _ => new LayerCamMethod(), "layer-cam"),
         new("rise", MethodKind.PixelSpace, "RISE (Petsiuk et al.): random masks weighted by the target's score", s => new RiseMethod(s.Rise)),
+        new("gradient", MethodKind.PixelSpace, "vanilla gradient (Simonyan et al.): dY/dx", s => new VanillaGradientMethod(s.Reduction), "vanilla-gradient", "saliency"),
+        new("guided-backprop", MethodKind.PixelSpace, "Guided Backpropagation (Springenberg et al.)", s => new GuidedBackpropMethod(s.Reduction), "guided-backpropagation"),
+        new("smoothgrad", MethodKind.PixelSpace, "SmoothGrad (Smilkov et al.): mean gradient over noisy copies",
+            s => new SmoothGradMethod(s.SmoothGrad, s.Reduction), "smooth-grad"),
+        new("integrated-gradients", MethodKind.PixelSpace, "Integrated Gradients (Sundararajan et al.): path integral from a baseline",
+            s => new IntegratedGradientsMethod(s.IntegratedGradients, s.Reduction), "ig"),
+        new("guided-scorecam", MethodKind.Combination, "Guided Score-CAM (eq. 6): Score-CAM heatmap × Guided Backpropagation",
+            s => new GuidedCamMethod("guided-scorecam", Create("scorecam", s), s.Reduction), "guided-score-cam"),
+        new("guided-gradcam", MethodKind.Combination, "Guided Grad-CAM: Grad-CAM heatmap × Guided Backpropagation",
+            s => new GuidedCamMethod("guided-gradcam", Create("gradcam", s), s.Reduction), "guided-grad-cam"),
     };
 
     /// <summary>The methods' names, in catalogue order.</summary>

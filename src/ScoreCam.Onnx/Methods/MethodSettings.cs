@@ -8,6 +8,11 @@ public sealed record MethodSettings
 {
     public ScoreCamOptions ScoreCam { get; init; } = new();
     public RiseOptions Rise { get; init; } = new();
+    public SmoothGradOptions SmoothGrad { get; init; } = new();
+    public IntegratedGradientsOptions IntegratedGradients { get; init; } = new();
+
+    /// <summary>How pixel-space methods reduce their C×H×W attribution to the displayed map.</summary>
+    public ChannelReduction Reduction { get; init; } = ChannelReduction.MaxAbs;
 
     /// <summary>Reproduce another implementation's numbers (Score-CAM, Grad-CAM++) instead of the papers'.</summary>
     public CompatibilityVariant Variant { get; init; } = CompatibilityVariant.Paper;

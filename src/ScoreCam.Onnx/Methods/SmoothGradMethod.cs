@@ -1,0 +1,41 @@
+namespace ScoreCam.Onnx.Methods;
+
+/// <summary>
+/// SmoothGrad (Smilkov et al.): the mean of the input gradient over N noisy copies x + ε, ε ~ N(0, σ²) per element,
+/// σ = noise × (max x − min x). The noise comes from one <see cref="Random"/> seeded with
+/// <see cref="SmoothGradOptions.Seed"/> (Box–Muller, copy by copy, element by element); the N gradient passes run in
+/// batches.
+/// </summary>
+public sealed class SmoothGradMethod : InputGradientMethod
+{
+    public SmoothGradMethod(SmoothGradOptions? options = null, ChannelReduction reduction = ChannelReduction.MaxAbs) : base(reduction)
+    {
+        Options = options ?? new SmoothGradOptions();
+        if (Options.Samples < 1) throw new ArgumentOutOfRangeException(nameof(options), "SmoothGrad needs at least one sample.");
+        if (!(Options.Noise >= 0) || double.IsInfinity(Options.Noise)) throw new ArgumentOutOfRangeException(nameof(options), "The noise level must be 0 or positive.");
+    }
+
+    public SmoothGradOptions Options { get; }
+
+    public override string Name => "smoothgrad";
+
+    protected override (float[], IReadOnlyDictionary<string, double>?) Attribute(ExplanationContext context, int target)
+    {
+        float[] x = context.Image.Data;
+        int n = Options.Samples, length = x.Length;
+        double sigma = Options.Noise * (System.Numerics.Tensors.TensorPrimitives.Max(x) - System.Numerics.Tensors.TensorPrimitives.Min(x));
+        var random = new Random(Options.Seed);
+        var noisy = new float[n * length];
+        for (int s = 0; s < n; s++)
+            for (int i = 0; i < length; i++) noisy[s * length + i] = (float)(x[i] + sigma * Gaussian(random));
+        float[] gradients = context.InputGradients(noisy, n, target, guided: false).Gradients;
+        var mean = new float[length];
+        for (int s = 0; s < n; s++) System.Numerics.Tensors.TensorPrimitives.Add(mean, gradients.AsSpan(s * length, length), mean);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(mean, 1f / n, mean);
+        return (mean, null);
+    }
+
+    /// <summary>A standard normal draw (Box–Muller; 1 − U keeps the logarithm finite).</summary>
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+}
