@@ -60,6 +60,32 @@ public sealed class BilinearUpsampler
         }
     }
 
+    /// <summary>
+    /// The transpose of <see cref="Upsample"/>: adds to <paramref name="source"/> (a source-size map) the gradient of a
+    /// scalar with respect to the source map, given its gradient <paramref name="destination"/> with respect to the
+    /// upsampled map (each target pixel's gradient goes back to its four source pixels with the same weights).
+    /// </summary>
+    public void Transpose(ReadOnlySpan<float> destination, Span<float> source)
+    {
+        int w = SourceWidth, tw = TargetWidth;
+        if (destination.Length < TargetHeight * tw) throw new ArgumentException("Destination span is shorter than the map.", nameof(destination));
+        if (source.Length < SourceHeight * w) throw new ArgumentException("Source span is shorter than the map.", nameof(source));
+        for (int y = 0; y < TargetHeight; y++)
+        {
+            float ly = _yLambda[y];
+            int top = _y0[y] * w, bottom = _y1[y] * w;
+            for (int x = 0; x < tw; x++)
+            {
+                float g = destination[y * tw + x], lx = _xLambda[x];
+                float upper = g * (1 - ly), lower = g * ly;
+                source[top + _x0[x]] += upper * (1 - lx);
+                source[top + _x1[x]] += upper * lx;
+                source[bottom + _x0[x]] += lower * (1 - lx);
+                source[bottom + _x1[x]] += lower * lx;
+            }
+        }
+    }
+
     private static (int[] I0, int[] I1, float[] Lambda) Table(int inSize, int outSize, bool alignCorners)
     {
         var i0 = new int[outSize];

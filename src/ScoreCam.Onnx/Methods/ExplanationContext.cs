@@ -61,9 +61,11 @@ public sealed class ExplanationContext
     public TimeSpan InferenceTime => TimeSpan.FromTicks(Interlocked.Read(ref _inferenceTicks));
 
     /// <summary>Runs items through <see cref="Runner"/>, reporting progress over them and counting their passes.</summary>
-    public BatchRunSummary Run(int count, BatchInputWriter write, BatchOutputReader read)
+    public BatchRunSummary Run(int count, BatchInputWriter write, BatchOutputReader read) => Run(count, write, read, reportProgress: true);
+
+    private BatchRunSummary Run(int count, BatchInputWriter write, BatchOutputReader read, bool reportProgress)
     {
-        IProgress<int>? progress = Progress is null ? null : new PassProgress(Progress, count);
+        IProgress<int>? progress = Progress is null || !reportProgress ? null : new PassProgress(Progress, count);
         BatchRunSummary summary = Runner.Run(Image, count, write, read, progress, CancellationToken);
         Interlocked.Add(ref _passes, summary.Passes);
         Interlocked.Add(ref _skipped, summary.Skipped);
@@ -131,7 +133,8 @@ public sealed class ExplanationContext
             if (resolved.ClassIndex is null)
             {
                 var source = chunk.ToArray();
-                Run(n, (i, slot) => { source.AsSpan(i * length, length).CopyTo(slot); return true; }, (i, row) => row.CopyTo(rows.AsSpan(i * outputs, outputs)));
+                Run(n, (i, slot) => { source.AsSpan(i * length, length).CopyTo(slot); return true; }, (i, row) => row.CopyTo(rows.AsSpan(i * outputs, outputs)),
+                    reportProgress: false);
             }
             for (int i = 0; i < n; i++)
             {
@@ -150,6 +153,41 @@ public sealed class ExplanationContext
             Progress?.Report(new ExplanationProgress(start + n, count));
         }
         return (gradients, scores);
+    }
+
+    /// <summary>
+    /// The gradient with respect to one input (C×H×W, the input's shape) of target <paramref name="target"/>'s score in
+    /// <paramref name="mode"/>: a class's softmax probability (<see cref="ScoreMode.Probability"/>, as the metrics and
+    /// the Mask optimisation use) or its pre-softmax score, or the custom target's scalar. One forward pass (for the
+    /// output row the seed depends on) and one gradient pass, reporting no progress. Returns the gradient and the score.
+    /// </summary>
+    public (float[] Gradient, float Score) ScoreInputGradient(ReadOnlySpan<float> input, int target, ScoreMode mode)
+    {
+        ImageTensor image = Image;
+        int outputs = Model.OutputSize;
+        GradientSession session = _gradients.Input(image.Height, image.Width, guided: false);
+        ResolvedTarget resolved = Targets[target];
+        var row = new float[outputs];
+        float[] copy = input.ToArray();
+        Run(1, (_, slot) => { copy.CopyTo(slot); return true; }, (_, r) => r.CopyTo(row), reportProgress: false);
+        var probabilities = new float[outputs];
+        ResolvedTarget.Probabilities(row, Model.OutputKind, probabilities);
+        float score = resolved.Score(row, probabilities, mode);
+        var seed = new float[outputs];
+        if (resolved.ClassIndex is { } c && mode == ScoreMode.Probability)
+        {
+            // d p_c / d z for the graph's logits z: through the softmax (or the sigmoid of a single logit); the
+            // output itself when the model outputs probabilities that the graph could not trace back to a Softmax.
+            if (Model.OutputKind == ModelOutputKind.SingleLogit) seed[0] = probabilities[0] * (1 - probabilities[0]);
+            else if (Model.OutputKind == ModelOutputKind.Probabilities && !session.PreSoftmax) seed[c] = 1;
+            else
+                for (int j = 0; j < outputs; j++) seed[j] = probabilities[c] * ((j == c ? 1 : 0) - probabilities[j]);
+        }
+        else GradientSeed.Write(resolved, row, seed, session.PreSoftmax);
+        long begin = Stopwatch.GetTimestamp();
+        float[] gradient = session.Run(copy, seed, 1).Gradients;
+        Count(1, Stopwatch.GetElapsedTime(begin));
+        return (gradient, score);
     }
 
     private sealed class PassProgress(IProgress<ExplanationProgress> progress, int total) : IProgress<int>

@@ -25,6 +25,7 @@ public static class MethodCatalog
             s => new SmoothGradMethod(s.SmoothGrad, s.Reduction), "smooth-grad"),
         new("integrated-gradients", MethodKind.PixelSpace, "Integrated Gradients (Sundararajan et al.): path integral from a baseline",
             s => new IntegratedGradientsMethod(s.IntegratedGradients, s.Reduction), "ig"),
+        new("mask", MethodKind.PixelSpace, "Mask (Fong and Vedaldi): an optimised deletion mask", s => new MaskMethod(s.Mask), "meaningful-perturbation"),
         new("guided-scorecam", MethodKind.Combination, "Guided Score-CAM (eq. 6): Score-CAM heatmap × Guided Backpropagation",
             s => new GuidedCamMethod("guided-scorecam", Create("scorecam", s), s.Reduction), "guided-score-cam"),
         new("guided-gradcam", MethodKind.Combination, "Guided Grad-CAM: Grad-CAM heatmap × Guided Backpropagation",

@@ -10,6 +10,7 @@ public sealed record MethodSettings
     public RiseOptions Rise { get; init; } = new();
     public SmoothGradOptions SmoothGrad { get; init; } = new();
     public IntegratedGradientsOptions IntegratedGradients { get; init; } = new();
+    public MaskOptions Mask { get; init; } = new();
 
     /// <summary>How pixel-space methods reduce their C×H×W attribution to the displayed map.</summary>
     public ChannelReduction Reduction { get; init; } = ChannelReduction.MaxAbs;

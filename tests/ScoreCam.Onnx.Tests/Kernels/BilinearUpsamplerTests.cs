@@ -55,4 +55,22 @@ public class BilinearUpsamplerTests
         var act = () => upsampler.Upsample(new float[4], new float[16], new float[3]);
         act.Should().Throw<ArgumentException>().WithMessage("*Scratch*");
     }
+
+    [TestCase(3, 4, 12, 9, false)]
+    [TestCase(28, 28, 96, 96, false)]
+    [TestCase(5, 2, 7, 11, true)]
+    public void Transpose_is_the_adjoint_of_upsampling(int h, int w, int th, int tw, bool alignCorners)
+    {
+        // <U a, b> = <a, Uᵀ b> for random a (source) and b (target): the definition of the transpose.
+        var random = new Random(h * 31 + th);
+        float[] a = Enumerable.Range(0, h * w).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, th * tw).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        var upsampler = new BilinearUpsampler(h, w, th, tw, alignCorners);
+        var ua = new float[th * tw];
+        upsampler.Upsample(a, ua, new float[upsampler.ScratchLength]);
+        var utb = new float[h * w];
+        upsampler.Transpose(b, utb);
+        double left = ua.Zip(b, (x, y) => (double)x * y).Sum(), right = a.Zip(utb, (x, y) => (double)x * y).Sum();
+        left.Should().BeApproximately(right, 1e-4 * (1 + Math.Abs(left)));
+    }
 }

@@ -183,4 +183,80 @@ public class PixelSpaceMethodTests
             e.Heatmap.Values.Max().Should().BeApproximately(1f, 1e-6f, name);
         }
     }
+
+    [TestCase(0)]
+    [TestCase(2)]
+    public void The_probability_gradient_is_the_softmax_jacobian_times_the_closed_form_logit_gradients(int c)
+    {
+        using CamExplainer explainer = Explainer();
+        ImageTensor x = Input();
+        var context = Context(explainer, x, c);
+        var (gradient, probability) = context.ScoreInputGradient(x.Data, 0, ScoreMode.Probability);
+        double[] logits = Enumerable.Range(0, Classes).Select(j => Score(x.Data, j)).ToArray();
+        double max = logits.Max(), sum = logits.Sum(z => Math.Exp(z - max));
+        double[] p = logits.Select(z => Math.Exp(z - max) / sum).ToArray();
+        ((double)probability).Should().BeApproximately(p[c], 1e-5);
+        var expected = new double[C * P];
+        for (int j = 0; j < Classes; j++)
+        {
+            double[] g = Gradient(x.Data, j, guided: false);
+            for (int i = 0; i < g.Length; i++) expected[i] += p[c] * ((j == c ? 1 : 0) - p[j]) * g[i];
+        }
+        ShouldMatch(gradient, expected);
+    }
+
+    [Test]
+    public void The_mask_regularizer_gradient_matches_finite_differences()
+    {
+        var method = new MaskMethod(new MaskOptions { Size = 5, L1 = 0.3, TotalVariation = 0.7, TotalVariationBeta = 3 });
+        var random = new Random(5);
+        float[] mask = Enumerable.Range(0, 25).Select(_ => (float)(0.1 + 0.8 * random.NextDouble())).ToArray();
+        var gradient = new double[25];
+        method.Regularizer(mask, 5, gradient);
+        for (int i = 0; i < 25; i++)
+        {
+            const float h = 1e-3f;
+            float[] up = (float[])mask.Clone(), down = (float[])mask.Clone();
+            up[i] += h;
+            down[i] -= h;
+            double numeric = (method.Regularizer(up, 5, new double[25]) - method.Regularizer(down, 5, new double[25])) / ((double)up[i] - down[i]);
+            gradient[i].Should().BeApproximately(numeric, 1e-4, $"cell {i}");
+        }
+    }
+
+    [Test]
+    public void The_mask_deletes_the_square_that_carries_the_class_and_is_deterministic()
+    {
+        using var explainer = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"));
+        var options = new MaskOptions { Iterations = 60, Size = 8, Seed = 3 };
+        ImageTensor image = TestModels.TwoSquares();
+        Explanation a = explainer.Explain(image, ExplanationTarget.Class(0), new MaskMethod(options));
+        Explanation b = explainer.Explain(image, ExplanationTarget.Class(0), new MaskMethod(options));
+        a.Map.Values.Should().Equal(b.Map.Values);
+        a.Map.Width.Should().Be(8);
+        // The red square (class 0's evidence) covers pixels 4..11; the green one 20..27 × 16..23.
+        double red = ScoreCamTests.EnergyIn(a.Heatmap, 4, 4, 8), green = ScoreCamTests.EnergyIn(a.Heatmap, 20, 16, 8);
+        TestContext.Out.WriteLine($"energy on red {red:F3}, on green {green:F3}, p after {a.Extras!["perturbed_probability"]:F4}, loss {a.Extras["loss"]:F4}");
+        red.Should().BeGreaterThan(3 * green);
+        a.Extras["perturbed_probability"].Should().BeLessThan(a.Target.Score, "deleting the square lowers the class's probability");
+    }
+
+    private static ExplanationContext Context(CamExplainer explainer, ImageTensor x, int c)
+    {
+        ExplanationContext? captured = null;
+        explainer.Explain(x, ExplanationTarget.Class(c), new Capture(ctx => captured = ctx));
+        return captured!;
+    }
+
+    /// <summary>Hands the context out, to call its helpers directly.</summary>
+    private sealed class Capture(Action<ExplanationContext> capture) : IExplanationMethod
+    {
+        public string Name => "capture";
+
+        public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
+        {
+            capture(context);
+            return context.Targets.Select(_ => new MethodResult(new SaliencyMap(1, 1, new[] { 1f }))).ToList();
+        }
+    }
 }
