@@ -6,7 +6,8 @@ namespace ScoreCam.Onnx.Methods;
 /// <summary>
 /// Mask, the meaningful perturbation of Fong and Vedaldi ("Interpretable Explanations of Black Boxes by Meaningful
 /// Perturbation"), the Score-CAM paper's optimisation baseline. A small mask m ∈ [0, 1] (1 keeps a pixel), upsampled
-/// bilinearly to U(m), blends the input with a blurred copy: Φ(x; m) = U(m) ⊙ x + (1 − U(m)) ⊙ blur(x). Adam
+/// bilinearly to U(m), blends the input with a blurred copy: Φ(x; m) = U(m) ⊙ x + (1 − U(m)) ⊙ blur(x) (or a constant
+/// 0, <see cref="MaskOptions.Perturbation"/>). Adam
 /// minimises λ1·mean|1 − m| + λ2·TV_β(m) + p_c(Φ(x; m) + noise), TV_β(m) = mean_ij |m_{i+1,j} − m_ij|^β +
 /// mean_ij |m_{i,j+1} − m_ij|^β, p_c the target's probability, m clipped to [0, 1] after every step, starting from
 /// m = 1. The map is 1 − m (what had to be deleted), at the mask's resolution. Extras: the final loss and the target's
@@ -42,7 +43,8 @@ public sealed class MaskMethod : IExplanationMethod
         ImageTensor image = context.Image;
         int s = Options.Size, cells = s * s, plane = image.Height * image.Width, channels = image.Channels, length = image.Data.Length;
         float[] x = image.Data, blurred = new float[length];
-        new GaussianBlur(Options.BlurKernelSize, Options.BlurSigma).Apply(x, channels, image.Height, image.Width, blurred);
+        if (Options.Perturbation == MaskPerturbation.Blur)
+            new GaussianBlur(Options.BlurKernelSize, Options.BlurSigma).Apply(x, channels, image.Height, image.Width, blurred);
         var upsampler = new BilinearUpsampler(s, s, image.Height, image.Width);
         float[] scratch = new float[upsampler.ScratchLength], up = new float[plane], perturbed = new float[length], gradUp = new float[plane];
         var mask = new float[cells];

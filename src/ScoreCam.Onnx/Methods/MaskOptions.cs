@@ -25,6 +25,9 @@ public sealed record MaskOptions
     /// <summary>β: the exponent of the total variation's differences.</summary>
     public double TotalVariationBeta { get; init; } = 3;
 
+    /// <summary>What deleted regions show (Fong and Vedaldi's perturbations): a blurred copy (default) or a constant.</summary>
+    public MaskPerturbation Perturbation { get; init; } = MaskPerturbation.Blur;
+
     /// <summary>The blurred copy that deleted regions show: Gaussian kernel size (odd) and σ, in input pixels.</summary>
     public int BlurKernelSize { get; init; } = 11;
 
@@ -35,4 +38,13 @@ public sealed record MaskOptions
 
     /// <summary>Seed of the noise: the same seed gives the same mask.</summary>
     public int Seed { get; init; }
+}
+
+/// <summary>What a deleted region of the Mask method's perturbed input shows.</summary>
+public enum MaskPerturbation
+{
+    /// <summary>A Gaussian-blurred copy of the input (the reference's choice).</summary>
+    Blur,
+    /// <summary>The constant 0 of the model's input space: the dataset's mean colour after mean / std normalization.</summary>
+    Constant,
 }
