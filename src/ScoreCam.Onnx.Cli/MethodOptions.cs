@@ -19,6 +19,7 @@ internal sealed class MethodOptions
     public Option<double> Noise { get; } = new("--noise") { Description = "SmoothGrad: noise level (σ = noise × (max x − min x)).", DefaultValueFactory = _ => new SmoothGradOptions().Noise };
     public Option<int> IgSteps { get; } = new("--ig-steps") { Description = "Integrated Gradients: Riemann steps m.", DefaultValueFactory = _ => new IntegratedGradientsOptions().Steps };
     public Option<string> Baseline { get; } = new("--baseline") { Description = "Integrated Gradients' baseline: zeros (default), black or blur.", DefaultValueFactory = _ => "zeros" };
+    public Option<int> MaskIterations { get; } = new("--mask-iterations") { Description = "Mask: Adam steps.", DefaultValueFactory = _ => new MaskOptions().Iterations };
     public Option<string> Reduction { get; } = new("--reduction") { Description = "Pixel-space methods' channel reduction for the map: max-abs (default, Simonyan et al.), sum-abs, sum or l2.", DefaultValueFactory = _ => "max-abs" };
 
     /// <summary>explain's spelling of <see cref="IgSteps"/>, as the issue and the paper's readers know it (evaluate's --steps are the deletion steps).</summary>
@@ -29,7 +30,7 @@ internal sealed class MethodOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Batch, Variant, Masks, Scores, Channels, Ranking, RiseMasks, Seed, Samples, Noise, IgSteps, Baseline, Reduction })
+        foreach (Option o in new Option[] { Batch, Variant, Masks, Scores, Channels, Ranking, RiseMasks, Seed, Samples, Noise, IgSteps, Baseline, MaskIterations, Reduction })
             command.Options.Add(o);
     }
 
@@ -43,6 +44,7 @@ internal sealed class MethodOptions
         if (r.GetValue(RiseMasks) < 1) throw new UsageException($"--rise-masks must be at least 1; got {r.GetValue(RiseMasks)}.");
         if (r.GetValue(Samples) < 1) throw new UsageException($"--samples must be at least 1; got {r.GetValue(Samples)}.");
         if (!(r.GetValue(Noise) >= 0) || double.IsInfinity(r.GetValue(Noise))) throw new UsageException($"--noise must be 0 or a positive number; got {r.GetValue(Noise)}.");
+        if (r.GetValue(MaskIterations) < 1) throw new UsageException($"--mask-iterations must be at least 1; got {r.GetValue(MaskIterations)}.");
         if (r.GetValue(IgSteps) < 1) throw new UsageException($"--ig-steps must be at least 1; got {r.GetValue(IgSteps)}.");
         return new MethodSettings
         {
@@ -88,6 +90,7 @@ internal sealed class MethodOptions
                     var v => throw new UsageException($"--baseline must be zeros, black or blur; got '{v}'."),
                 },
             },
+            Mask = new MaskOptions { Iterations = r.GetValue(MaskIterations), Seed = r.GetValue(Seed) },
             Reduction = r.GetValue(Reduction)!.ToLowerInvariant() switch
             {
                 "max-abs" => ChannelReduction.MaxAbs,

@@ -47,6 +47,23 @@ internal static class PrepareCommand
             {
                 error.WriteLine($"warning: no gradient graph ({e.Message}); the gradient methods will not work with this model.");
             }
+            // The input-gradient graphs (pixel-space methods) are made for one input size: the model's, else --size's.
+            var probe = model.Preparation(r).ProbeSize;
+            int height = prepared.Input.Height ?? probe.Height, width = prepared.Input.Width ?? probe.Width;
+            foreach (bool guided in new[] { false, true })
+            {
+                string inputGradPath = Gradients.InputGradientGraph.DefaultPath(camPath, guided);
+                try
+                {
+                    Gradients.InputGradientGraph.Save(prepared, height, width, guided, inputGradPath);
+                    output.WriteLine($"wrote {inputGradPath} ({width}x{height})");
+                }
+                catch (ScoreCamException e)
+                {
+                    error.WriteLine($"warning: no input-gradient graph ({e.Message}); the pixel-space gradient methods will not work with this model.");
+                    break;
+                }
+            }
             return CliApp.Ok;
         }));
         return command;

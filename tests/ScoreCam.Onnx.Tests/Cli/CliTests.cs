@@ -1,3 +1,4 @@
+using ScoreCam.Onnx.Methods;
 using System.Text.Json;
 using ScoreCam.Onnx.Cli;
 using ScoreCam.Onnx.Imaging;
@@ -83,6 +84,13 @@ public class CliTests
     [TestCase("scorecam", "--channels", "2")]
     [TestCase("gradcam++")]
     [TestCase("rise", "--rise-masks", "64")]
+    [TestCase("gradient")]
+    [TestCase("guided-backprop", "--reduction", "sum-abs")]
+    [TestCase("smoothgrad", "--samples", "4", "--noise", "0.1")]
+    [TestCase("integrated-gradients", "--steps", "8", "--baseline", "black")]
+    [TestCase("mask", "--mask-iterations", "5")]
+    [TestCase("guided-scorecam")]
+    [TestCase("guided-gradcam")]
     public void Every_method_runs_from_the_command_line(string method, params string[] extra)
     {
         NpyFile.Write(_folder.File("x.npy"), TestModels.TwoSquares().Data, 1, 3, 32, 32);
@@ -91,6 +99,9 @@ public class CliTests
         using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
         json.RootElement.GetProperty("method").GetString().Should().Be(method);
         json.RootElement.GetProperty("map").GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).Should().Contain(v => v > 0);
+        bool pixelSpace = MethodCatalog.TryFind(method, out MethodEntry entry) && entry.Kind != MethodKind.Cam && method is not ("rise" or "mask");
+        json.RootElement.TryGetProperty("attribution", out JsonElement attribution).Should().Be(pixelSpace);
+        if (pixelSpace) attribution.GetProperty("values").GetArrayLength().Should().Be(3 * 32 * 32);
     }
 
     [Test]
