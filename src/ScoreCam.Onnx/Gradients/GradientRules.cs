@@ -18,7 +18,7 @@ internal static class GradientRules
         new ReduceRule("ReduceMean"), new ReduceRule("ReduceSum"), new SoftmaxRule(), new LogSoftmaxRule(),
         new LayerNormalizationRule(), new SumRule("Sum"), new SumRule("Mean"), new SplitRule(), new SliceRule(), new GatherRule(),
         new ExpandRule(), new WhereRule(), new PReluRule(), new EluRule(), new SoftplusRule(),
-        new PadRule(),
+        new PadRule(), new MaxMinRule("Max"), new MaxMinRule("Min"),
     }.ToDictionary(r => r.OpType, StringComparer.Ordinal);
 
     /// <summary>Op types that can be differentiated.</summary>

@@ -23,7 +23,8 @@ public sealed class GradientSession : IDisposable
 
     /// <summary>
     /// Runs a serialized gradient graph (head or input) whose source is <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/>
-    /// per sample and whose logits have <paramref name="outputSize"/> values.
+    /// per sample and whose logits have <paramref name="outputSize"/> values; weights it keeps as external data are read
+    /// from <paramref name="externalDataFolder"/> (<see cref="PreparedModel.ExternalDataFolder"/>).
     /// </summary>
     public GradientSession(byte[] gradientGraph, int channels, int height, int width, int outputSize, InferenceOptions? options = null,
         string? externalDataFolder = null)

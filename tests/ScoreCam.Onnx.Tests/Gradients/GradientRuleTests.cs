@@ -120,6 +120,12 @@ public class GradientRuleTests
         yield return Case("Pad reflect", (g, a) => g.Node("Pad", new[] { a, g.Int64s($"pd{Weights.Next()}", 0, 0, 2, 1, 0, 0, 1, 3) }, null, Str("mode", "reflect")));
         yield return Case("Pad edge", (g, a) => g.Node("Pad", new[] { a, g.Int64s($"pd{Weights.Next()}", 0, 0, 3, 0, 0, 0, 1, 2) }, null, Str("mode", "edge")));
         yield return Case("Pad negative (crop) and positive", (g, a) => g.Node("Pad", new[] { a, g.Int64s($"pd{Weights.Next()}", 0, -1, -1, 2, 0, 0, 1, -2) }));
+        yield return Case("Min(Max(x, 0), 0.8): broadcast constants", (g, a) =>
+            g.Node("Min", new[] { g.Node("Max", new[] { a, g.Scalar($"lo{Weights.Next()}", 0f) }), g.Scalar($"hi{Weights.Next()}", 0.8f) }));
+        yield return Case("Max(x, x): a tie shared by one tensor", (g, a) => g.Node("Max", new[] { a, a }));
+        yield return Case("Max and Min of three computed inputs", (g, a) => g.Node("Sub", new[] {
+            g.Node("Max", new[] { a, g.Node("Neg", new[] { a }), g.Node("GlobalAveragePool", new[] { a }) }),
+            g.Node("Min", new[] { g.Node("Mul", new[] { a, g.Scalar($"k{Weights.Next()}", 0.5f) }), g.Node("Exp", new[] { a }) }) }));
         yield return Case("LayerNorm (decomposed, channels last)", (g, a) =>
         {
             string t = g.Node("Transpose", new[] { a }, null, Ints("perm", 0, 2, 3, 1));
