@@ -139,10 +139,12 @@ public class InputGradientGraphTests
     /// Guided Backpropagation on x → Gemm → Relu → Gemm → Clip(0, 6) → Gemm → Clip(−1, 1) → Gemm, against a
     /// straightforward backward pass: Relu and Clip from 0 pass g only where their input &gt; 0 (and below 6) and g &gt; 0;
     /// Clip(−1, 1) is not a ReLU and keeps its true derivative. The vanilla graph's result is checked the same way.
+    /// Clip's lower bound 0 is an initializer, or a Constant node as PyTorch exports ReLU6.
     /// </summary>
-    [TestCase(true)]
-    [TestCase(false)]
-    public void Guided_backpropagation_drops_negative_gradients_at_ReLUs_only(bool guided)
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    [TestCase(false, false)]
+    public void Guided_backpropagation_drops_negative_gradients_at_ReLUs_only(bool guided, bool boundFromConstantNode)
     {
         int[] widths = { 12, 16, 16, 16, 5 };
         var random = new Random(5);
@@ -157,7 +159,7 @@ public class InputGradientGraphTests
             t = activation[l] switch
             {
                 "Relu" => g.Node("Relu", new[] { t }),
-                "Clip06" => g.Node("Clip", new[] { t, g.Scalar("zero", 0f), g.Scalar("six", 6f) }),
+                "Clip06" => g.Node("Clip", new[] { t, boundFromConstantNode ? ConstantNode(g, 0f) : g.Scalar("zero", 0f), g.Scalar("six", 6f) }),
                 _ => g.Node("Clip", new[] { t, g.Scalar("minus1", -1f), g.Scalar("one", 1f) }),
             };
         }
@@ -195,6 +197,12 @@ public class InputGradientGraphTests
         float[] actual = session.Run(x, seed).Gradients;
         actual.Should().Equal(grad, (p, q) => Math.Abs(p - q) <= 1e-5 * (1 + Math.Abs(q)));
         inputs.SelectMany(z => z).Should().Contain(v => v < 0, "some ReLUs are closed").And.Contain(v => v > 0);
+    }
+
+    private static string ConstantNode(OnnxGraphBuilder g, float value)
+    {
+        var tensor = new global::Onnx.TensorProto { DataType = (int)global::Onnx.TensorProto.Types.DataType.Float, RawData = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(value)) };
+        return g.Node("Constant", Array.Empty<string>(), null, new global::Onnx.AttributeProto { Name = "value", Type = global::Onnx.AttributeProto.Types.AttributeType.Tensor, T = tensor });
     }
 
     [Test]
