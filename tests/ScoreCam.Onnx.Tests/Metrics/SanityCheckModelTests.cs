@@ -68,16 +68,11 @@ public class SanityCheckModelTests
         }
     }
 
-    private static CamMethod Create(string name) => name switch
+    private static IExplanationMethod Create(string name) => name switch
     {
-        "scorecam" => new ScoreCamMethod(),
-        "gradcam" => new GradCamMethod(),
-        "gradcam++" => new GradCamPlusPlusMethod(),
-        "xgradcam" => new XGradCamMethod(),
-        "layercam" => new LayerCamMethod(),
         Activations => new EqualWeights(),
         Control => new InputBrightness(),
-        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        _ => MethodCatalog.Create(name),
     };
 
     private static Dictionary<string, double[][]>? _measured;
@@ -110,7 +105,7 @@ public class SanityCheckModelTests
             var result = new Dictionary<string, double[][]>();
             foreach (string name in MethodNames.Append(Activations).Append(Control))
             {
-                CamMethod method = Create(name);
+                IExplanationMethod method = Create(name);
                 try
                 {
                     var rho = _layers.Select(_ => new double[inputs.Count]).ToArray();
