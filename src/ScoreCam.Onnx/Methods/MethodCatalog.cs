@@ -20,6 +20,7 @@ public static class MethodCatalog
         new("layercam", MethodKind.Cam, "LayerCAM (Jiang et al.): element-wise ReLU(dY/dA) ⊙ A", _ => new LayerCamMethod(), "layer-cam"),
         new("rise", MethodKind.PixelSpace, "RISE (Petsiuk et al.): random masks weighted by the target's score", s => new RiseMethod(s.Rise)),
         new("gradient", MethodKind.PixelSpace, "vanilla gradient (Simonyan et al.): dY/dx", s => new VanillaGradientMethod(s.Reduction), "vanilla-gradient", "saliency"),
+        new("input-x-gradient", MethodKind.PixelSpace, "gradient × input (Shrikumar et al.)", s => new InputTimesGradientMethod(s.Reduction), "gradient-x-input"),
         new("guided-backprop", MethodKind.PixelSpace, "Guided Backpropagation (Springenberg et al.)", s => new GuidedBackpropMethod(s.Reduction), "guided-backpropagation"),
         new("smoothgrad", MethodKind.PixelSpace, "SmoothGrad (Smilkov et al.): mean gradient over noisy copies",
             s => new SmoothGradMethod(s.SmoothGrad, s.Reduction), "smooth-grad"),
