@@ -92,6 +92,16 @@ public class PixelSpaceMethodTests
     }
 
     [Test]
+    public void Gradient_times_input_is_the_input_times_the_closed_form_gradient()
+    {
+        using CamExplainer explainer = Explainer();
+        ImageTensor x = Input();
+        float[] actual = explainer.Explain(x, ExplanationTarget.Class(1), MethodCatalog.Create("input-x-gradient")).Attribution!.Values;
+        double[] g = Gradient(x.Data, 1, guided: false);
+        ShouldMatch(actual, g.Select((v, i) => v * x.Data[i]).ToArray());
+    }
+
+    [Test]
     public void Guided_backpropagation_differs_from_the_plain_gradient_where_the_head_has_negative_weights()
     {
         using CamExplainer explainer = Explainer();
