@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Models;
@@ -8,7 +9,7 @@ namespace ScoreCam.Onnx.Cli;
 /// <summary>Builds a <see cref="CamExplainer"/> from the shared flags, falling back to the embedded default model.</summary>
 internal static class ExplainerFactory
 {
-    public static CamExplainer Create(ParseResult r, ModelOptions flags, IExplanationMethod method, out string modelName, int? batchSize = null, int threads = 0)
+    public static CamExplainer Create(ParseResult r, ModelOptions flags, IExplanationMethod method, ILogger logger, out string modelName, int? batchSize = null, int threads = 0)
     {
         string? path = r.GetValue(flags.Model);
         ModelPreparationOptions preparation = flags.Preparation(r);
@@ -26,6 +27,7 @@ internal static class ExplainerFactory
             Labels = labels,
             Method = method,
             MaxImagePixels = flags.MaxPixels(r),
+            Logger = logger,
         });
     }
 }

@@ -3,62 +3,69 @@ using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli;
 
-/// <summary>The JSON form of an explanation that `scorecam explain --json` writes.</summary>
+/// <summary>
+/// The JSON form of an explanation: the file `scorecam explain --json` writes, each entry of a run's results.json
+/// (with the picture and overlay beside it) and the answer of `scorecam serve` (with the overlay itself).
+/// </summary>
 internal static class ExplanationJson
 {
     public static byte[] Serialize(Explanation e, string model)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true })) Write(w, e, model);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes one explanation object; <paramref name="extra"/> adds fields of its own first.</summary>
+    public static void Write(Utf8JsonWriter w, Explanation e, string model, Action<Utf8JsonWriter>? extra = null)
+    {
+        w.WriteStartObject();
+        extra?.Invoke(w);
+        w.WriteString("method", e.Method);
+        w.WriteString("model", model);
+        w.WriteStartObject("layer");
+        w.WriteString("name", e.Layer.TensorName);
+        w.WriteNumber("channels", e.Layer.Channels);
+        w.WriteNumber("height", e.Map.Height);
+        w.WriteNumber("width", e.Map.Width);
+        w.WriteEndObject();
+        w.WriteStartObject("target");
+        if (e.Target.Index is { } index) w.WriteNumber("index", index); else w.WriteNull("index");
+        w.WriteString("label", e.Target.Label ?? e.Target.Name);
+        w.WriteNumber(e.Target.Index is null ? "score" : "probability", e.Target.Score);
+        w.WriteEndObject();
+        w.WriteStartObject("prediction");
+        w.WriteNumber("index", e.Prediction.Index);
+        if (e.Prediction.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
+        w.WriteNumber("probability", e.Prediction.Probability);
+        w.WriteEndObject();
+        WriteMap(w, "map", e.Map, withValues: true);
+        w.WriteStartArray("weights");
+        foreach (float v in e.ChannelWeights) w.WriteNumberValue(v);
+        w.WriteEndArray();
+        WriteMap(w, "heatmap", e.Heatmap, withValues: false);
+        if (e.Attribution is { } a)
         {
-            w.WriteStartObject();
-            w.WriteString("method", e.Method);
-            w.WriteString("model", model);
-            w.WriteStartObject("layer");
-            w.WriteString("name", e.Layer.TensorName);
-            w.WriteNumber("channels", e.Layer.Channels);
-            w.WriteNumber("height", e.Map.Height);
-            w.WriteNumber("width", e.Map.Width);
-            w.WriteEndObject();
-            w.WriteStartObject("target");
-            if (e.Target.Index is { } index) w.WriteNumber("index", index); else w.WriteNull("index");
-            w.WriteString("label", e.Target.Label ?? e.Target.Name);
-            w.WriteNumber(e.Target.Index is null ? "score" : "probability", e.Target.Score);
-            w.WriteEndObject();
-            w.WriteStartObject("prediction");
-            w.WriteNumber("index", e.Prediction.Index);
-            if (e.Prediction.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
-            w.WriteNumber("probability", e.Prediction.Probability);
-            w.WriteEndObject();
-            WriteMap(w, "map", e.Map, withValues: true);
-            w.WriteStartArray("weights");
-            foreach (float v in e.ChannelWeights) w.WriteNumberValue(v);
+            // The signed C×H×W attribution of a pixel-space method, before any reduction over channels.
+            w.WriteStartObject("attribution");
+            w.WriteNumber("channels", a.Channels);
+            w.WriteNumber("height", a.Height);
+            w.WriteNumber("width", a.Width);
+            w.WriteStartArray("values");
+            foreach (float v in a.Values) w.WriteNumberValue(v);
             w.WriteEndArray();
-            WriteMap(w, "heatmap", e.Heatmap, withValues: false);
-            if (e.Attribution is { } a)
-            {
-                // The signed C×H×W attribution of a pixel-space method, before any reduction over channels.
-                w.WriteStartObject("attribution");
-                w.WriteNumber("channels", a.Channels);
-                w.WriteNumber("height", a.Height);
-                w.WriteNumber("width", a.Width);
-                w.WriteStartArray("values");
-                foreach (float v in a.Values) w.WriteNumberValue(v);
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            if (e.Extras is { Count: > 0 } extras)
-            {
-                w.WriteStartObject("extras");
-                foreach (var (key, value) in extras) w.WriteNumber(key, value);
-                w.WriteEndObject();
-            }
-            w.WriteNumber("forwardPasses", e.ForwardPasses);
-            w.WriteNumber("skippedChannels", e.SkippedChannels);
-            w.WriteNumber("elapsedMs", Math.Round(e.Elapsed.TotalMilliseconds, 1));
             w.WriteEndObject();
         }
-        return buffer.ToArray();
+        if (e.Extras is { Count: > 0 } extras)
+        {
+            w.WriteStartObject("extras");
+            foreach (var (key, value) in extras) w.WriteNumber(key, value);
+            w.WriteEndObject();
+        }
+        w.WriteNumber("forwardPasses", e.ForwardPasses);
+        w.WriteNumber("skippedChannels", e.SkippedChannels);
+        w.WriteNumber("elapsedMs", Math.Round(e.Elapsed.TotalMilliseconds, 1));
+        w.WriteEndObject();
     }
 
     private static void WriteMap(Utf8JsonWriter w, string name, SaliencyMap map, bool withValues)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Gradients;
 using ScoreCam.Onnx.Imaging;
@@ -20,6 +21,7 @@ namespace ScoreCam.Onnx;
 public sealed class CamExplainer : IDisposable
 {
     private readonly long _maxPixels;
+    private readonly ILogger _logger;
 
     public CamExplainer(PreparedModel model, ExplainerOptions? options = null)
     {
@@ -31,6 +33,7 @@ public sealed class CamExplainer : IDisposable
         if (options.Labels is not null) LabelsFile.CheckCount(options.Labels, model.OutputSize);
         DefaultMethod = options.Method;
         _maxPixels = options.MaxImagePixels;
+        _logger = options.Logger;
         Session = new ModelSession(model, options.Inference);
         try
         {
@@ -44,6 +47,8 @@ public sealed class CamExplainer : IDisposable
             Session.Dispose();
             throw;
         }
+        foreach (string warning in model.Warnings) ExplainerLog.ModelWarning(_logger, warning);
+        foreach (string warning in Session.Warnings) ExplainerLog.SessionWarning(_logger, warning);
     }
 
     /// <summary>Prepares (or loads an already prepared) model file and reads its preprocessing sidecar.</summary>
@@ -66,7 +71,7 @@ public sealed class CamExplainer : IDisposable
     /// <summary>The method used when a call names none.</summary>
     public IExplanationMethod DefaultMethod { get; }
 
-    /// <summary>Warnings from preparation and session creation (batching impossible, CUDA fallback), to show once.</summary>
+    /// <summary>Warnings from preparation and session creation (batching impossible, CUDA fallback), to show once; those of the model and its session are also logged to <see cref="ExplainerOptions.Logger"/> when the explainer is made.</summary>
     public IEnumerable<string> Warnings => Model.Warnings.Concat(Session.Warnings).Concat(Gradients.Warnings);
 
     public Image<Rgb24> LoadImage(string path) => ImageLoader.Load(path, _maxPixels);
@@ -136,6 +141,7 @@ public sealed class CamExplainer : IDisposable
                 result.Map, DisplayHeatmap.From(result.Map, image.Width, image.Height), result.ChannelWeights ?? Array.Empty<float>(), Model.Layer,
                 context.ForwardPasses + 1, context.SkippedChannels, clock.Elapsed, firstPass + context.InferenceTime,
                 result.Attribution, result.Extras);
+            ExplainerLog.Explained(_logger, method.Name, r.Name, explanations[t].ForwardPasses, context.SkippedChannels, clock.Elapsed.TotalMilliseconds);
         }
         return explanations;
     }

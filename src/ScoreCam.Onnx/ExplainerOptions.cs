@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Methods;
@@ -18,4 +20,9 @@ public sealed record ExplainerOptions
     public IExplanationMethod Method { get; init; } = new ScoreCamMethod();
     /// <summary>Images larger than this many pixels are refused before decoding.</summary>
     public long MaxImagePixels { get; init; } = ImageLoader.DefaultMaxPixels;
+    /// <summary>
+    /// Where warnings (a CUDA fallback, a model that runs one image at a time) and per-explanation diagnostics
+    /// (passes, skipped channels, time; debug level) go, such as a service's own logs. Nothing is logged by default.
+    /// </summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }

@@ -6,6 +6,7 @@ using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Methods;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using ScoreCam.Onnx.Cli.Terminal;
 using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli.Commands;
@@ -39,8 +40,7 @@ internal static class BenchCommand
             foreach (int batch in sizes)
             {
                 IExplanationMethod m = MethodOptions.Create(r.GetValue(method)!, new MethodSettings());
-                using CamExplainer explainer = ExplainerFactory.Create(r, model, m, out string modelName, batch, r.GetValue(threads));
-                foreach (string warning in explainer.Warnings) error.WriteLine($"warning: {warning}");
+                using CamExplainer explainer = ExplainerFactory.Create(r, model, m, new WarningLogger(error.WriteLine), out string modelName, batch, r.GetValue(threads));
                 using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
                 ImageTensor input = explainer.Preprocess(picture);
                 var row = Measure(explainer, input, batch, runCount);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ScoreCam.Onnx.Cli.Terminal;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Metrics;
@@ -31,10 +32,11 @@ internal static class EvaluateCommand
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "scorecam-eval" };
         var steps = new Option<int>("--steps") { Description = "Deletion / insertion steps.", DefaultValueFactory = _ => new CausalMetricOptions().Steps };
         var fresh = new Option<bool>("--fresh") { Description = "Ignore the results.csv of an earlier run in --out instead of resuming it." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
 
         var command = new Command("evaluate", "Score explanation methods with the paper's metrics over an annotated set.")
         {
-            set, methods, metrics, limit, outDir, steps, fresh,
+            set, methods, metrics, limit, outDir, steps, fresh, quiet,
         };
         methodFlags.AddTo(command);
         model.AddTo(command);
@@ -64,12 +66,23 @@ internal static class EvaluateCommand
             Dictionary<string, EvaluationRow> known = r.GetValue(fresh) || !sameSettings ? new() : EvaluationCsv.Read(csvPath);
             AtomicFile.Write(settingsPath, Encoding.UTF8.GetBytes(fingerprint));
 
-            using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], out string modelName, methodFlags.BatchSize(r));
-            foreach (string warning in explainer.Warnings) error.WriteLine($"warning: {warning}");
-            var total = System.Diagnostics.Stopwatch.StartNew();
-            List<EvaluationRow> rows = protocol.Run(explainer, annotated, images, known,
-                (i, entry) => error.WriteLine($"[{i + 1}/{images.Count}] {entry.File} ({total.Elapsed.TotalSeconds:0} s)"),
-                done => EvaluationCsv.Write(csvPath, done));
+            List<EvaluationRow> rows;
+            string modelName;
+            IReadOnlyList<string>? labels;
+            using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet)))
+            {
+                using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
+                    out modelName, methodFlags.BatchSize(r));
+                labels = explainer.Labels;
+                progress.Begin(images.Count, "images");
+                rows = protocol.Run(explainer, annotated, images, known,
+                    (i, entry) =>
+                    {
+                        if (i > 0) progress.Completed();
+                        progress.Next(entry.File);
+                    },
+                    done => EvaluationCsv.Write(csvPath, done));
+            }
             EvaluationCsv.Write(csvPath, rows);
 
             var methodNames = protocol.Methods.Select(m => m.Name).ToList();
@@ -80,7 +93,7 @@ internal static class EvaluateCommand
                     ["mean"] = Finite(x.Value.Mean),
                     ["ci95"] = Finite(x.Value.Ci95),
                 })), new JsonSerializerOptions { WriteIndented = true }));
-            string markdown = Markdown(setFolder, modelName, rows, methodNames, metricNames, summary, settings.Rise, protocol.Causal, explainer.Labels);
+            string markdown = Markdown(setFolder, modelName, rows, methodNames, metricNames, summary, settings.Rise, protocol.Causal, labels);
             AtomicFile.Write(Path.Combine(folder, "summary.md"), Encoding.UTF8.GetBytes(markdown));
 
             foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|')).Take(2 + methodNames.Count))

@@ -1,85 +1,223 @@
 using System.CommandLine;
+using System.Text.Json;
+using ScoreCam.Onnx.Cli.Terminal;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
-using ScoreCam.Onnx.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
-/// <summary><c>scorecam explain</c>: one explanation as an overlay PNG and/or JSON.</summary>
+/// <summary>
+/// <c>scorecam explain</c>: one explanation as an overlay PNG and/or JSON; or, for several pictures (files, folders,
+/// globs) or several methods or with <c>--out-dir</c>, a run: <c>NAME-METHOD.png</c> per picture and method and one
+/// <c>results.json</c> in the output folder. In a run a picture that cannot be read or explained is reported and
+/// skipped, and the exit code says so.
+/// </summary>
 internal static class ExplainCommand
 {
     public const string DefaultOutputFolder = "scorecam-out";
+    public const string ResultsFile = "results.json";
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new ModelOptions();
-        var image = new Option<string?>("--image") { Description = "Picture to explain (PNG, JPEG, ...). Default: the embedded sample canvas." };
+        var image = new Option<string[]>("--image")
+        {
+            Description = "Pictures to explain: files, folders (the pictures in them) or globs such as 'photos/*.jpg' (quoted; * ? ** expanded by scorecam). Repeatable. Default: the embedded sample canvas.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var tensor = new Option<string?>("--tensor") { Description = "An already preprocessed float32 .npy tensor (1,C,H,W) or (C,H,W), instead of --image." };
         var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: the top prediction." };
         var similarTo = new Option<string?>("--similar-to") { Description = "Explain the cosine similarity of the model's output (an embedding) to this picture's, instead of a class." };
-        var method = new Option<string>("--method") { Description = $"One of: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
+        var method = new Option<string>("--method") { Description = $"One or several, comma-separated: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
         var methodFlags = new MethodOptions(stepsAlias: true);
         var colormap = new Option<string>("--colormap") { Description = "jet (as in the paper) or viridis.", DefaultValueFactory = _ => "jet" };
-        var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write. Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
-        var json = new Option<string?>("--json") { Description = "Explanation JSON to write." };
+        var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write (one picture, one method). Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
+        var json = new Option<string?>("--json") { Description = "Explanation JSON to write (one picture, one method)." };
+        var outDir = new Option<string?>("--out-dir") { Description = $"Folder for NAME-METHOD.png per picture and method and one {ResultsFile}. Default with several pictures or methods: {DefaultOutputFolder}." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
 
-        var command = new Command("explain", "Explain one image: which regions make the model predict the target class.")
+        var command = new Command("explain", "Explain images: which regions make the model predict the target class.")
         {
-            image, tensor, target, similarTo, method, colormap, outPng, json,
+            image, tensor, target, similarTo, method, colormap, outPng, json, outDir, quiet,
         };
         methodFlags.AddTo(command);
         model.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
-            string? modelPath = r.GetValue(model.Model), imagePath = r.GetValue(image), tensorPath = r.GetValue(tensor);
-            if (imagePath is not null && tensorPath is not null) throw new UsageException("Pass either --image or --tensor, not both.");
-            if (modelPath is not null && imagePath is null && tensorPath is null)
+            string? modelPath = r.GetValue(model.Model), tensorPath = r.GetValue(tensor);
+            string[] imageValues = r.GetValue(image) ?? Array.Empty<string>();
+            if (imageValues.Length > 0 && tensorPath is not null) throw new UsageException("Pass either --image or --tensor, not both.");
+            if (modelPath is not null && imageValues.Length == 0 && tensorPath is null)
                 throw new UsageException("Name the input to explain with --image FILE or --tensor FILE.npy.");
-            IExplanationMethod explanationMethod = MethodOptions.Create(r.GetValue(method)!, methodFlags.Settings(r));
+            if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
+            List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
             Colormap map = r.GetValue(colormap)!.ToLowerInvariant() switch
             {
                 "jet" => Colormap.Jet,
                 "viridis" => Colormap.Viridis,
                 var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
             };
+            // A run, not one explanation, whenever the arguments could name several; not when a folder happens to hold one picture.
+            bool run = r.GetValue(outDir) is not null || methods.Count > 1 || imageValues.Length > 1 || imageValues.Any(ImageInputs.NamesSeveral);
+            if (run && (r.GetValue(outPng) is not null || r.GetValue(json) is not null))
+                throw new UsageException($"--out and --json name one file each; with several pictures or methods (or --out-dir) outputs go to --out-dir as NAME-METHOD.png and {ResultsFile}.");
+            List<string> pictures = imageValues.Length > 0 ? ImageInputs.Expand(imageValues) : new List<string>();
+            if (run) CheckDistinctNames(pictures);
 
-            using CamExplainer explainer = ExplainerFactory.Create(r, model, explanationMethod, out string modelName, methodFlags.BatchSize(r));
-            foreach (string warning in explainer.Warnings) error.WriteLine($"warning: {warning}");
-
-            using Image<Rgb24>? picture = tensorPath is not null ? null
-                : imagePath is not null ? explainer.LoadImage(imagePath) : EmbeddedDefaults.SampleImage();
-            ImageTensor input = tensorPath is not null ? NpyFile.ReadImageTensor(tensorPath) : explainer.Preprocess(picture!);
-            if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
+            using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
+            using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
+                out string modelName, methodFlags.BatchSize(r));
             ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t)
                 : r.GetValue(similarTo) is { } reference ? SimilarityTo(explainer, reference)
                 : ExplanationTarget.TopPrediction;
+            var inputs = tensorPath is not null ? new[] { new Input(tensorPath, IsTensor: true) }
+                : pictures.Count > 0 ? pictures.Select(p => new Input(p, IsTensor: false)).ToArray()
+                : new[] { new Input(null, IsTensor: false) };
+            var explain = new Run(explainer, explanationTarget, methods, map, progress);
+            return run
+                ? explain.Many(inputs, r.GetValue(outDir) ?? DefaultOutputFolder, modelName, output, error)
+                : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), modelName, output);
+        }));
+        return command;
+    }
 
-            Explanation result = explainer.Explain(input, explanationTarget);
+    /// <summary>A picture file, a tensor file, or (no path) the embedded sample.</summary>
+    private sealed record Input(string? Path, bool IsTensor)
+    {
+        public string Name => System.IO.Path.GetFileNameWithoutExtension(Path ?? "sample");
+    }
 
-            string? jsonPath = r.GetValue(json), pngPath = r.GetValue(outPng);
-            if (pngPath is null && jsonPath is null)
-                pngPath = Path.Combine(DefaultOutputFolder, $"{Path.GetFileNameWithoutExtension(imagePath ?? tensorPath ?? "sample")}-{result.Method}.png");
-            if (pngPath is not null)
-            {
-                using Image<Rgb24> background = picture?.Clone() ?? TensorImage.ToPicture(input, explainer.Preprocessing);
-                using Image<Rgb24> overlay = HeatmapRenderer.Overlay(background, result.Heatmap, picture is null ? null : input.SourceRegion, map);
-                HeatmapRenderer.SavePng(overlay, pngPath);
-            }
+    /// <summary>One invocation's explainer, target, methods and display.</summary>
+    private sealed class Run(CamExplainer explainer, ExplanationTarget target, List<IExplanationMethod> methods, Colormap colormap, ProgressDisplay progress)
+    {
+        public int One(Input input, string? pngPath, string? jsonPath, string modelName, TextWriter output)
+        {
+            progress.Begin(1, "explanations");
+            using Image<Rgb24>? picture = Load(input);
+            ImageTensor tensor = Tensor(input, picture);
+            Explanation result = Explain(tensor, methods[0], input);
+            if (pngPath is null && jsonPath is null) pngPath = System.IO.Path.Combine(DefaultOutputFolder, $"{input.Name}-{result.Method}.png");
+            if (pngPath is not null) WriteOverlay(picture, tensor, result, pngPath);
             if (jsonPath is not null) AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName));
+            progress.Dispose();
 
             // For a custom target the output row is an embedding, whose "top class" means nothing.
             if (result.Target.Index is not null)
                 output.WriteLine($"prediction: {Describe(result.Prediction.Label, result.Prediction.Index)} (p={result.Prediction.Probability:0.####})");
-            output.WriteLine($"target:     {(result.Target.Index is { } ti ? Describe(result.Target.Label, ti) : result.Target.Name)} (score={result.Target.Score:0.####})");
+            output.WriteLine($"target:     {DescribeTarget(result)} (score={result.Target.Score:0.####})");
             output.WriteLine($"layer:      {result.Layer}, {result.ForwardPasses} forward passes ({result.SkippedChannels} constant maps skipped), {result.Elapsed.TotalSeconds:0.00} s");
             if (pngPath is not null) output.WriteLine($"overlay:    {pngPath}");
             if (jsonPath is not null) output.WriteLine($"json:       {jsonPath}");
             return CliApp.Ok;
-        }));
-        return command;
+        }
+
+        public int Many(IReadOnlyList<Input> inputs, string folder, string modelName, TextWriter output, TextWriter error)
+        {
+            using var buffer = new MemoryStream();
+            int explained = 0, failed = 0;
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                var failures = new List<(string Image, string? Method, string Error)>();
+                w.WriteStartObject();
+                w.WriteString("model", modelName);
+                w.WriteStartArray("explanations");
+                progress.Begin(inputs.Count * methods.Count, "explanations");
+                foreach (Input input in inputs)
+                {
+                    string shown = input.Path ?? "sample";
+                    Image<Rgb24>? picture = null;
+                    try
+                    {
+                        picture = Load(input);
+                        ImageTensor tensor = Tensor(input, picture);
+                        foreach (IExplanationMethod method in methods)
+                        {
+                            string png = System.IO.Path.Combine(folder, $"{input.Name}-{method.Name}.png");
+                            Explanation result;
+                            try
+                            {
+                                result = Explain(tensor, method, input);
+                                WriteOverlay(picture, tensor, result, png);
+                            }
+                            catch (ScoreCamException e)
+                            {
+                                progress.Completed();
+                                failures.Add((shown, method.Name, e.Message));
+                                progress.WriteLine(error, $"error: {shown} ({method.Name}): {e.Message}");
+                                continue;
+                            }
+                            ExplanationJson.Write(w, result, modelName, x =>
+                            {
+                                x.WriteString("image", shown);
+                                x.WriteString("overlay", System.IO.Path.GetFileName(png));
+                            });
+                            explained++;
+                            progress.WriteLine(output, $"{shown} {method.Name}: {DescribeTarget(result)} (score={result.Target.Score:0.####}), {result.ForwardPasses} passes, {result.Elapsed.TotalSeconds:0.00} s -> {png}");
+                        }
+                    }
+                    catch (ScoreCamException e)
+                    {
+                        failures.Add((shown, null, e.Message));
+                        progress.WriteLine(error, $"error: {e.Message}");
+                        for (int m = 0; m < methods.Count; m++) progress.Completed();
+                    }
+                    finally
+                    {
+                        picture?.Dispose();
+                    }
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("failed");
+                foreach (var (failedImage, failedMethod, message) in failures)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("image", failedImage);
+                    if (failedMethod is null) w.WriteNull("method"); else w.WriteString("method", failedMethod);
+                    w.WriteString("error", message);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+                failed = failures.Count;
+            }
+            string results = System.IO.Path.Combine(folder, ResultsFile);
+            AtomicFile.Write(results, buffer.ToArray());
+            progress.Dispose();
+            output.WriteLine($"results: {results} ({explained} explanations{(failed > 0 ? $", {failed} failed" : "")})");
+            return failed > 0 ? CliApp.InputError : CliApp.Ok;
+        }
+
+        private Image<Rgb24>? Load(Input input) =>
+            input.IsTensor ? null : input.Path is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
+
+        private ImageTensor Tensor(Input input, Image<Rgb24>? picture) =>
+            input.IsTensor ? NpyFile.ReadImageTensor(input.Path!) : explainer.Preprocess(picture!);
+
+        private Explanation Explain(ImageTensor tensor, IExplanationMethod method, Input input)
+        {
+            progress.Next($"{input.Name} {method.Name}");
+            Explanation result = explainer.Explain(tensor, target, method, progress);
+            progress.Completed();
+            return result;
+        }
+
+        private void WriteOverlay(Image<Rgb24>? picture, ImageTensor tensor, Explanation result, string path)
+        {
+            using Image<Rgb24> background = picture?.Clone() ?? TensorImage.ToPicture(tensor, explainer.Preprocessing);
+            using Image<Rgb24> overlay = HeatmapRenderer.Overlay(background, result.Heatmap, picture is null ? null : tensor.SourceRegion, colormap);
+            HeatmapRenderer.SavePng(overlay, path);
+        }
+    }
+
+    /// <summary>Outputs are named after the pictures, so two pictures with one name would overwrite each other's.</summary>
+    private static void CheckDistinctNames(List<string> pictures)
+    {
+        var clash = pictures.GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+            throw new UsageException($"the pictures {string.Join(" and ", clash.Take(2))} share the name '{clash.Key}', so their outputs (NAME-METHOD.png) would overwrite each other; explain them in separate runs or rename one.");
     }
 
     private static ExplanationTarget SimilarityTo(CamExplainer explainer, string referencePath)
@@ -87,6 +225,8 @@ internal static class ExplainCommand
         using Image<Rgb24> reference = explainer.LoadImage(referencePath);
         return SimilarityTarget.Cosine(explainer.Embed(explainer.Preprocess(reference)), $"cosine similarity to {Path.GetFileName(referencePath)}");
     }
+
+    private static string DescribeTarget(Explanation e) => e.Target.Index is { } ti ? Describe(e.Target.Label, ti) : e.Target.Name;
 
     private static string Describe(string? label, int index) => label is null ? $"class {index}" : $"{label} [{index}]";
 }

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace ScoreCam.Onnx.Core;
+
+/// <summary>The library's log events: warnings a user should see once, and per-explanation diagnostics.</summary>
+internal static partial class ExplainerLog
+{
+    /// <summary>From model preparation: a batch size fixed by the model, so masked passes run one at a time.</summary>
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void ModelWarning(ILogger logger, string warning);
+
+    /// <summary>From session creation: CUDA unavailable, running on CPU.</summary>
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void SessionWarning(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug,
+        Message = "{Method} explained {Target}: {ForwardPasses} forward passes, {SkippedChannels} channels skipped (constant maps), {ElapsedMs:0.0} ms")]
+    public static partial void Explained(ILogger logger, string method, string target, int forwardPasses, int skippedChannels, double elapsedMs);
+}
