@@ -102,12 +102,13 @@ internal sealed class ProgressDisplay : IProgress<ExplanationProgress>, IDisposa
         TimeSpan elapsed = now - _start;
         var line = new System.Text.StringBuilder()
             .Append(inv, $"{_done}/{_total} {_unit} {fraction * 100,3:0}% [{new string('#', filled)}{new string('-', BarWidth - filled)}]");
-        if (_item.Length > 0 && _done < _total) line.Append("  ").Append(_item);
-        if (_passesTotal > 0) line.Append(inv, $" {_passesDone}/{_passesTotal} passes");
         TimeSpan itemElapsed = now - _itemStart;
         if (_done > 0 && elapsed > TimeSpan.Zero) line.Append(inv, $"  {_done / elapsed.TotalSeconds:0.##} {_unit}/s");
         else if (_passesDone > 0 && itemElapsed > TimeSpan.Zero) line.Append(inv, $"  {_passesDone / itemElapsed.TotalSeconds:0.#} passes/s");
         if (fraction > 0 && fraction < 1) line.Append("  ETA ").Append(Duration(elapsed * ((1 - fraction) / fraction)));
+        // The item last: on a narrow terminal it is what gets cut.
+        if (_item.Length > 0 && _done < _total) line.Append("  ").Append(_item);
+        if (_passesTotal > 0) line.Append(inv, $" {_passesDone}/{_passesTotal} passes");
         return line.ToString();
     }
 

@@ -28,14 +28,14 @@ public class ProgressDisplayTests
         _now = TimeSpan.FromSeconds(6);
         display.Report(new ExplanationProgress(75, 100));
         // 0.75 of 4 images after 6 s: 6 · (1 − 0.1875) / 0.1875 = 26 s left; 75 passes in 6 s.
-        writer.ToString().Should().Be($"progress: 0/4 images  19% [####----------------]  a.png 75/100 passes  12.5 passes/s  ETA 26 s{Environment.NewLine}");
+        writer.ToString().Should().Be($"progress: 0/4 images  19% [####----------------]  12.5 passes/s  ETA 26 s  a.png 75/100 passes{Environment.NewLine}");
 
         display.Completed();
         display.Completed();
         _now = TimeSpan.FromSeconds(12);
         display.Next("c.png");
         // 2 of 4 after 12 s: 1/6 images per second, 12 s left.
-        writer.ToString().Split(Environment.NewLine)[1].Should().Be("progress: 2/4 images  50% [##########----------]  c.png  0.17 images/s  ETA 12 s");
+        writer.ToString().Split(Environment.NewLine)[1].Should().Be("progress: 2/4 images  50% [##########----------]  0.17 images/s  ETA 12 s  c.png");
     }
 
     [Test]
@@ -53,7 +53,7 @@ public class ProgressDisplayTests
         _now = TimeSpan.FromSeconds(2);
         display.Report(new ExplanationProgress(5, 10));
         string shown = writer.ToString();
-        shown.Should().StartWith("\r0/2 explanations   0%").And.EndWith("\r0/2 explanations  25% [#####---------------]  a scorecam 5/10 passes  5 passes/s  ETA 6 s");
+        shown.Should().StartWith("\r0/2 explanations   0%").And.EndWith("\r0/2 explanations  25% [#####---------------]  5 passes/s  ETA 6 s  a scorecam 5/10 passes");
         shown.Should().NotContain("\n");
 
         writer.GetStringBuilder().Clear();
