@@ -18,6 +18,7 @@ public static class CliApp
             LayersCommand.Create(output, error),
             BenchCommand.Create(output, error),
             EvaluateCommand.Create(output, error),
+            ServeCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -48,13 +48,7 @@ internal sealed class MethodOptions
         if (r.GetValue(IgSteps) < 1) throw new UsageException($"--ig-steps must be at least 1; got {r.GetValue(IgSteps)}.");
         return new MethodSettings
         {
-            Variant = r.GetValue(Variant)!.ToLowerInvariant() switch
-            {
-                "paper" => CompatibilityVariant.Paper,
-                "pytorch-grad-cam" => CompatibilityVariant.PytorchGradCam,
-                "torch-cam" => CompatibilityVariant.TorchCam,
-                var v => throw new UsageException($"--variant must be paper, pytorch-grad-cam or torch-cam; got '{v}'."),
-            },
+            Variant = ParseVariant(r.GetValue(Variant)!),
             ScoreCam = new ScoreCamOptions
             {
                 MaxChannels = channels,
@@ -101,6 +95,15 @@ internal sealed class MethodOptions
             },
         };
     }
+
+    /// <summary>A compatibility variant by name; <paramref name="option"/> names where it came from in the error.</summary>
+    public static CompatibilityVariant ParseVariant(string text, string option = "--variant") => text.ToLowerInvariant() switch
+    {
+        "paper" => CompatibilityVariant.Paper,
+        "pytorch-grad-cam" => CompatibilityVariant.PytorchGradCam,
+        "torch-cam" => CompatibilityVariant.TorchCam,
+        var v => throw new UsageException($"{option} must be paper, pytorch-grad-cam or torch-cam; got '{v}'."),
+    };
 
     /// <summary>The method named <paramref name="name"/> from the library's catalogue; an unknown name is a usage error.</summary>
     public static IExplanationMethod Create(string name, MethodSettings settings) =>

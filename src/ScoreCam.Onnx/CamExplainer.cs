@@ -76,6 +76,9 @@ public sealed class CamExplainer : IDisposable
 
     public Image<Rgb24> LoadImage(string path) => ImageLoader.Load(path, _maxPixels);
 
+    /// <summary>Loads a picture from a seekable stream, such as an upload; <paramref name="name"/> names it in error messages.</summary>
+    public Image<Rgb24> LoadImage(Stream stream, string name) => ImageLoader.Load(stream, name, _maxPixels);
+
     public ImageTensor Preprocess(Image<Rgb24> image) => Preprocessor.ToTensor(image, Preprocessing, Model.Input.Channels);
 
     /// <summary>The model's output row for one input: its embedding, for a model without a class head.</summary>

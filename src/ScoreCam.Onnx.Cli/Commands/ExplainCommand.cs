@@ -206,8 +206,7 @@ internal static class ExplainCommand
 
         private void WriteOverlay(Image<Rgb24>? picture, ImageTensor tensor, Explanation result, string path)
         {
-            using Image<Rgb24> background = picture?.Clone() ?? TensorImage.ToPicture(tensor, explainer.Preprocessing);
-            using Image<Rgb24> overlay = HeatmapRenderer.Overlay(background, result.Heatmap, picture is null ? null : tensor.SourceRegion, colormap);
+            using Image<Rgb24> overlay = OverlayPicture.Render(explainer, picture, tensor, result, colormap);
             HeatmapRenderer.SavePng(overlay, path);
         }
     }

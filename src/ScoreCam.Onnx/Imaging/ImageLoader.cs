@@ -29,23 +29,39 @@ public static class ImageLoader
     {
         if (maxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(maxPixels), maxPixels, "The pixel limit must be positive.");
         if (!File.Exists(path)) throw new ScoreCamException($"Image file '{path}' does not exist.");
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return Load(stream, path, maxPixels);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScoreCamException($"Image '{path}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Loads a picture from a seekable stream (an upload); <paramref name="name"/> names it in error messages.</summary>
+    public static Image<Rgb24> Load(Stream stream, string name, long maxPixels = DefaultMaxPixels)
+    {
+        if (maxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(maxPixels), maxPixels, "The pixel limit must be positive.");
+        if (!stream.CanSeek) throw new ArgumentException("The stream must be seekable: the header is read before the pixels.", nameof(stream));
         int bufferLimitMegabytes = DecoderBufferLimitMegabytes(maxPixels);
         var configuration = Configuration.Default.Clone();
         configuration.MemoryAllocator = Allocators.GetOrAdd(bufferLimitMegabytes,
             mb => MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = mb }));
         configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
         configuration.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
+        long start = stream.Position;
         try
         {
-            using var stream = File.OpenRead(path);
             IImageInfo? info = Image.Identify(configuration, stream);
             if (info is null)
-                throw new ScoreCamException($"'{path}' is not an image in a supported format (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM).");
+                throw new ScoreCamException($"'{name}' is not an image in a supported format (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM).");
             long pixels = (long)info.Width * info.Height;
             if (pixels > maxPixels)
                 throw new ScoreCamException(
-                    $"Image '{path}' is {info.Width}x{info.Height} ({pixels / 1e6:0.#} megapixels), over the limit of {maxPixels / 1e6:0.#} megapixels. Downscale it first or raise the limit (--max-megapixels).");
-            stream.Position = 0;
+                    $"Image '{name}' is {info.Width}x{info.Height} ({pixels / 1e6:0.#} megapixels), over the limit of {maxPixels / 1e6:0.#} megapixels. Downscale it first or raise the limit (--max-megapixels).");
+            stream.Position = start;
             Image<Rgb24> image = Image.Load<Rgb24>(configuration, stream);
             if (image.Frames.Count > 1)
             {
@@ -59,16 +75,12 @@ public static class ImageLoader
         {
             // ImageSharp wraps the allocator's refusal in InvalidImageContentException ("possibly degenerate dimensions").
             throw new ScoreCamException(
-                $"Image '{path}' asks the decoder for more memory than its size allows (one buffer over {bufferLimitMegabytes} MB, the cap for " +
+                $"Image '{name}' asks the decoder for more memory than its size allows (one buffer over {bufferLimitMegabytes} MB, the cap for " +
                 $"{maxPixels / 1e6:0.#} megapixels); the file is corrupt or crafted.", e);
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException)
         {
-            throw new ScoreCamException($"Image '{path}' cannot be decoded ({e.Message.TrimEnd('.')}). The file may be truncated or corrupt.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ScoreCamException($"Image '{path}' cannot be read: {e.Message}", e);
+            throw new ScoreCamException($"Image '{name}' cannot be decoded ({e.Message.TrimEnd('.')}). The file may be truncated or corrupt.", e);
         }
     }
 

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using ScoreCam.Onnx.Cli.Serve;
+using ScoreCam.Onnx.Imaging;
+
+namespace ScoreCam.Onnx.Cli.Commands;
+
+/// <summary><c>scorecam serve</c>: the <see cref="ExplainServer"/> on one model until Ctrl+C.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new ModelOptions();
+        var methodFlags = new MethodOptions();
+        var defaults = new ServerOptions();
+        var host = new Option<string>("--host") { Description = "IP address to listen on (0.0.0.0: every interface).", DefaultValueFactory = _ => defaults.Address.ToString() };
+        var port = new Option<int>("--port") { Description = "TCP port (0: any free one).", DefaultValueFactory = _ => defaults.Port };
+        var method = new Option<string>("--method") { Description = "Method of a request that names none.", DefaultValueFactory = _ => defaults.Method };
+        var maxRequest = new Option<double>("--max-request-mb") { Description = "Largest request body in MB (413 beyond).", DefaultValueFactory = _ => defaults.MaxRequestBytes / (double)(1 << 20) };
+        var concurrency = new Option<int>("--concurrency") { Description = "Explanations running at once.", DefaultValueFactory = _ => defaults.Concurrency };
+        var queue = new Option<int>("--queue") { Description = "Requests waiting for a free slot; beyond them: 503.", DefaultValueFactory = _ => defaults.Queue };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds an explanation may run before it is cancelled (503).", DefaultValueFactory = _ => defaults.Timeout.TotalSeconds };
+        var colormap = new Option<string>("--colormap") { Description = "jet (as in the paper) or viridis.", DefaultValueFactory = _ => "jet" };
+        var command = new Command("serve", "Serve explanations over HTTP: POST /explain, GET / (an upload page), GET /health.")
+        {
+            host, port, method, maxRequest, concurrency, queue, timeout, colormap,
+        };
+        methodFlags.AddTo(command);
+        model.AddTo(command);
+        command.SetAction(r => CliApp.Guard(error, () =>
+        {
+            if (!IPAddress.TryParse(r.GetValue(host), out IPAddress? address)) throw new UsageException($"--host must be an IP address such as 127.0.0.1 or 0.0.0.0; got '{r.GetValue(host)}'.");
+            if (r.GetValue(port) is < 0 or > 65535) throw new UsageException($"--port must be between 0 and 65535; got {r.GetValue(port)}.");
+            if (!(r.GetValue(maxRequest) > 0)) throw new UsageException("--max-request-mb must be positive.");
+            if (r.GetValue(concurrency) < 1) throw new UsageException($"--concurrency must be at least 1; got {r.GetValue(concurrency)}.");
+            if (r.GetValue(queue) < 0) throw new UsageException($"--queue must not be negative; got {r.GetValue(queue)}.");
+            if (!(r.GetValue(timeout) > 0)) throw new UsageException("--timeout must be a positive number of seconds.");
+            Colormap map = r.GetValue(colormap)!.ToLowerInvariant() switch
+            {
+                "jet" => Colormap.Jet,
+                "viridis" => Colormap.Viridis,
+                var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
+            };
+            var settings = methodFlags.Settings(r);
+            var defaultMethod = MethodOptions.Create(r.GetValue(method)!, settings);
+            int? batch = methodFlags.BatchSize(r);
+            var options = new ServerOptions
+            {
+                Address = address, Port = r.GetValue(port), Method = defaultMethod.Name,
+                MaxRequestBytes = (long)(r.GetValue(maxRequest) * (1 << 20)),
+                Concurrency = r.GetValue(concurrency), Queue = r.GetValue(queue), Timeout = TimeSpan.FromSeconds(r.GetValue(timeout)),
+            };
+            ExplainServer server;
+            try
+            {
+                server = ExplainServer.StartAsync(options, logger => (ExplainerFactory.Create(r, model, defaultMethod, logger, out string name, batch), name), settings, map)
+                    .GetAwaiter().GetResult();
+            }
+            catch (IOException e)
+            {
+                throw new UsageException($"cannot listen on {address}:{options.Port} ({e.Message.TrimEnd('.')}); choose another --port or --host.");
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"listening: {server.Address} (POST /explain, GET /, GET /health); Ctrl+C stops"));
+            server.WaitForShutdownAsync().GetAwaiter().GetResult();
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Methods;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Cli.Serve;
+
+/// <summary>
+/// <c>scorecam serve</c>: a Kestrel minimal API around one shared <see cref="CamExplainer"/> (thread-safe).
+/// <c>POST /explain</c> takes a picture as the body or as a multipart file and answers the explanation JSON with the
+/// overlay PNG in base64; <c>GET /</c> is an upload page; <c>GET /health</c> says what is served. Bodies over the
+/// size limit get 413, requests beyond the concurrency limit and its queue get 503, an explanation over the time
+/// limit is cancelled and gets 503, bad input gets 400; every error body is <c>{"error": "one line"}</c>.
+/// </summary>
+internal sealed class ExplainServer : IAsyncDisposable
+{
+    private const string ExplainPolicy = "explain";
+    private readonly WebApplication _app;
+    private readonly CamExplainer _explainer;
+
+    private ExplainServer(WebApplication app, CamExplainer explainer, Uri address) => (_app, _explainer, Address) = (app, explainer, address);
+
+    /// <summary>The address it listens on (the actual port when <see cref="ServerOptions.Port"/> is 0).</summary>
+    public Uri Address { get; }
+
+    /// <summary>
+    /// Starts listening. <paramref name="createExplainer"/> gets the server's logger, so that the explainer's warnings
+    /// go to the server's log; the server owns and disposes the explainer.
+    /// </summary>
+    public static async Task<ExplainServer> StartAsync(ServerOptions options, Func<ILogger, (CamExplainer Explainer, string ModelName)> createExplainer,
+        MethodSettings settings, Colormap colormap = Colormap.Jet, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        // Warnings and the lifetime lines (listening, stopping); not a line per request.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        logging?.Invoke(builder.Logging);
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.Listen(options.Address, options.Port);
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+        });
+        builder.Services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = options.MaxRequestBytes);
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
+            limiter.OnRejected = (context, token) => new ValueTask(Error(context.HttpContext.Response, StatusCodes.Status503ServiceUnavailable,
+                $"The server is busy ({options.Concurrency} explanations running, {options.Queue} waiting); retry later.", token));
+            limiter.AddConcurrencyLimiter(ExplainPolicy, c =>
+            {
+                c.PermitLimit = options.Concurrency;
+                c.QueueLimit = options.Queue;
+                c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            });
+        });
+        WebApplication app = builder.Build();
+        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ScoreCam.Onnx");
+        var (explainer, modelName) = createExplainer(logger);
+        try
+        {
+            var endpoint = new ExplainEndpoint(explainer, modelName, settings, colormap, options, logger);
+            app.UseRateLimiter();
+            app.MapPost("/explain", endpoint.HandleAsync).RequireRateLimiting(ExplainPolicy);
+            app.MapGet("/", (HttpContext context) =>
+            {
+                context.Response.Headers.ContentSecurityPolicy = UploadPage.ContentSecurityPolicy;
+                return Results.Content(UploadPage.Html(modelName), "text/html; charset=utf-8");
+            });
+            app.MapGet("/health", () => Results.Json(new
+            {
+                status = "ok",
+                model = modelName,
+                device = explainer.Session.Device.ToString().ToLowerInvariant(),
+                methods = MethodCatalog.Names,
+            }));
+            await app.StartAsync(cancellationToken);
+            string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            return new ExplainServer(app, explainer, new Uri(address));
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            explainer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _explainer.Dispose();
+    }
+
+    internal static Task Error(HttpResponse response, int status, string message, CancellationToken cancellationToken = default)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        return response.WriteAsync(JsonSerializer.Serialize(new { error = message }), cancellationToken);
+    }
+
+    /// <summary><c>POST /explain</c>.</summary>
+    private sealed class ExplainEndpoint(CamExplainer explainer, string modelName, MethodSettings settings, Colormap colormap, ServerOptions options, ILogger logger)
+    {
+        public async Task HandleAsync(HttpContext context)
+        {
+            HttpRequest request = context.Request;
+            try
+            {
+                if (request.Query.ContainsKey("versus"))
+                    throw new UsageException("versus: counterfactual maps (the paper's eq. 7) are not supported by this version; leave versus out.");
+                string methodName = request.Query["method"].FirstOrDefault() ?? options.Method;
+                MethodSettings requestSettings = request.Query["variant"].FirstOrDefault() is { } variant
+                    ? settings with { Variant = MethodOptions.ParseVariant(variant, "variant") } : settings;
+                IExplanationMethod method = MethodOptions.Create(methodName, requestSettings);
+                ExplanationTarget target = request.Query["target"].FirstOrDefault() is { Length: > 0 } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+                (MemoryStream body, string name) = await ReadPictureAsync(request, context.RequestAborted);
+
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+                deadline.CancelAfter(options.Timeout);
+                byte[] json;
+                try
+                {
+                    json = await Task.Run(() => Explain(body, name, target, method, deadline.Token), deadline.Token);
+                }
+                catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+                {
+                    await Error(context.Response, StatusCodes.Status503ServiceUnavailable,
+                        $"The explanation took longer than the server's limit of {options.Timeout.TotalSeconds:0.#} s and was cancelled; try a faster method or a smaller picture.");
+                    return;
+                }
+                context.Response.ContentType = "application/json; charset=utf-8";
+                await context.Response.Body.WriteAsync(json, context.RequestAborted);
+            }
+            catch (Exception e) when (e is UsageException or ScoreCamException)
+            {
+                await Error(context.Response, StatusCodes.Status400BadRequest, e.Message);
+            }
+            catch (BadHttpRequestException e)
+            {
+                await Error(context.Response, e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? $"The request is larger than the server's limit of {options.MaxRequestBytes} bytes."
+                    : e.Message);
+            }
+            catch (InvalidDataException e)
+            {
+                await Error(context.Response, StatusCodes.Status400BadRequest, $"The multipart form cannot be read: {e.Message}");
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                logger.LogDebug("A client left before its explanation was done; it was cancelled.");
+            }
+        }
+
+        private byte[] Explain(MemoryStream body, string name, ExplanationTarget target, IExplanationMethod method, CancellationToken cancellationToken)
+        {
+            using Image<Rgb24> picture = explainer.LoadImage(body, name);
+            ImageTensor tensor = explainer.Preprocess(picture);
+            Explanation result = explainer.Explain(tensor, target, method, cancellationToken: cancellationToken);
+            using Image<Rgb24> overlay = OverlayPicture.Render(explainer, picture, tensor, result, colormap);
+            using var png = new MemoryStream();
+            overlay.SaveAsPng(png);
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer))
+                ExplanationJson.Write(w, result, modelName, x =>
+                {
+                    x.WriteString("image", name);
+                    x.WriteBase64String("overlayPng", png.ToArray());
+                });
+            return buffer.ToArray();
+        }
+
+        /// <summary>The picture from a multipart form's file (the field <c>image</c>, else the first file) or the raw body.</summary>
+        private static async Task<(MemoryStream Body, string Name)> ReadPictureAsync(HttpRequest request, CancellationToken cancellationToken)
+        {
+            var body = new MemoryStream();
+            string name = "upload";
+            if (request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                IFormCollection form = await request.ReadFormAsync(cancellationToken);
+                IFormFile file = form.Files.GetFile("image") ?? form.Files.FirstOrDefault()
+                    ?? throw new UsageException("The form has no file; send the picture as the file field 'image'.");
+                await file.CopyToAsync(body, cancellationToken);
+                if (file.FileName.Length > 0) name = Path.GetFileName(file.FileName);
+            }
+            else await request.Body.CopyToAsync(body, cancellationToken);
+            if (body.Length == 0) throw new UsageException("The request has no picture; send it as the body or as the multipart file field 'image'.");
+            body.Position = 0;
+            return (body, name);
+        }
+    }
+}

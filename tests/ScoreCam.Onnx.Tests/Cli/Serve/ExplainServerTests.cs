@@ -1,0 +1,215 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ScoreCam.Onnx.Cli;
+using ScoreCam.Onnx.Cli.Serve;
+using ScoreCam.Onnx.Inference;
+using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Tests.Cli.Serve;
+
+/// <summary>`scorecam serve` over real HTTP on 127.0.0.1: a Kestrel instance on a free port per test.</summary>
+public class ExplainServerTests
+{
+    private TempFolder _folder = null!;
+    private string _model = null!;
+    private string _picture = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _folder = new TempFolder();
+        _model = TestModels.ColouredSquares().Save(_folder.File("squares.onnx"));
+        _picture = _folder.File("squares.png");
+        using var image = new Image<Rgb24>(48, 40);
+        for (int y = 4; y < 16; y++) for (int x = 6; x < 18; x++) image[x, y] = new Rgb24(255, 0, 0);
+        for (int y = 22; y < 36; y++) for (int x = 28; x < 42; x++) image[x, y] = new Rgb24(0, 255, 0);
+        image.SaveAsPng(_picture);
+    }
+
+    [TearDown]
+    public void TearDown() => _folder.Dispose();
+
+    private Task<ExplainServer> Start(ServerOptions? options = null, MethodSettings? settings = null, RecordingLogger? log = null) =>
+        ExplainServer.StartAsync((options ?? new ServerOptions()) with { Port = 0 },
+            logger => (CamExplainer.Open(_model, new ExplainerOptions { Logger = logger }), "squares.onnx"), settings ?? new MethodSettings(),
+            logging: l =>
+            {
+                l.ClearProviders();
+                if (log is not null) l.AddProvider(new RecordingProvider(log));
+            });
+
+    private static HttpContent Png(byte[] bytes)
+    {
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        return content;
+    }
+
+    private static float[] Map(JsonElement e) => e.GetProperty("map").GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+
+    /// <summary>The map `scorecam explain --json` writes for the same picture.</summary>
+    private float[] CommandLineMap(params string[] extra)
+    {
+        string json = _folder.File($"{Guid.NewGuid():N}.json");
+        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, "--json", json }.Concat(extra).ToArray(), new StringWriter(), new StringWriter())
+            .Should().Be(CliApp.Ok);
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        return Map(document.RootElement);
+    }
+
+    [Test]
+    public async Task Explain_over_http_gives_the_command_lines_map_and_an_overlay_for_a_raw_body_and_a_multipart_form()
+    {
+        await using ExplainServer server = await Start();
+        using var http = new HttpClient { BaseAddress = server.Address };
+        byte[] png = File.ReadAllBytes(_picture);
+
+        using HttpResponseMessage raw = await http.PostAsync("/explain", Png(png));
+        raw.StatusCode.Should().Be(HttpStatusCode.OK, await raw.Content.ReadAsStringAsync());
+        using var rawJson = JsonDocument.Parse(await raw.Content.ReadAsStringAsync());
+        rawJson.RootElement.GetProperty("method").GetString().Should().Be("scorecam");
+        Map(rawJson.RootElement).Should().Equal(CommandLineMap(), (a, b) => Math.Abs(a - b) <= 1e-6);
+        using (var overlay = Image.Load<Rgb24>(rawJson.RootElement.GetProperty("overlayPng").GetBytesFromBase64()))
+            (overlay.Width, overlay.Height).Should().Be((48, 40));
+
+        using var form = new MultipartFormDataContent { { Png(png), "image", "squares.png" } };
+        using HttpResponseMessage multipart = await http.PostAsync("/explain?method=gradcam&target=1&variant=paper", form);
+        multipart.StatusCode.Should().Be(HttpStatusCode.OK, await multipart.Content.ReadAsStringAsync());
+        using var formJson = JsonDocument.Parse(await multipart.Content.ReadAsStringAsync());
+        formJson.RootElement.GetProperty("image").GetString().Should().Be("squares.png");
+        formJson.RootElement.GetProperty("target").GetProperty("index").GetInt32().Should().Be(1);
+        Map(formJson.RootElement).Should().Equal(CommandLineMap("--method", "gradcam", "--target", "1"), (a, b) => Math.Abs(a - b) <= 1e-6);
+
+        using var health = JsonDocument.Parse(await http.GetStringAsync("/health"));
+        health.RootElement.GetProperty("status").GetString().Should().Be("ok");
+        health.RootElement.GetProperty("methods").EnumerateArray().Select(m => m.GetString()).Should().Equal(MethodCatalog.Names);
+    }
+
+    [Test]
+    public async Task Bad_input_gets_400_or_413_with_a_one_line_message()
+    {
+        await using ExplainServer server = await Start(new ServerOptions { MaxRequestBytes = 64 << 10 });
+        using var http = new HttpClient { BaseAddress = server.Address };
+        byte[] png = File.ReadAllBytes(_picture);
+
+        async Task Expect(string query, HttpContent body, HttpStatusCode status, string message)
+        {
+            using HttpResponseMessage response = await http.PostAsync("/explain" + query, body);
+            string text = await response.Content.ReadAsStringAsync();
+            response.StatusCode.Should().Be(status, $"{query}: {text}");
+            string error = JsonDocument.Parse(text).RootElement.GetProperty("error").GetString()!;
+            error.Should().Contain(message).And.NotContain("\n");
+        }
+
+        await Expect("", Png(png[..(png.Length / 2)]), HttpStatusCode.BadRequest, "cannot be decoded");
+        await Expect("", Png(System.Text.Encoding.UTF8.GetBytes("not a picture")), HttpStatusCode.BadRequest, "not an image");
+        await Expect("", new ByteArrayContent(Array.Empty<byte>()), HttpStatusCode.BadRequest, "no picture");
+        await Expect("?method=nosuch", Png(png), HttpStatusCode.BadRequest, "unknown method 'nosuch'");
+        await Expect("?variant=keras", Png(png), HttpStatusCode.BadRequest, "variant must be");
+        await Expect("?target=5000", Png(png), HttpStatusCode.BadRequest, "out of range");
+        await Expect("?versus=2", Png(png), HttpStatusCode.BadRequest, "versus");
+        await Expect("", Png(new byte[100 << 10]), HttpStatusCode.RequestEntityTooLarge, "larger than the server's limit of 65536 bytes");
+        (await http.GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK, "the server survives bad requests");
+    }
+
+    [Test]
+    public async Task A_bounded_load_of_200_requests_from_8_clients_gets_only_answers_or_the_documented_503()
+    {
+        await using ExplainServer server = await Start(new ServerOptions { Concurrency = 2, Queue = 2 });
+        using var http = new HttpClient { BaseAddress = server.Address };
+        byte[] png = File.ReadAllBytes(_picture);
+        float[] expected = CommandLineMap("--method", "gradcam");
+
+        var statuses = new List<HttpStatusCode>();
+        var maps = new List<float[]>();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            for (int i = 0; i < 25; i++)
+            {
+                using HttpResponseMessage response = await http.PostAsync("/explain?method=gradcam", Png(png));
+                string text = await response.Content.ReadAsStringAsync();
+                lock (statuses)
+                {
+                    statuses.Add(response.StatusCode);
+                    if (response.StatusCode == HttpStatusCode.OK) maps.Add(Map(JsonDocument.Parse(text).RootElement));
+                }
+            }
+        })));
+
+        statuses.Should().HaveCount(200).And.OnlyContain(s => s == HttpStatusCode.OK || s == HttpStatusCode.ServiceUnavailable);
+        maps.Should().NotBeEmpty().And.OnlyContain(m => m.Zip(expected).All(p => Math.Abs(p.First - p.Second) <= 1e-6));
+    }
+
+    [Test]
+    public async Task A_full_server_answers_503_and_a_client_that_leaves_frees_its_slot()
+    {
+        // RISE with this many masks runs for minutes unless it is cancelled.
+        var slow = new MethodSettings { Rise = new RiseOptions { Masks = 50_000_000 } };
+        await using ExplainServer server = await Start(new ServerOptions { Concurrency = 1, Queue = 0 }, slow);
+        using var http = new HttpClient { BaseAddress = server.Address };
+        byte[] png = File.ReadAllBytes(_picture);
+
+        using var leave = new CancellationTokenSource();
+        Task<HttpResponseMessage> occupying = http.PostAsync("/explain?method=rise", Png(png), leave.Token);
+        HttpStatusCode busy = await Poll(http, png, HttpStatusCode.ServiceUnavailable);
+        busy.Should().Be(HttpStatusCode.ServiceUnavailable);
+
+        leave.Cancel();
+        await FluentActions.Awaiting(() => occupying).Should().ThrowAsync<OperationCanceledException>();
+        (await Poll(http, png, HttpStatusCode.OK)).Should().Be(HttpStatusCode.OK, "the cancelled explanation gave its slot back");
+    }
+
+    [Test]
+    public async Task An_explanation_over_the_time_limit_is_cancelled_and_gets_503()
+    {
+        var slow = new MethodSettings { Rise = new RiseOptions { Masks = 50_000_000 } };
+        await using ExplainServer server = await Start(new ServerOptions { Timeout = TimeSpan.FromSeconds(0.5) }, slow);
+        using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
+
+        using HttpResponseMessage response = await http.PostAsync("/explain?method=rise", Png(File.ReadAllBytes(_picture)));
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()
+            .Should().Contain("longer than the server's limit of 0.5 s");
+    }
+
+    [Test]
+    public async Task The_explainers_warnings_go_to_the_servers_log()
+    {
+        if (File.Exists("/dev/nvidia0")) Assert.Ignore("A GPU is present; the fallback cannot be exercised here.");
+        var log = new RecordingLogger();
+        await using ExplainServer server = await ExplainServer.StartAsync(new ServerOptions { Port = 0 },
+            logger => (CamExplainer.Open(_model, new ExplainerOptions { Logger = logger, Inference = new InferenceOptions { Device = ExecutionDevice.Cuda } }), "squares.onnx"),
+            new MethodSettings(), logging: l =>
+            {
+                l.ClearProviders();
+                l.AddProvider(new RecordingProvider(log));
+            });
+        log.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning).Which.Message.Should().StartWith("CUDA is not available");
+    }
+
+    /// <summary>Sends quick gradcam requests until one gets <paramref name="wanted"/> (at most 10 s); the last status.</summary>
+    private static async Task<HttpStatusCode> Poll(HttpClient http, byte[] png, HttpStatusCode wanted)
+    {
+        HttpStatusCode last = default;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            using HttpResponseMessage response = await http.PostAsync("/explain?method=gradcam", Png(png));
+            if ((last = response.StatusCode) == wanted) break;
+            await Task.Delay(20);
+        }
+        return last;
+    }
+
+    private sealed class RecordingProvider(RecordingLogger logger) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => logger;
+
+        public void Dispose() { }
+    }
+}
