@@ -56,6 +56,8 @@ internal sealed class HeadlessChromium : IAsyncDisposable
             string page = targets.First(t => (string?)t!["type"] == "page")!["webSocketDebuggerUrl"]!.GetValue<string>();
             await browser._socket.ConnectAsync(new Uri(page), cancel);
             await browser.SendAsync("Page.enable");
+            await browser.SendAsync("Runtime.enable");
+            await browser.SendAsync("Log.enable");
             return browser;
         }
         catch
@@ -66,12 +68,34 @@ internal sealed class HeadlessChromium : IAsyncDisposable
     }
 
     /// <summary>Opens <paramref name="file"/> and waits for its load event (every image fetched).</summary>
-    public async Task OpenAsync(string file)
+    public Task OpenAsync(string file) => NavigateAsync(new Uri(Path.GetFullPath(file)));
+
+    /// <summary>Opens <paramref name="url"/> and waits for its load event (every image fetched).</summary>
+    public async Task NavigateAsync(Uri url)
     {
         _events.Clear();
-        await SendAsync("Page.navigate", new JsonObject { ["url"] = new Uri(Path.GetFullPath(file)).AbsoluteUri });
+        await SendAsync("Page.navigate", new JsonObject { ["url"] = url.AbsoluteUri });
         while (!_events.Any(e => (string?)e["method"] == "Page.loadEventFired")) await ReceiveAsync();
     }
+
+    /// <summary>Puts <paramref name="file"/> into the file input that <paramref name="selector"/> finds, as a user's pick would.</summary>
+    public async Task SetFileInputAsync(string selector, string file)
+    {
+        JsonNode document = await SendAsync("DOM.getDocument");
+        JsonNode found = await SendAsync("DOM.querySelector", new JsonObject { ["nodeId"] = (int)document["root"]!["nodeId"]!, ["selector"] = selector });
+        int node = (int)found["nodeId"]!;
+        if (node == 0) throw new AssertionException($"The page has no element '{selector}'.");
+        await SendAsync("DOM.setFileInputFiles", new JsonObject { ["nodeId"] = node, ["files"] = new JsonArray(Path.GetFullPath(file)) });
+    }
+
+    /// <summary>Uncaught script exceptions and console or browser errors (a refused resource, a policy violation) since the last navigation.</summary>
+    public IReadOnlyList<string> PageErrors => _events.Where(e => (string?)e["method"] switch
+        {
+            "Runtime.exceptionThrown" => true,
+            "Runtime.consoleAPICalled" => (string?)e["params"]!["type"] == "error",
+            "Log.entryAdded" => (string?)e["params"]!["entry"]!["level"] == "error",
+            _ => false,
+        }).Select(e => e["params"]!.ToJsonString()).ToList();
 
     /// <summary>The value of a JavaScript expression (promises awaited), as JSON.</summary>
     public async Task<JsonNode?> EvaluateAsync(string expression)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using ScoreCam.Onnx.Cli;
 using ScoreCam.Onnx.Cli.Serve;
@@ -190,6 +191,49 @@ public class ExplainServerTests
                 l.AddProvider(new RecordingProvider(log));
             });
         log.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning).Which.Message.Should().StartWith("CUDA is not available");
+    }
+
+    [Test]
+    public async Task The_upload_page_shows_the_overlay_after_a_picture_is_chosen_in_headless_chromium()
+    {
+        await using ExplainServer server = await Start();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(cancel.Token);
+        await browser.NavigateAsync(server.Address);
+        await browser.SetFileInputAsync("#file", _picture);
+        await browser.EvaluateAsync("document.getElementById('method').value = 'gradcam'; document.getElementById('submit').click(); true");
+        JsonNode shown = (await browser.EvaluateAsync("""
+            new Promise(resolve => {
+              const check = () => {
+                const overlay = document.getElementById('overlay'), error = document.getElementById('error').textContent;
+                if ((overlay.complete && overlay.naturalWidth > 0) || error)
+                  resolve({ width: overlay.naturalWidth, height: overlay.naturalHeight, error, result: document.getElementById('result').textContent });
+                else setTimeout(check, 50);
+              };
+              check();
+            })
+            """))!;
+
+        ((string)shown["error"]!).Should().BeEmpty();
+        ((int)shown["width"]!, (int)shown["height"]!).Should().Be((48, 40), "the overlay is the picture's size");
+        ((string)shown["result"]!).Should().StartWith("gradcam: prediction");
+        browser.PageErrors.Should().BeEmpty();
+        string shot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "serve-page.png");
+        await File.WriteAllBytesAsync(shot, await browser.ScreenshotAsync());
+        TestContext.AddTestAttachment(shot, "the upload page after an explanation, as headless chromium renders it");
+    }
+
+    [TestCase("--port", "99999", "--port must be between 0 and 65535")]
+    [TestCase("--host", "localhost", "--host must be an IP address")]
+    [TestCase("--concurrency", "0", "--concurrency must be at least 1")]
+    [TestCase("--queue", "-1", "--queue must not be negative")]
+    [TestCase("--timeout", "0", "--timeout must be a positive number")]
+    [TestCase("--method", "nosuch", "unknown method 'nosuch'")]
+    public void Serve_refuses_bad_options_before_it_listens(string option, string value, string message)
+    {
+        var error = new StringWriter();
+        CliApp.Run(new[] { "serve", "--model", _model, option, value }, new StringWriter(), error).Should().Be(CliApp.UsageError);
+        error.ToString().Trim().Split('\n').Should().ContainSingle().Which.Should().StartWith("error: ").And.Contain(message);
     }
 
     /// <summary>Sends quick gradcam requests until one gets <paramref name="wanted"/> (at most 10 s); the last status.</summary>
