@@ -8,6 +8,14 @@ namespace ScoreCam.Onnx.Cli;
 /// <summary>The overlay of an explanation, as `explain` writes it and `serve` returns it.</summary>
 internal static class OverlayPicture
 {
+    /// <summary>The value of <c>--colormap</c>.</summary>
+    public static Colormap ParseColormap(string text) => text.ToLowerInvariant() switch
+    {
+        "jet" => Colormap.Jet,
+        "viridis" => Colormap.Viridis,
+        var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
+    };
+
     /// <summary>The heatmap over the part of <paramref name="picture"/> the model saw; over the tensor shown as a picture when there is none.</summary>
     public static Image<Rgb24> Render(CamExplainer explainer, Image<Rgb24>? picture, ImageTensor tensor, Explanation result, Colormap colormap)
     {

@@ -54,12 +54,7 @@ internal static class ExplainCommand
                 throw new UsageException("Name the input to explain with --image FILE or --tensor FILE.npy.");
             if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
             List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
-            Colormap map = r.GetValue(colormap)!.ToLowerInvariant() switch
-            {
-                "jet" => Colormap.Jet,
-                "viridis" => Colormap.Viridis,
-                var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
-            };
+            Colormap map = OverlayPicture.ParseColormap(r.GetValue(colormap)!);
             // A run, not one explanation, whenever the arguments could name several; not when a folder happens to hold one picture.
             bool run = r.GetValue(outDir) is not null || methods.Count > 1 || imageValues.Length > 1 || imageValues.Any(ImageInputs.NamesSeveral);
             if (run && (r.GetValue(outPng) is not null || r.GetValue(json) is not null))

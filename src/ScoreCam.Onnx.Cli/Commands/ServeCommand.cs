@@ -36,12 +36,7 @@ internal static class ServeCommand
             if (r.GetValue(concurrency) < 1) throw new UsageException($"--concurrency must be at least 1; got {r.GetValue(concurrency)}.");
             if (r.GetValue(queue) < 0) throw new UsageException($"--queue must not be negative; got {r.GetValue(queue)}.");
             if (!(r.GetValue(timeout) > 0)) throw new UsageException("--timeout must be a positive number of seconds.");
-            Colormap map = r.GetValue(colormap)!.ToLowerInvariant() switch
-            {
-                "jet" => Colormap.Jet,
-                "viridis" => Colormap.Viridis,
-                var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
-            };
+            Colormap map = OverlayPicture.ParseColormap(r.GetValue(colormap)!);
             var settings = methodFlags.Settings(r);
             var defaultMethod = MethodOptions.Create(r.GetValue(method)!, settings);
             int? batch = methodFlags.BatchSize(r);
