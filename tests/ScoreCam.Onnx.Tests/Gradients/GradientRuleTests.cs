@@ -48,6 +48,14 @@ public class GradientRuleTests
             Ints("strides", 2, 2), Str("auto_pad", "SAME_UPPER"), Int("group", 4)));
         yield return Case("Conv 2x3 kernel asymmetric pads", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(2 * 4 * 6), 2, 4, 2, 3) }, null,
             Ints("pads", 0, 1, 1, 0)));
+        yield return Case("Conv k3 p1 group 2 stride 1", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(6 * 2 * 9), 6, 2, 3, 3) }, null,
+            Ints("pads", 1, 1, 1, 1), Int("group", 2)));
+        yield return Case("Conv k3 depthwise dilation 2 stride 1", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(4 * 9), 4, 1, 3, 3) }, null,
+            Ints("pads", 2, 1, 0, 2), Ints("dilations", 2, 2), Int("group", 4)));
+        yield return Case("Conv k2 SAME_LOWER stride 1", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(3 * 4 * 4), 3, 4, 2, 2) }, null,
+            Str("auto_pad", "SAME_LOWER")));
+        yield return Case("Conv k1 with padding wider than the kernel", (g, a) => g.Node("Conv", new[] { a, g.Weights($"w{Weights.Next()}", RandomWeights(3 * 4), 3, 4, 1, 1) }, null,
+            Ints("pads", 1, 0, 1, 2)));
         yield return Case("Flatten Gemm transB alpha beta", (g, a) => g.Node("Gemm", new[] { g.Node("Flatten", new[] { a }),
             g.Weights($"w{Weights.Next()}", RandomWeights(3 * 100), 3, 100), g.Weights($"b{Weights.Next()}", RandomWeights(3), 3) }, null,
             Int("transB", 1), Float("alpha", 0.7f), Float("beta", 1.5f)));
