@@ -108,26 +108,50 @@ public sealed class CamExplainer : IDisposable
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         ExplainTargets(image, new[] { target ?? ExplanationTarget.TopPrediction }, method, progress, cancellationToken)[0];
 
+    /// <summary>Explains one target from an earlier <see cref="Forward"/> of the input, e.g. once per method.</summary>
+    public Explanation Explain(UnmaskedPass pass, ExplanationTarget? target = null, IExplanationMethod? method = null,
+        IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ExplainTargets(pass, new[] { target ?? ExplanationTarget.TopPrediction }, method, progress, cancellationToken)[0];
+
     /// <summary>Explains several targets from the same passes (Score-CAM and RISE run their masked passes once).</summary>
     public IReadOnlyList<Explanation> ExplainTargets(ImageTensor image, IReadOnlyList<ExplanationTarget> targets, IExplanationMethod? method = null,
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (targets.Count == 0) throw new ArgumentException("Name at least one target.", nameof(targets));
-        CheckInput(image);
-        method ??= DefaultMethod;
         cancellationToken.ThrowIfCancellationRequested();
-        var clock = Stopwatch.StartNew();
+        return ExplainTargets(Forward(image), targets, method, progress, cancellationToken);
+    }
 
+    /// <summary>The unmasked forward pass of <paramref name="image"/>: what explanations of it by any number of methods start from.</summary>
+    public UnmaskedPass Forward(ImageTensor image)
+    {
+        CheckInput(image);
+        var clock = Stopwatch.StartNew();
         var (scores, activations, k, h, w) = Session.Forward(image);
         Checked(scores);
-        TimeSpan firstPass = clock.Elapsed;
         var probabilities = new float[scores.Length];
         ResolvedTarget.Probabilities(scores, Model.OutputKind, probabilities);
         int top = Model.OutputKind == ModelOutputKind.SingleLogit ? 0 : ResolvedTarget.ArgMax(scores);
-        var prediction = new Prediction(top, Label(top), probabilities[top]);
+        return new UnmaskedPass(this, image, scores, activations, k, h, w, new Prediction(top, Label(top), probabilities[top]), clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Explains several targets from an earlier <see cref="Forward"/> of the input; an explanation's time and passes
+    /// include that unmasked pass.
+    /// </summary>
+    public IReadOnlyList<Explanation> ExplainTargets(UnmaskedPass pass, IReadOnlyList<ExplanationTarget> targets, IExplanationMethod? method = null,
+        IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (targets.Count == 0) throw new ArgumentException("Name at least one target.", nameof(targets));
+        if (pass.Owner != this) throw new ArgumentException("The pass was made by another explainer.", nameof(pass));
+        method ??= DefaultMethod;
+        cancellationToken.ThrowIfCancellationRequested();
+        var clock = Stopwatch.StartNew();
+        ImageTensor image = pass.Image;
+        float[] scores = pass.Scores;
         var resolved = targets.Select(t => ResolvedTarget.Resolve(t, Model, Labels, scores)).ToList();
 
-        var context = new ExplanationContext(Model, image, scores, activations, k, h, w, resolved, Runner, Gradients,
+        var context = new ExplanationContext(Model, image, scores, pass.Activations, pass.Channels, pass.Height, pass.Width, resolved, Runner, Gradients,
             () => BlackPicture(image), progress, cancellationToken);
         IReadOnlyList<MethodResult> results = method.Explain(context);
         if (results.Count != resolved.Count)
@@ -140,11 +164,12 @@ public sealed class CamExplainer : IDisposable
         {
             MethodResult result = results[t];
             ResolvedTarget r = resolved[t];
-            explanations[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), prediction,
+            TimeSpan elapsed = pass.Duration + clock.Elapsed;
+            explanations[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), pass.Prediction,
                 result.Map, DisplayHeatmap.From(result.Map, image.Width, image.Height), result.ChannelWeights ?? Array.Empty<float>(), Model.Layer,
-                context.ForwardPasses + 1, context.SkippedChannels, clock.Elapsed, firstPass + context.InferenceTime,
+                context.ForwardPasses + 1, context.SkippedChannels, elapsed, pass.Duration + context.InferenceTime,
                 result.Attribution, result.Extras);
-            ExplainerLog.Explained(_logger, method.Name, r.Name, explanations[t].ForwardPasses, context.SkippedChannels, clock.Elapsed.TotalMilliseconds);
+            ExplainerLog.Explained(_logger, method.Name, r.Name, explanations[t].ForwardPasses, context.SkippedChannels, elapsed.TotalMilliseconds);
         }
         return explanations;
     }

@@ -93,7 +93,7 @@ internal static class ExplainCommand
             progress.Begin(1, "explanations");
             using Image<Rgb24>? picture = Load(input);
             ImageTensor tensor = Tensor(input, picture);
-            Explanation result = Explain(tensor, methods[0], input);
+            Explanation result = Explain(explainer.Forward(tensor), methods[0], input);
             if (pngPath is null && jsonPath is null) pngPath = System.IO.Path.Combine(DefaultOutputFolder, $"{input.Name}-{result.Method}.png");
             if (pngPath is not null) WriteOverlay(picture, tensor, result, pngPath);
             if (jsonPath is not null) AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName));
@@ -128,13 +128,15 @@ internal static class ExplainCommand
                     {
                         picture = Load(input);
                         ImageTensor tensor = Tensor(input, picture);
+                        // One unmasked forward pass per picture, shared by its methods.
+                        UnmaskedPass pass = explainer.Forward(tensor);
                         foreach (IExplanationMethod method in methods)
                         {
                             string png = System.IO.Path.Combine(folder, $"{input.Name}-{method.Name}.png");
                             Explanation result;
                             try
                             {
-                                result = Explain(tensor, method, input);
+                                result = Explain(pass, method, input);
                                 WriteOverlay(picture, tensor, result, png);
                             }
                             catch (ScoreCamException e)
@@ -191,10 +193,10 @@ internal static class ExplainCommand
         private ImageTensor Tensor(Input input, Image<Rgb24>? picture) =>
             input.IsTensor ? NpyFile.ReadImageTensor(input.Path!) : explainer.Preprocess(picture!);
 
-        private Explanation Explain(ImageTensor tensor, IExplanationMethod method, Input input)
+        private Explanation Explain(UnmaskedPass pass, IExplanationMethod method, Input input)
         {
             progress.Next($"{input.Name} {method.Name}");
-            Explanation result = explainer.Explain(tensor, target, method, progress);
+            Explanation result = explainer.Explain(pass, target, method, progress);
             progress.Completed();
             return result;
         }
