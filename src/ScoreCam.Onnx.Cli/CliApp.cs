@@ -4,16 +4,20 @@ using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Cli;
 
-/// <summary>The <c>scorecam</c> command. Exit codes: 0 success, 1 bad input (a file, a class, an image), 2 bad usage.</summary>
+/// <summary>
+/// The <c>scorecam</c> command. Every failure is one line on stderr and an exit code: 0 success, 1 bad input (a file,
+/// a class, an image, a model the library refuses), 2 bad usage (an option or its value), 3 an internal error (a bug:
+/// the line names the exception type and asks for a report). No stack trace is ever printed.
+/// </summary>
 public static class CliApp
 {
-    public const int Ok = 0, InputError = 1, UsageError = 2;
+    public const int Ok = 0, InputError = 1, UsageError = 2, InternalError = 3;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default) => Guard(error, () =>
     {
         var root = new RootCommand("Explain image-classifier predictions with Score-CAM on ONNX Runtime.")
         {
-            ExplainCommand.Create(output, error),
+            ExplainCommand.Create(output, error, cancellation),
             PrepareCommand.Create(output, error),
             LayersCommand.Create(output, error),
             BenchCommand.Create(output, error),
@@ -22,35 +26,33 @@ public static class CliApp
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
-        {
-            foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
-            error.WriteLine("Run `scorecam --help` (or `scorecam COMMAND --help`) for usage.");
-            return UsageError;
-        }
+            throw new UsageException(string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.'))) +
+                ". Run `scorecam --help` (or `scorecam COMMAND --help`) for usage.");
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
-    }
+    });
 
-    /// <summary>Runs a command body, turning the errors a user can cause into one line and an exit code.</summary>
+    /// <summary>Runs a command body, turning every exception into one line on <paramref name="error"/> and an exit code.</summary>
     internal static int Guard(TextWriter error, Func<int> body)
     {
         try
         {
             return body();
         }
-        catch (UsageException e)
+        catch (Exception e)
         {
-            error.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (ScoreCamException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return InputError;
-        }
-        catch (OperationCanceledException)
-        {
-            error.WriteLine("error: cancelled.");
-            return InputError;
+            var (code, message) = e switch
+            {
+                UsageException => (UsageError, e.Message),
+                ScoreCamException => (InputError, e.Message),
+                OperationCanceledException => (InputError, "cancelled; the explanation in progress was not written."),
+                IOException or UnauthorizedAccessException => (InputError, e.Message),
+                OutOfMemoryException => (InputError, "out of memory; try a smaller --batch or --size, or a smaller image."),
+                _ => (InternalError, $"internal error ({e.GetType().Name}: {e.Message}). Please report it with the command line that caused it."),
+            };
+            error.WriteLine($"error: {OneLine(message)}");
+            return code;
         }
     }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

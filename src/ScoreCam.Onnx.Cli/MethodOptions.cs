@@ -35,17 +35,21 @@ internal sealed class MethodOptions
     }
 
     /// <summary>The batch size given, validated; null when none was given.</summary>
-    public int? BatchSize(ParseResult r) => r.GetValue(Batch) is { } b && b < 1 ? throw new UsageException($"--batch must be at least 1; got {b}.") : r.GetValue(Batch);
+    public int? BatchSize(ParseResult r) => r.GetValue(Batch) is { } b && b is < 1 or > MaxBatch
+        ? throw new UsageException($"--batch must be between 1 and {MaxBatch}; got {b}.") : r.GetValue(Batch);
+
+    // Upper bounds far beyond any useful value, so that a typo is a usage error rather than an allocation failure.
+    internal const int MaxBatch = 4096, MaxPasses = 100_000;
 
     public MethodSettings Settings(ParseResult r)
     {
         int? channels = r.GetValue(Channels);
         if (channels is < 1) throw new UsageException($"--channels must be at least 1; got {channels}.");
-        if (r.GetValue(RiseMasks) < 1) throw new UsageException($"--rise-masks must be at least 1; got {r.GetValue(RiseMasks)}.");
-        if (r.GetValue(Samples) < 1) throw new UsageException($"--samples must be at least 1; got {r.GetValue(Samples)}.");
+        if (r.GetValue(RiseMasks) is < 1 or > MaxPasses) throw new UsageException($"--rise-masks must be between 1 and {MaxPasses}; got {r.GetValue(RiseMasks)}.");
+        if (r.GetValue(Samples) is < 1 or > MaxPasses) throw new UsageException($"--samples must be between 1 and {MaxPasses}; got {r.GetValue(Samples)}.");
         if (!(r.GetValue(Noise) >= 0) || double.IsInfinity(r.GetValue(Noise))) throw new UsageException($"--noise must be 0 or a positive number; got {r.GetValue(Noise)}.");
-        if (r.GetValue(MaskIterations) < 1) throw new UsageException($"--mask-iterations must be at least 1; got {r.GetValue(MaskIterations)}.");
-        if (r.GetValue(IgSteps) < 1) throw new UsageException($"--ig-steps must be at least 1; got {r.GetValue(IgSteps)}.");
+        if (r.GetValue(MaskIterations) is < 1 or > MaxPasses) throw new UsageException($"--mask-iterations must be between 1 and {MaxPasses}; got {r.GetValue(MaskIterations)}.");
+        if (r.GetValue(IgSteps) is < 1 or > MaxPasses) throw new UsageException($"--ig-steps must be between 1 and {MaxPasses}; got {r.GetValue(IgSteps)}.");
         return new MethodSettings
         {
             Variant = ParseVariant(r.GetValue(Variant)!),

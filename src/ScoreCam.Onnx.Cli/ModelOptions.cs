@@ -68,18 +68,20 @@ internal sealed class ModelOptions
                 _ => throw new UsageException($"--resize must be stretch or crop; got '{resize}'."),
             } };
         if (r.GetValue(Mean) is { } mean) p = p with { Mean = ParseTriple("--mean", mean) };
-        if (r.GetValue(Std) is { } std) p = p with { Std = ParseTriple("--std", std) };
+        if (r.GetValue(Std) is { } std) p = p with { Std = ParseTriple("--std", std, positive: true) };
         if (r.GetValue(Scale) is { } scale)
             p = p with { Scale = scale switch { "1" => 1f, "255" => 255f, _ => throw new UsageException($"--scale must be 1 or 255; got '{scale}'.") } };
         if (r.GetValue(Bgr)) p = p with { Bgr = true };
         if (r.GetValue(Labels) is { } labels) p = p with { Labels = labels };
+        if ((long)p.Width * p.Height > MaxPixels(r))
+            throw new UsageException($"--size {p.Width}x{p.Height} is over the --max-megapixels limit ({r.GetValue(MaxMegapixels)}); the model input would not fit in memory sensibly.");
         return p;
     }
 
     public long MaxPixels(ParseResult r)
     {
         double mp = r.GetValue(MaxMegapixels);
-        if (!(mp > 0)) throw new UsageException("--max-megapixels must be positive.");
+        if (!(mp > 0) || !double.IsFinite(mp) || mp > 1e6) throw new UsageException($"--max-megapixels must be a positive number up to 1000000; got {mp}.");
         return (long)(mp * 1_000_000);
     }
 
@@ -95,13 +97,15 @@ internal sealed class ModelOptions
         throw new UsageException($"--size must be N or WxH with positive integers; got '{text}'.");
     }
 
-    private static float[] ParseTriple(string name, string text)
+    private static float[] ParseTriple(string name, string text, bool positive = false)
     {
         string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
         var values = new float[parts.Length];
         for (int i = 0; i < parts.Length; i++)
-            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
-                throw new UsageException($"{name} must be three numbers a,b,c; got '{text}'.");
-        return values.Length == 3 ? values : throw new UsageException($"{name} must be three numbers a,b,c; got '{text}'.");
+            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !float.IsFinite(values[i]))
+                throw new UsageException($"{name} must be three finite numbers a,b,c; got '{text}'.");
+        if (values.Length != 3) throw new UsageException($"{name} must be three numbers a,b,c; got '{text}'.");
+        if (positive && values.Any(v => v <= 0)) throw new UsageException($"{name} values must be positive (they divide the pixels); got '{text}'.");
+        return values;
     }
 }

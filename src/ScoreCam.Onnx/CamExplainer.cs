@@ -85,7 +85,9 @@ public sealed class CamExplainer : IDisposable
     public float[] Embed(ImageTensor image)
     {
         CheckInput(image);
-        return Checked(Session.Forward(image).Scores);
+        float[] scores = Session.Forward(image).Scores;
+        CheckScores(scores);
+        return scores;
     }
 
     /// <summary>Class probabilities for one input (softmax of the logits, or the model's own probabilities).</summary>
@@ -128,7 +130,12 @@ public sealed class CamExplainer : IDisposable
         CheckInput(image);
         var clock = Stopwatch.StartNew();
         var (scores, activations, k, h, w) = Session.Forward(image);
-        Checked(scores);
+        // Refused here, on the unmasked input, before any masked pass is spent on it.
+        CheckScores(scores);
+        if (FirstNonFinite(activations) is { } a)
+            throw new ScoreCamException(
+                $"The target layer '{Model.Layer.TensorName}' of model '{Model.Source}' holds {activations[a]} (channel {a / (h * w)}) for this input; " +
+                "nothing can be explained. Check the preprocessing (scale, mean, std) and the input's values.");
         var probabilities = new float[scores.Length];
         ResolvedTarget.Probabilities(scores, Model.OutputKind, probabilities);
         int top = Model.OutputKind == ModelOutputKind.SingleLogit ? 0 : ResolvedTarget.ArgMax(scores);
@@ -164,6 +171,13 @@ public sealed class CamExplainer : IDisposable
         {
             MethodResult result = results[t];
             ResolvedTarget r = resolved[t];
+            if (result.ChannelWeights is { } weights && FirstNonFinite(weights) is { } c)
+                throw new ScoreCamException(
+                    $"{method.Name} computed the weight {weights[c]} for channel {c} of target '{r.Name}': the model returned NaN or infinite scores " +
+                    "for a masked input. Check the model's head (a division or log of zero).");
+            if (result.Attribution is { } attribution && FirstNonFinite(attribution.Values) is { } p)
+                throw new ScoreCamException(
+                    $"{method.Name} computed {attribution.Values[p]} at input position {p} for target '{r.Name}': the model's outputs or gradients overflowed for this input.");
             TimeSpan elapsed = pass.Duration + clock.Elapsed;
             explanations[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), pass.Prediction,
                 result.Map, DisplayHeatmap.From(result.Map, image.Width, image.Height), result.ChannelWeights ?? Array.Empty<float>(), Model.Layer,
@@ -183,12 +197,20 @@ public sealed class CamExplainer : IDisposable
 
     private string? Label(int index) => Labels is not null && index < Labels.Count ? Labels[index] : null;
 
-    private float[] Checked(float[] scores)
+    private void CheckScores(float[] scores)
     {
-        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(scores)))
+        if (FirstNonFinite(scores) is { } i)
             throw new ScoreCamException(
-                $"The model '{Model.Source}' returned NaN or infinite scores for this input; nothing can be explained. Check the preprocessing (scale, mean, std) and the model's head.");
-        return scores;
+                $"The model '{Model.Source}' returned {scores[i]} for output {i}{(Label(i) is { } l ? $" ({l})" : "")} on the unmasked input; nothing can be explained. " +
+                "Check the preprocessing (scale, mean, std) and the model's head (a division or log of zero).");
+    }
+
+    /// <summary>The index of the first NaN or infinity, or null when every value is finite.</summary>
+    private static int? FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return null;
     }
 
     private void CheckInput(ImageTensor image)

@@ -31,10 +31,12 @@ internal static class BenchCommand
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             int[] sizes = r.GetValue(batches)!.Split(',', StringSplitOptions.TrimEntries)
-                .Select(b => int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new UsageException($"--batch must list positive integers; got '{b}'."))
+                .Select(b => int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v is > 0 and <= MethodOptions.MaxBatch ? v
+                    : throw new UsageException($"--batch must list integers between 1 and {MethodOptions.MaxBatch}; got '{b}'."))
                 .ToArray();
             int runCount = r.GetValue(runs);
             if (runCount < 1) throw new UsageException("--runs must be at least 1.");
+            if (r.GetValue(threads) < 0) throw new UsageException($"--threads must be 0 (one per core) or more; got {r.GetValue(threads)}.");
             var rows = new List<Dictionary<string, object>>();
             output.WriteLine("batch  wall_ms  floor_ms  ratio  outside_ort  passes/s  alloc_KB/expl  peak_MB");
             foreach (int batch in sizes)

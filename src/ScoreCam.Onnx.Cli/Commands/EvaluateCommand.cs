@@ -43,7 +43,7 @@ internal static class EvaluateCommand
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             if (r.GetValue(limit) < 0) throw new UsageException("--limit must not be negative.");
-            if (r.GetValue(steps) < 1) throw new UsageException("--steps must be at least 1.");
+            if (r.GetValue(steps) is < 1 or > 10_000) throw new UsageException($"--steps must be between 1 and 10000; got {r.GetValue(steps)}.");
             string setFolder = r.GetValue(set)!;
             AnnotatedSet annotated = AnnotatedSet.Read(setFolder);
             IReadOnlyList<string> metricNames = r.GetValue(metrics) is { } named ? Split(named) : EvaluationProtocol.DefaultMetrics(annotated);

@@ -20,7 +20,7 @@ internal static class ExplainCommand
     public const string DefaultOutputFolder = "scorecam-out";
     public const string ResultsFile = "results.json";
 
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         var model = new ModelOptions();
         var image = new Option<string[]>("--image")
@@ -71,7 +71,7 @@ internal static class ExplainCommand
             var inputs = tensorPath is not null ? new[] { new Input(tensorPath, IsTensor: true) }
                 : pictures.Count > 0 ? pictures.Select(p => new Input(p, IsTensor: false)).ToArray()
                 : new[] { new Input(null, IsTensor: false) };
-            var explain = new Run(explainer, explanationTarget, methods, map, progress);
+            var explain = new Run(explainer, explanationTarget, methods, map, progress, cancellation);
             return run
                 ? explain.Many(inputs, r.GetValue(outDir) ?? DefaultOutputFolder, modelName, output, error)
                 : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), modelName, output);
@@ -86,7 +86,8 @@ internal static class ExplainCommand
     }
 
     /// <summary>One invocation's explainer, target, methods and display.</summary>
-    private sealed class Run(CamExplainer explainer, ExplanationTarget target, List<IExplanationMethod> methods, Colormap colormap, ProgressDisplay progress)
+    private sealed class Run(CamExplainer explainer, ExplanationTarget target, List<IExplanationMethod> methods, Colormap colormap, ProgressDisplay progress,
+        CancellationToken cancellation)
     {
         public int One(Input input, string? pngPath, string? jsonPath, string modelName, TextWriter output)
         {
@@ -196,7 +197,7 @@ internal static class ExplainCommand
         private Explanation Explain(UnmaskedPass pass, IExplanationMethod method, Input input)
         {
             progress.Next($"{input.Name} {method.Name}");
-            Explanation result = explainer.Explain(pass, target, method, progress);
+            Explanation result = explainer.Explain(pass, target, method, progress, cancellation);
             progress.Completed();
             return result;
         }

@@ -71,16 +71,21 @@ public static class ImageLoader
             }
             return image;
         }
-        catch (Exception e) when (e is InvalidMemoryOperationException || e.InnerException is InvalidMemoryOperationException)
+        catch (Exception e) when (e is not ScoreCamException)
         {
-            // ImageSharp wraps the allocator's refusal in InvalidImageContentException ("possibly degenerate dimensions").
-            throw new ScoreCamException(
-                $"Image '{name}' asks the decoder for more memory than its size allows (one buffer over {bufferLimitMegabytes} MB, the cap for " +
-                $"{maxPixels / 1e6:0.#} megapixels); the file is corrupt or crafted.", e);
-        }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException)
-        {
-            throw new ScoreCamException($"Image '{name}' cannot be decoded ({e.Message.TrimEnd('.')}). The file may be truncated or corrupt.", e);
+            // Only ImageSharp runs in this block. Its 2.1 decoders report malformed files not only as
+            // InvalidImageContentException but as NullReference, ArgumentOutOfRange, InvalidOperation and other
+            // exceptions (found by the fuzz test), so every exception here is an undecodable file unless it is about
+            // memory or reading.
+            throw e switch
+            {
+                _ when e is InvalidMemoryOperationException || e.InnerException is InvalidMemoryOperationException => new ScoreCamException(
+                    $"Image '{name}' asks the decoder for more memory than its size allows (one buffer over {bufferLimitMegabytes} MB, the cap for " +
+                    $"{maxPixels / 1e6:0.#} megapixels); the file is corrupt or crafted.", e),
+                OutOfMemoryException => new ScoreCamException($"Image '{name}' needs more memory to decode than is available; downscale it first.", e),
+                UnauthorizedAccessException or IOException and not EndOfStreamException => new ScoreCamException($"Image '{name}' cannot be read: {e.Message}", e),
+                _ => new ScoreCamException($"Image '{name}' cannot be decoded ({e.Message.TrimEnd('.')}). The file may be truncated or corrupt.", e),
+            };
         }
     }
 

@@ -88,6 +88,8 @@ public sealed class MaskedBatchRunner : IBatchRunner
             int filled = 0;
             for (int item = 0; item < count; item++)
             {
+                // Checked before each batch is built too, so a cancellation costs at most the batch already running.
+                if (filled == 0) cancellationToken.ThrowIfCancellationRequested();
                 if (!write(item, current.Input(filled)))
                 {
                     skipped++;

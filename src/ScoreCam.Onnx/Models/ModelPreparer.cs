@@ -10,6 +10,7 @@ namespace ScoreCam.Onnx.Models;
 public static class ModelPreparer
 {
     private const string BatchParam = "batch";
+    private const long MaxDimension = 1 << 16, MaxProbeValues = 1 << 28;
 
     /// <summary>Prepares the model at <paramref name="path"/>; a model saved by <see cref="PreparedModel.Save"/> is used as it is.</summary>
     public static PreparedModel Prepare(string path, ModelPreparationOptions? options = null)
@@ -126,15 +127,20 @@ public static class ModelPreparer
     internal static (int Channels, int? Height, int? Width) ReadImageInput(ValueInfoProto input)
     {
         var d = Dims(input);
-        if (d.Count == 4 && d[1] is 1 or 3) return ((int)d[1]!.Value, (int?)d[2], (int?)d[3]);
+        // Fixed sizes must be positive and small enough for one tensor (a corrupt export can claim 0, -1 or 2^40).
+        if (d.Count == 4 && d[1] is 1 or 3 && d.All(x => x is null or (> 0 and <= MaxDimension)))
+            return ((int)d[1]!.Value, (int?)d[2], (int?)d[3]);
         throw new ScoreCamException(
-            $"Input '{input.Name}' has shape [{string.Join('x', d.Select(x => x?.ToString() ?? "?"))}]; an image input must be N×3×H×W or N×1×H×W.");
+            $"Input '{input.Name}' has shape [{string.Join('x', d.Select(x => x?.ToString() ?? "?"))}]; an image input must be N×3×H×W or N×1×H×W, every fixed size between 1 and {MaxDimension}.");
     }
 
     private static long[] ProbeShape(ValueInfoProto input, ModelPreparationOptions options)
     {
         var d = Dims(input);
-        return new[] { d[0] ?? 1, d[1]!.Value, d[2] ?? options.ProbeSize.Height, d[3] ?? options.ProbeSize.Width };
+        long[] shape = { d[0] ?? 1, d[1]!.Value, d[2] ?? options.ProbeSize.Height, d[3] ?? options.ProbeSize.Width };
+        if (shape.Aggregate(1.0, (a, b) => a * b) > MaxProbeValues)
+            throw new ScoreCamException($"Input '{input.Name}' of shape [{string.Join('x', shape)}] holds more than {MaxProbeValues} values; no image batch is that large. Export the model with a smaller fixed size, or a symbolic batch.");
+        return shape;
     }
 
     private static string FindOutput(ModelProto model, Dictionary<string, long[]> shapes, ModelPreparationOptions options, string source)
