@@ -74,14 +74,14 @@ internal static class EvaluateCommand
                 using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
                     out modelName, methodFlags.BatchSize(r));
                 labels = explainer.Labels;
-                progress.Begin(images.Count, "images");
+                progress.Begin(images.Count, "images", passesSpanItem: false);
                 rows = protocol.Run(explainer, annotated, images, known,
                     (i, entry) =>
                     {
                         if (i > 0) progress.Completed();
                         progress.Next(entry.File);
                     },
-                    done => EvaluationCsv.Write(csvPath, done));
+                    done => EvaluationCsv.Write(csvPath, done), progress);
             }
             EvaluationCsv.Write(csvPath, rows);
 

@@ -23,6 +23,7 @@ internal sealed class ProgressDisplay : IProgress<ExplanationProgress>, IDisposa
     private readonly Lock _lock = new();
     private string _unit = "items", _item = "";
     private int _total, _done, _passesDone, _passesTotal, _drawnLength;
+    private bool _passesSpanItem = true;
     private TimeSpan _start, _itemStart, _lastShown;
 
     /// <param name="clock">Time since some start; a stopwatch by default.</param>
@@ -41,12 +42,15 @@ internal sealed class ProgressDisplay : IProgress<ExplanationProgress>, IDisposa
 
     public ProgressStyle Style { get; }
 
-    /// <summary>Starts counting <paramref name="total"/> items called <paramref name="unit"/> (plural).</summary>
-    public void Begin(int total, string unit)
+    /// <summary>
+    /// Starts counting <paramref name="total"/> items called <paramref name="unit"/> (plural). When an item runs
+    /// several explanations (<paramref name="passesSpanItem"/> false), its passes are shown but not counted as a share of it.
+    /// </summary>
+    public void Begin(int total, string unit, bool passesSpanItem = true)
     {
         lock (_lock)
         {
-            (_total, _unit, _done, _item, _passesDone, _passesTotal) = (total, unit, 0, "", 0, 0);
+            (_total, _unit, _done, _item, _passesDone, _passesTotal, _passesSpanItem) = (total, unit, 0, "", 0, 0, passesSpanItem);
             _start = _itemStart = _lastShown = _clock();
         }
     }
@@ -96,7 +100,7 @@ internal sealed class ProgressDisplay : IProgress<ExplanationProgress>, IDisposa
     internal string Render(TimeSpan now)
     {
         var inv = CultureInfo.InvariantCulture;
-        double inner = _passesTotal > 0 ? Math.Clamp((double)_passesDone / _passesTotal, 0, 1) : 0;
+        double inner = _passesSpanItem && _passesTotal > 0 ? Math.Clamp((double)_passesDone / _passesTotal, 0, 1) : 0;
         double fraction = _total > 0 ? Math.Min(1, (_done + inner) / _total) : 0;
         int filled = (int)Math.Round(fraction * BarWidth);
         TimeSpan elapsed = now - _start;

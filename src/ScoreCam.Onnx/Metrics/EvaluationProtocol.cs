@@ -41,11 +41,13 @@ public sealed class EvaluationProtocol
     /// <summary>
     /// Evaluates <paramref name="images"/> of <paramref name="set"/>. <paramref name="known"/> holds reusable rows by
     /// <see cref="EvaluationRow.Key"/>; <paramref name="imageDone"/> is called after each image with the rows so far
-    /// (to save them), <paramref name="imageStarted"/> before each with its index.
+    /// (to save them), <paramref name="imageStarted"/> before each with its index; <paramref name="progress"/> gets
+    /// each explanation's passes.
     /// </summary>
     public List<EvaluationRow> Run(CamExplainer explainer, AnnotatedSet set, IReadOnlyList<AnnotatedImage> images,
         IReadOnlyDictionary<string, EvaluationRow>? known = null, Action<int, AnnotatedImage>? imageStarted = null,
-        Action<IReadOnlyList<EvaluationRow>>? imageDone = null, CancellationToken cancellationToken = default)
+        Action<IReadOnlyList<EvaluationRow>>? imageDone = null, IProgress<ExplanationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         known ??= new Dictionary<string, EvaluationRow>();
         var rows = new List<EvaluationRow>();
@@ -85,7 +87,7 @@ public sealed class EvaluationProtocol
                         continue;
                     }
                     var clock = Stopwatch.StartNew();
-                    Explanation e = explainer.Explain(input, ExplanationTarget.Class(c), method, cancellationToken: cancellationToken);
+                    Explanation e = explainer.Explain(input, ExplanationTarget.Class(c), method, progress, cancellationToken);
                     double seconds = clock.Elapsed.TotalSeconds;
                     var values = EvaluationMetric.Compute(explainer.Runner, input, e.Heatmap, c, boxes, Metrics, Causal, otherBoxes, cancellationToken);
                     rows.Add(new EvaluationRow(entry.File, method.Name, c, label ?? "", ranking[0], correct, values, seconds));

@@ -63,6 +63,18 @@ public class ProgressDisplayTests
     }
 
     [Test]
+    public void Passes_of_one_of_several_explanations_of_an_item_are_shown_but_not_counted_as_its_share()
+    {
+        var writer = new StringWriter();
+        using var display = Display(writer, ProgressStyle.Lines);
+        display.Begin(2, "images", passesSpanItem: false);
+        display.Next("a.png");
+        _now = TimeSpan.FromSeconds(8);
+        display.Report(new ExplanationProgress(60, 120));
+        writer.ToString().Should().Be($"progress: 0/2 images   0% [--------------------]  7.5 passes/s  a.png 60/120 passes{Environment.NewLine}");
+    }
+
+    [Test]
     public void Quiet_shows_nothing_and_durations_read_naturally()
     {
         var writer = new StringWriter();
