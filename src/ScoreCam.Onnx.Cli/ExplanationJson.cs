@@ -9,10 +9,10 @@ namespace ScoreCam.Onnx.Cli;
 /// </summary>
 internal static class ExplanationJson
 {
-    public static byte[] Serialize(Explanation e, string model)
+    public static byte[] Serialize(Explanation e, string model, Action<Utf8JsonWriter>? extra = null)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true })) Write(w, e, model);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true })) Write(w, e, model, extra);
         return buffer.ToArray();
     }
 

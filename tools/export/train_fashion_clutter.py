@@ -101,14 +101,16 @@ def evaluate(model, images, labels, batch=250):
     return correct / len(labels)
 
 
-def train_epoch(model, opt, sched, images, labels, epoch, batch):
-    """One pass in an order (and with flips) fixed by (SEED, epoch)."""
+def train_epoch(model, opt, sched, images, labels, epoch, batch, max_steps=None):
+    """One pass in an order (and with flips) fixed by (SEED, epoch); the first max_steps steps only when given."""
     model.train()
     g = torch.Generator().manual_seed(SEED * 1000 + epoch)
     order = torch.randperm(len(labels), generator=g).numpy()
     flips = torch.rand(len(labels), generator=g).numpy() < 0.5
     total, seen = 0.0, 0
     for i in range(0, len(order) - batch + 1, batch):
+        if max_steps is not None and i // batch == max_steps:
+            break
         idx = np.sort(order[i:i + batch])        # sorted reads are faster on the memmap
         x = normalize(images[idx])
         f = torch.from_numpy(flips[idx])
@@ -140,6 +142,8 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--time-only", action="store_true", help="time 20 steps and exit")
+    p.add_argument("--early-steps", type=int, help="stop after this many steps of the first epoch (same "
+                   "seeds and schedule as the full run) and save fashion-clutter-early.pt")
     args = p.parse_args()
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
@@ -151,6 +155,17 @@ def main():
         train_epoch(model, opt, sched, tr_x[:20 * args.batch], tr_y[:20 * args.batch], 0, args.batch)
         per_step = (time.time() - t) / 20
         print(f"{per_step:.3f}s/step -> {per_step * len(tr_y) / args.batch / 60:.1f} min/epoch")
+        return
+    if args.early_steps is not None:
+        t = time.time()
+        loss = train_epoch(model, opt, sched, tr_x, tr_y, 0, args.batch, args.early_steps)
+        acc = evaluate(model, te_x, te_y)
+        torch.save(model.state_dict(), os.path.join(CACHE, "fashion-clutter-early.pt"))
+        with open(os.path.join(CACHE, "train-early-result.json"), "w") as f:
+            json.dump({"steps": args.early_steps, "total_steps": args.epochs * (len(tr_y) // args.batch),
+                       "test_accuracy": acc, "test_canvases": len(te_y), "train_seconds": time.time() - t,
+                       "args": vars(args)}, f)
+        print(f"early checkpoint after {args.early_steps} steps: loss {loss:.4f} test_acc {acc:.4f}", flush=True)
         return
     ckpt = os.path.join(CACHE, f"ckpt-n{args.train}-e{args.epochs}.pt")
     start, seconds = 0, 0.0

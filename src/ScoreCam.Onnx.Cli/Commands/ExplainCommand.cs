@@ -6,6 +6,7 @@ using ScoreCam.Onnx.Methods;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Experiments;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
@@ -30,6 +31,15 @@ internal static class ExplainCommand
         };
         var tensor = new Option<string?>("--tensor") { Description = "An already preprocessed float32 .npy tensor (1,C,H,W) or (C,H,W), instead of --image." };
         var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: the top prediction." };
+        var versus = new Option<string?>("--versus")
+        {
+            Description = "Counterfactual explanation (paper eq. 7): why the target rather than this class (an index or a label; " +
+                "no value: the most probable other class). The map is ReLU(L^target − L^versus).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var attack = new Option<string?>("--attack") { Description = "Explain an adversarial copy of the input: fgsm (fast gradient sign method, paper section 5.4) against the target class." };
+        var epsilon = new Option<string?>("--epsilon") { Description = "--attack's step in picture units [0, 1]: a number or a fraction such as 8/255." };
+        var saveTensor = new Option<string?>("--save-tensor") { Description = "With --attack: write the adversarial input tensor (1,C,H,W) to this .npy file." };
         var similarTo = new Option<string?>("--similar-to") { Description = "Explain the cosine similarity of the model's output (an embedding) to this picture's, instead of a class." };
         var method = new Option<string>("--method") { Description = $"One or several, comma-separated: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
         var methodFlags = new MethodOptions(stepsAlias: true);
@@ -41,7 +51,7 @@ internal static class ExplainCommand
 
         var command = new Command("explain", "Explain images: which regions make the model predict the target class.")
         {
-            image, tensor, target, similarTo, method, colormap, outPng, json, outDir, quiet,
+            image, tensor, target, versus, attack, epsilon, saveTensor, similarTo, method, colormap, outPng, json, outDir, quiet,
         };
         methodFlags.AddTo(command);
         model.AddTo(command);
@@ -53,6 +63,9 @@ internal static class ExplainCommand
             if (modelPath is not null && imageValues.Length == 0 && tensorPath is null)
                 throw new UsageException("Name the input to explain with --image FILE or --tensor FILE.npy.");
             if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
+            var experiment = new Experiment(AttackStep(r.GetValue(attack), r.GetValue(epsilon), r.GetValue(saveTensor)), r.GetValue(saveTensor),
+                r.GetResult(versus) is not null, r.GetValue(versus) is { } v ? ExplanationTarget.Parse(v) : null);
+            if (experiment.Any && r.GetValue(similarTo) is not null) throw new UsageException("--versus and --attack work on classes; they do not combine with --similar-to.");
             List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
             Colormap map = OverlayPicture.ParseColormap(r.GetValue(colormap)!);
             // A run, not one explanation, whenever the arguments could name several; not when a folder happens to hold one picture.
@@ -60,6 +73,7 @@ internal static class ExplainCommand
             if (run && (r.GetValue(outPng) is not null || r.GetValue(json) is not null))
                 throw new UsageException($"--out and --json name one file each; with several pictures or methods (or --out-dir) outputs go to --out-dir as NAME-METHOD.png and {ResultsFile}.");
             List<string> pictures = imageValues.Length > 0 ? ImageInputs.Expand(imageValues) : new List<string>();
+            if (run && experiment.Any) throw new UsageException("--versus and --attack explain one picture with one method; leave out --out-dir and name one --image and one --method.");
             if (run) CheckDistinctNames(pictures);
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
@@ -74,7 +88,7 @@ internal static class ExplainCommand
             var explain = new Run(explainer, explanationTarget, methods, map, progress, cancellation);
             return run
                 ? explain.Many(inputs, r.GetValue(outDir) ?? DefaultOutputFolder, modelName, output, error)
-                : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), modelName, output);
+                : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), modelName, output, experiment);
         }));
         return command;
     }
@@ -85,25 +99,62 @@ internal static class ExplainCommand
         public string Name => System.IO.Path.GetFileNameWithoutExtension(Path ?? "sample");
     }
 
+    /// <summary>What one explanation adds: an FGSM attack of step <see cref="Epsilon"/> first, a counterfactual map against <see cref="Versus"/>.</summary>
+    private sealed record Experiment(float? Epsilon, string? SaveTensor, bool Counterfactual, ExplanationTarget? Versus)
+    {
+        public bool Any => Epsilon is not null || Counterfactual;
+    }
+
     /// <summary>One invocation's explainer, target, methods and display.</summary>
     private sealed class Run(CamExplainer explainer, ExplanationTarget target, List<IExplanationMethod> methods, Colormap colormap, ProgressDisplay progress,
         CancellationToken cancellation)
     {
-        public int One(Input input, string? pngPath, string? jsonPath, string modelName, TextWriter output)
+        public int One(Input input, string? pngPath, string? jsonPath, string modelName, TextWriter output, Experiment experiment)
         {
             progress.Begin(1, "explanations");
             using Image<Rgb24>? picture = Load(input);
             ImageTensor tensor = Tensor(input, picture);
-            Explanation result = Explain(explainer.Forward(tensor), methods[0], input);
+            ExplanationTarget explained = target;
+            AdversarialExample? adversarial = experiment.Epsilon is { } step ? Fgsm.Attack(explainer, tensor, step, target) : null;
+            if (adversarial is not null)
+            {
+                tensor = adversarial.Input;
+                explained = ExplanationTarget.Class(adversarial.TargetClass); // the attacked class, whatever the model now predicts
+                if (experiment.SaveTensor is { } npy) NpyFile.Write(npy, tensor.Data, 1, tensor.Channels, tensor.Height, tensor.Width);
+            }
+            CounterfactualExplanation? reasoning = null;
+            if (experiment.Counterfactual)
+            {
+                progress.Next($"{input.Name} {methods[0].Name} versus");
+                reasoning = Counterfactual.Explain(explainer, tensor, explained, experiment.Versus, methods[0], progress, cancellation);
+                progress.Completed();
+            }
+            Explanation result = reasoning?.Explanation ?? Explain(explainer.Forward(tensor), methods[0], input, explained);
             if (pngPath is null && jsonPath is null) pngPath = System.IO.Path.Combine(DefaultOutputFolder, $"{input.Name}-{result.Method}.png");
-            if (pngPath is not null) WriteOverlay(picture, tensor, result, pngPath);
-            if (jsonPath is not null) AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName));
+            // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
+            if (pngPath is not null) WriteOverlay(adversarial is null ? picture : null, tensor, result, pngPath);
+            if (jsonPath is not null)
+                AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName, w =>
+                {
+                    if (adversarial is not null) WriteAttack(w, adversarial);
+                    if (reasoning is not null) WriteCounterfactual(w, reasoning);
+                }));
             progress.Dispose();
 
             // For a custom target the output row is an embedding, whose "top class" means nothing.
             if (result.Target.Index is not null)
                 output.WriteLine($"prediction: {Describe(result.Prediction.Label, result.Prediction.Index)} (p={result.Prediction.Probability:0.####})");
             output.WriteLine($"target:     {DescribeTarget(result)} (score={result.Target.Score:0.####})");
+            if (adversarial is not null)
+                output.WriteLine($"attack:     fgsm, epsilon={adversarial.Epsilon:0.#####}: {Describe(adversarial.Before.Label, adversarial.Before.Index)} (p={adversarial.Before.Probability:0.####}) -> " +
+                    $"{Describe(adversarial.After.Label, adversarial.After.Index)} (p={adversarial.After.Probability:0.####}); attacked class p={adversarial.TargetAfter:0.####}");
+            if (reasoning is not null)
+            {
+                TargetInfo versusClass = reasoning.ReferenceExplanation.Target;
+                CounterfactualCheck check = reasoning.Check;
+                output.WriteLine($"versus:     {Describe(versusClass.Label, versusClass.Index!.Value)} (p={check.ReferenceOnInput:0.####})");
+                output.WriteLine($"masked by 1 - L_CE: target p={check.TargetOnMasked:0.####}, versus p={check.ReferenceOnMasked:0.####}");
+            }
             output.WriteLine($"layer:      {result.Layer}, {result.ForwardPasses} forward passes ({result.SkippedChannels} constant maps skipped), {result.Elapsed.TotalSeconds:0.00} s");
             if (pngPath is not null) output.WriteLine($"overlay:    {pngPath}");
             if (jsonPath is not null) output.WriteLine($"json:       {jsonPath}");
@@ -194,10 +245,10 @@ internal static class ExplainCommand
         private ImageTensor Tensor(Input input, Image<Rgb24>? picture) =>
             input.IsTensor ? NpyFile.ReadImageTensor(input.Path!) : explainer.Preprocess(picture!);
 
-        private Explanation Explain(UnmaskedPass pass, IExplanationMethod method, Input input)
+        private Explanation Explain(UnmaskedPass pass, IExplanationMethod method, Input input, ExplanationTarget? explained = null)
         {
             progress.Next($"{input.Name} {method.Name}");
-            Explanation result = explainer.Explain(pass, target, method, progress, cancellation);
+            Explanation result = explainer.Explain(pass, explained ?? target, method, progress, cancellation);
             progress.Completed();
             return result;
         }
@@ -207,6 +258,64 @@ internal static class ExplainCommand
             using Image<Rgb24> overlay = OverlayPicture.Render(explainer, picture, tensor, result, colormap);
             HeatmapRenderer.SavePng(overlay, path);
         }
+    }
+
+    /// <summary>The attack's step, or null without --attack; --epsilon and --save-tensor need --attack.</summary>
+    private static float? AttackStep(string? attack, string? epsilon, string? saveTensor)
+    {
+        if (attack is null)
+        {
+            if (epsilon is not null || saveTensor is not null) throw new UsageException("--epsilon and --save-tensor belong to an attack: add --attack fgsm.");
+            return null;
+        }
+        if (!attack.Equals("fgsm", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--attack must be fgsm; got '{attack}'.");
+        if (epsilon is null) throw new UsageException("--attack fgsm needs --epsilon E (a number or a fraction such as 8/255).");
+        string[] parts = epsilon.Split('/');
+        static bool Number(string text, out double v) =>
+            double.TryParse(text.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v);
+        double value = double.NaN;
+        if (parts.Length == 1 && Number(parts[0], out double n)) value = n;
+        else if (parts.Length == 2 && Number(parts[0], out double a) && Number(parts[1], out double b) && b != 0) value = a / b;
+        if (double.IsFinite(value) && value >= 0) return (float)value;
+        throw new UsageException($"--epsilon must be a non-negative number or fraction such as 8/255; got '{epsilon}'.");
+    }
+
+    private static void WriteAttack(System.Text.Json.Utf8JsonWriter w, AdversarialExample a)
+    {
+        w.WriteStartObject("attack");
+        w.WriteString("method", "fgsm");
+        w.WriteNumber("epsilon", a.Epsilon);
+        w.WriteNumber("targetClass", a.TargetClass);
+        foreach (var (name, p) in new[] { ("before", a.Before), ("after", a.After) })
+        {
+            w.WriteStartObject(name);
+            w.WriteNumber("index", p.Index);
+            if (p.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
+            w.WriteNumber("probability", p.Probability);
+            w.WriteEndObject();
+        }
+        w.WriteNumber("targetProbabilityBefore", a.TargetBefore);
+        w.WriteNumber("targetProbabilityAfter", a.TargetAfter);
+        w.WriteEndObject();
+    }
+
+    private static void WriteCounterfactual(System.Text.Json.Utf8JsonWriter w, CounterfactualExplanation e)
+    {
+        TargetInfo reference = e.ReferenceExplanation.Target;
+        w.WriteStartObject("counterfactual");
+        w.WriteStartObject("reference");
+        w.WriteNumber("index", reference.Index!.Value);
+        if (reference.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
+        w.WriteEndObject();
+        w.WriteStartObject("input");
+        w.WriteNumber("target", e.Check.TargetOnInput);
+        w.WriteNumber("reference", e.Check.ReferenceOnInput);
+        w.WriteEndObject();
+        w.WriteStartObject("masked");
+        w.WriteNumber("target", e.Check.TargetOnMasked);
+        w.WriteNumber("reference", e.Check.ReferenceOnMasked);
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 
     /// <summary>Outputs are named after the pictures, so two pictures with one name would overwrite each other's.</summary>
