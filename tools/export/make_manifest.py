@@ -62,6 +62,27 @@ def default_model():
     return entry
 
 
+def early_checkpoint():
+    """The default model after 150 of its 3510 training steps (export_fashion_clutter_early.py): section 5.5.1's
+    not-yet-converged model, logits only."""
+    facts = read("fashion-clutter/early.json")
+    files = [facts["file"], facts["preprocess"], "early.json"]
+    return {
+        "name": facts["name"],
+        "file": "fashion-clutter/" + facts["file"],
+        "source": {"class": "tools/export/train_fashion_clutter.py:FashionClutterNet", "args": "num_classes=10"},
+        "weights": f"the default model's training run stopped after {facts['steps']} of {facts['total_steps']} steps",
+        "input": {"name": "input", "shape": ["batch", 3, 96, 96], "layout": "NCHW",
+                  "preprocessing": "fashion-clutter/" + facts["preprocess"]},
+        "outputs": [{"name": "logits", "shape": ["batch", 10]}],
+        "num_classes": 10,
+        "labels": "fashion-clutter/labels.txt",
+        "test_accuracy": facts["test_accuracy"],
+        "eval_accuracy": facts["eval_accuracy"],
+        "sha256": {f"fashion-clutter/{f}": ox.sha256(os.path.join(ROOT, "fashion-clutter", f)) for f in files},
+    }
+
+
 def coverage_models():
     pre = {"width": 64, "height": 64, "resize": "stretch", "scale": 1, **IMAGENET, "bgr": False}
     weights = (f"random: torch.manual_seed({ec.SEED}) before construction (torchvision's init), then "
@@ -93,6 +114,7 @@ def main():
                        "Paths are relative to onnx-models/.",
         "default_model": "fashion-clutter",
         "models": [default_model(), *coverage_models()],
+        "checkpoints": [early_checkpoint()],
         "eval_sets": eval_sets(),
         "samples": samples(),
     }

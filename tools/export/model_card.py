@@ -103,6 +103,13 @@ TEST split with their own stream seeds (101-103 and {sample_seed}).
 Bit-identical weights need the same torch build and BLAS (Debian 12's torch 1.13 with
 OpenBLAS-OpenMP); elsewhere the recipe reproduces the accuracy, not the bytes.
 
+## Early checkpoint
+
+`fashion-clutter-early.onnx` (with `fashion-clutter-early.preprocess.json`; facts in `early.json`): the same
+training run stopped after {early_steps} of its {early_total} steps ({early_share:.0%}), for the paper's model analysis (section 5.5.1): {early_test:.2%}
+top-1 on the 5000 test canvases, {early_single:.1%} on `eval/single/`. Made by
+`train_fashion_clutter.py --early-steps {early_steps}` and `export_fashion_clutter_early.py`; logits only.
+
 ## Limitations
 
 Synthetic data: the model knows ten garment silhouettes on textured backgrounds, nothing else.
@@ -137,7 +144,11 @@ def main():
     with open(os.path.join(tr.CACHE, "train-result.json")) as f:
         train = json.load(f)
     args, sample = train["args"], facts["sample"]
+    with open(os.path.join(OUT, "early.json")) as f:
+        early = json.load(f)
     card = CARD.format(
+        early_test=early["test_accuracy"], early_single=early["eval_accuracy"]["single"], early_steps=early["steps"],
+        early_total=early["total_steps"], early_share=early["steps"] / early["total_steps"],
         files=file_rows(), k=facts["target_layer_shape"][1], labels=", ".join(fc.CLASSES),
         target=facts["expected_target_layer"], opset=ox.OPSET, params=facts["parameters"],
         thr=fc.ITEM_THRESHOLD, train_seed=tr.TRAIN_SEED, test_seed=tr.TEST_SEED,
