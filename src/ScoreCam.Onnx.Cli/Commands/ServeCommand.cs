@@ -32,10 +32,10 @@ internal static class ServeCommand
         {
             if (!IPAddress.TryParse(r.GetValue(host), out IPAddress? address)) throw new UsageException($"--host must be an IP address such as 127.0.0.1 or 0.0.0.0; got '{r.GetValue(host)}'.");
             if (r.GetValue(port) is < 0 or > 65535) throw new UsageException($"--port must be between 0 and 65535; got {r.GetValue(port)}.");
-            if (!(r.GetValue(maxRequest) > 0)) throw new UsageException("--max-request-mb must be positive.");
+            if (!(r.GetValue(maxRequest) is > 0 and <= 1 << 20)) throw new UsageException($"--max-request-mb must be a positive number up to {1 << 20}; got {r.GetValue(maxRequest)}.");
             if (r.GetValue(concurrency) < 1) throw new UsageException($"--concurrency must be at least 1; got {r.GetValue(concurrency)}.");
             if (r.GetValue(queue) < 0) throw new UsageException($"--queue must not be negative; got {r.GetValue(queue)}.");
-            if (!(r.GetValue(timeout) > 0)) throw new UsageException("--timeout must be a positive number of seconds.");
+            if (!(r.GetValue(timeout) is > 0 and <= 86_400)) throw new UsageException($"--timeout must be a positive number of seconds up to 86400; got {r.GetValue(timeout)}.");
             Colormap map = OverlayPicture.ParseColormap(r.GetValue(colormap)!);
             var settings = methodFlags.Settings(r);
             var defaultMethod = MethodOptions.Create(r.GetValue(method)!, settings);

@@ -86,6 +86,9 @@ public class GuardTests
         yield return Case(2, "--batch must list integers", "bench", "--model", "m.onnx", "--batch", "8,0");
         yield return Case(2, "--steps must be between 1", "evaluate", "--model", "m.onnx", "--set", "folder", "--steps", "0");
         yield return Case(2, "--limit must not be negative", "evaluate", "--model", "m.onnx", "--set", "folder", "--limit", "-1");
+        yield return Case(2, "--timeout must be a positive number", "serve", "--model", "m.onnx", "--timeout", "Infinity");
+        yield return Case(2, "--max-request-mb must be a positive number", "serve", "--model", "m.onnx", "--max-request-mb", "NaN");
+        yield return Case(2, "--port must be between 0 and 65535", "serve", "--model", "m.onnx", "--port", "70000");
         yield return Case(2, "--model", "prepare");
         yield return Case(2, "Unrecognized", "no-such-command");
     }
