@@ -92,8 +92,17 @@ public sealed class GradientSession : IDisposable
         using var a = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(inputs), new long[] { count, Channels, Height, Width });
         using var s = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(seeds), new long[] { count, OutputSize });
         using var runOptions = new RunOptions();
-        using var outputs = _session.Run(runOptions, _inputs, new[] { a, s }, _outputs);
-        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
+        try
+        {
+            using var outputs = _session.Run(runOptions, _inputs, new[] { a, s }, _outputs);
+            return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ScoreCamException(
+                $"ONNX Runtime could not run the gradient graph on {count} input(s) of {Channels}×{Height}×{Width}: {OrtRuntime.Describe(e)} " +
+                "A model whose batch size is fixed at 1 takes one input per run.", e);
+        }
     }
 
     // ORT reads inputs only; its API takes Memory<T>.

@@ -256,6 +256,19 @@ public class InputGradientGraphTests
     }
 
     [Test]
+    public void A_run_that_ONNX_Runtime_rejects_is_a_clear_error()
+    {
+        var g = new OnnxGraphBuilder();
+        string output = g.Node("Reshape", new[] { g.Input("x", 1, 1, 2, 2), g.Int64s("shape", 1, 4) }, "output");
+        g.Output(output, 1, 4);
+        PreparedModel model = Linear(g, 1, 2, 2, output, 4);
+        using var session = GradientSession.ForInput(model, 2, 2, guided: false);
+
+        FluentActions.Invoking(() => session.Run(new float[8], new float[8], count: 2)).Should().Throw<ScoreCamException>()
+            .Which.Message.Should().Contain("2 input(s) of 1×2×2").And.Contain("fixed at 1");
+    }
+
+    [Test]
     public void An_op_without_a_rule_is_named_with_its_node()
     {
         var g = new OnnxGraphBuilder();
