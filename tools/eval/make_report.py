@@ -12,24 +12,51 @@ import statistics
 import subprocess
 
 # Score-CAM paper, Table 1 (energy-based pointing game, VGG16 on ILSVRC 2012 validation, %).
-PAPER_T1 = {"Grad": 41.3, "SmoothGrad": 42.4, "IntegratedGrad": 44.7, "Mask": 56.1,
+PAPER_T1 = {"gradient": 41.3, "smoothgrad": 42.4, "integrated-gradients": 44.7, "mask": 56.1,
             "rise": 36.3, "gradcam": 48.1, "gradcam++": 49.3, "scorecam": 63.7}
 # Table 2 (VGG16, ILSVRC 2012 validation, %): (Average Drop, Average Increase).
-PAPER_T2 = {"Mask": (63.5, 5.29), "rise": (47.0, 14.0), "gradcam": (47.8, 19.6),
+PAPER_T2 = {"mask": (63.5, 5.29), "rise": (47.0, 14.0), "gradcam": (47.8, 19.6),
             "gradcam++": (45.5, 18.9), "scorecam": (31.5, 30.6)}
 SETS = ["single", "two-classes", "same-class"]
 NAMES = {"scorecam": "Score-CAM", "gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++",
-         "xgradcam": "XGrad-CAM", "layercam": "LayerCAM", "rise": "RISE"}
+         "xgradcam": "XGrad-CAM", "layercam": "LayerCAM", "rise": "RISE", "gradient": "Gradient",
+         "smoothgrad": "SmoothGrad", "integrated-gradients": "Integrated Gradients", "mask": "Mask"}
+T1_METRICS = ["energy_pointing_game"]
+T2_METRICS = ["average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc"]
 
 
-def load(folder):
+def load(folder, slow=None):
+    """One set's summary, rows and summary.md; the slow methods' run (folder slow, if any) merged in."""
     with open(os.path.join(folder, "summary.json")) as f:
         summary = json.load(f)
     with open(os.path.join(folder, "results.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     with open(os.path.join(folder, "summary.md")) as f:
         md = f.read()
+    if slow is not None:
+        extra, extra_rows, _ = load(slow)
+        summary.update(extra)
+        rows += extra_rows
     return summary, rows, md
+
+
+def n(rows, method):
+    """The n of a method's means: its correctly classified rows."""
+    return sum(r["method"] == method and r["correct"] == "true" for r in rows)
+
+
+def subset_means(rows, methods, images, metrics):
+    """Each method's mean of each metric over the correctly classified rows of the given images: the common ground
+    of methods evaluated on different numbers of images."""
+    out = {}
+    for m in methods:
+        mine = [r for r in rows if r["method"] == m and r["correct"] == "true" and r["image"] in images]
+        out[m] = {}
+        for metric in metrics:
+            vals = [float(r[metric]) for r in mine if r.get(metric) not in (None, "", "NaN")]
+            out[m][metric] = {"mean": statistics.mean(vals) if vals else None,
+                              "ci95": 1.96 * statistics.stdev(vals) / len(vals) ** 0.5 if len(vals) > 1 else None}
+    return out
 
 
 def cell(summary, method, metric, scale=1.0, digits=1):
@@ -49,7 +76,7 @@ def mean(summary, method, metric):
 def order(summary, methods, metric, higher=True):
     vals = [(m, mean(summary, m, metric)) for m in methods if mean(summary, m, metric) is not None]
     vals.sort(key=lambda x: -x[1] if higher else x[1])
-    return " > ".join(NAMES[m] for m, _ in vals) if higher else " < ".join(NAMES[m] for m, _ in vals)
+    return (" > " if higher else " < ").join(NAMES[m] for m, _ in vals)
 
 
 def paper_order(values, methods, higher=True):
@@ -80,12 +107,18 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--methods", required=True)
     p.add_argument("--limits", required=True)
+    p.add_argument("--slow-methods", default="")
+    p.add_argument("--slow-limits", default="")
     p.add_argument("--extra", default="")
     p.add_argument("--out", required=True)
     a = p.parse_args()
-    methods = a.methods.split(",")
+    fast = a.methods.split(",")
+    slow = [m for m in a.slow_methods.split(",") if m]
+    methods = fast + slow
     limits = dict(kv.split("=") for kv in a.limits.split(","))
-    data = {s: load(os.path.join(a.eval, s)) for s in SETS}
+    slow_limits = {s: int(v) for s, v in (kv.split("=") for kv in a.slow_limits.split(",") if kv)}
+    data = {s: load(os.path.join(a.eval, s), os.path.join(a.eval, s + "-slow") if slow and slow_limits.get(s, 0) > 0 else None)
+            for s in SETS}
     timings = {}
     tpath = os.path.join(a.eval, "timings.txt")
     if os.path.exists(tpath):
@@ -109,6 +142,9 @@ def main():
       f"Made at commit `{git_head()}` on {platform.machine()} with {os.cpu_count()} CPU cores (ONNX Runtime CPU provider).\n")
     w("The command (after `dotnet build -c Release`, from the repository root):\n")
     env = f"LIMIT_SINGLE={limits['single']} LIMIT_TWO={limits['two-classes']} LIMIT_SAME={limits['same-class']} "
+    if slow:
+        env += (f"SLOW_METHODS={a.slow_methods} SLOW_SINGLE={slow_limits.get('single', 0)} "
+                f"SLOW_TWO={slow_limits.get('two-classes', 0)} SLOW_SAME={slow_limits.get('same-class', 0)} ")
     if a.extra:
         env += f'EXTRA="{a.extra}" '
     w("```\n" + env + "tools/eval/make_report.sh\n```\n")
@@ -116,6 +152,9 @@ def main():
     w("```\ndotnet src/ScoreCam.Onnx.Cli/bin/Release/net10.0/scorecam.dll evaluate --model " + a.model +
       f" --set onnx-models/eval/S --methods {a.methods} --limit N --out {a.eval}/S --fresh" +
       (f" {a.extra}" if a.extra else "") + "\n```\n")
+    if slow:
+        w(f"and the same with `--methods {a.slow_methods} --limit N_slow --out {a.eval}/S-slow` (the slow methods on fewer "
+          "images; the tables merge both runs, and give each row's n),\n")
     w("then the sanity check (`SCORECAM_SANITY_OUT=... dotnet test -c Release --filter SanityCheckModelTests`), "
       "the overlay grid (`tools/eval/make_grid.py`, `scorecam explain --method M --target C --out`) and this page "
       "(`tools/eval/make_report.py`). Deterministic: RISE is seeded, so a rerun gives the same numbers except the times.\n")
@@ -124,36 +163,40 @@ def main():
         w(f"Wall time of this run: **{timings.get('total', 0) / 60:.1f} min** ({parts}).\n")
 
     w("## Data\n")
-    w("The first N canvases of each set (N below: the limits that keep the whole report within about 25 minutes on a "
-      "2-core machine; RISE with 4000 masks is most of it). Each image is explained once per annotated class. "
+    w("The first N canvases of each set (N below: the limits that keep the whole report within about 35 minutes on a "
+      "2-core machine shared with other jobs; Mask, about 300 forward and 300 gradient passes per map, gets a smaller "
+      "N_slow, and RISE with 4000 masks is most of the rest). Each image is explained once per annotated class. "
       "Means and 95% intervals (±1.96·s/√n) are over the correctly classified rows; a row counts as correct when its "
       "class is in the model's top-m predictions, m the number of distinct classes in the canvas. Misclassified rows are "
       "listed in each set's `summary.md` and left out of the means.\n")
-    w("| set | --limit | images | explained classes | misclassified | seconds per image, all methods and metrics |")
+    def data_row(s, label, first, t):
+        n_img, n_rows, wrong = counts(data[s][1], first)
+        per = f"{t / n_img:.1f}" if t and n_img else "–"
+        return f"| {s} | {label} | {n_img} | {n_rows} | {wrong} | {per} |"
+    w("| set | methods, --limit | images | explained classes | misclassified | seconds per image, these methods and all metrics |")
     w("|---|---|---|---|---|---|")
     for s in SETS:
-        summary, rows, _ = data[s]
-        n_img, n_rows, wrong = counts(rows, methods[0])
-        t = timings.get(f"evaluate {s}")
-        w(f"| {s} | {limits[s]} | {n_img} | {n_rows} | {wrong} | {t / n_img:.1f} |" if t and n_img else
-          f"| {s} | {limits[s]} | {n_img} | {n_rows} | {wrong} | – |")
-    w("")
+        w(data_row(s, f"all but {', '.join(NAMES[m] for m in slow)}, {limits[s]}" if slow else f"all, {limits[s]}",
+                   fast[0], timings.get(f"evaluate {s}")))
+        if slow and slow_limits.get(s, 0) > 0:
+            w(data_row(s, f"{', '.join(NAMES[m] for m in slow)}, {slow_limits[s]}", slow[0], timings.get(f"evaluate {s}-slow")))
+    w("\nEvery table gives each method's n (its correctly classified rows); a method with a smaller n is measured on the "
+      "first images only, so the single-set tables are followed by all methods' means on exactly those images.\n")
 
     w("## Table 1 analog: energy-based pointing game (single-item set)\n")
     w("Share of the map's energy inside the item's box (section 5.2.2; the map upsampled to the input size), in %. "
       "Pointing game: hit rate of the map's maximum within the box (15-pixel tolerance), in %. "
       "Paper: VGG16 on ILSVRC 2012 validation, its Table 1 (higher is better).\n")
-    w("| method | energy pointing game (%) | pointing game (%) | paper, energy pointing game (%) |")
-    w("|---|---|---|---|")
+    single_rows = data["single"][1]
+    w("| method | n | energy pointing game (%) | pointing game (%) | paper, energy pointing game (%) |")
+    w("|---|---|---|---|---|")
     for m in methods:
         paper = PAPER_T1.get(m)
-        w(f"| {NAMES[m]} | {cell(single, m, 'energy_pointing_game', 100)} | {cell(single, m, 'pointing_game', 100)} | "
+        w(f"| {NAMES[m]} | {n(single_rows, m)} | {cell(single, m, 'energy_pointing_game', 100)} | {cell(single, m, 'pointing_game', 100)} | "
           f"{paper if paper is not None else 'not in the paper'} |")
-    w(f"\nThe paper's other columns: Grad {PAPER_T1['Grad']}, SmoothGrad {PAPER_T1['SmoothGrad']}, "
-      f"Integrated Gradients {PAPER_T1['IntegratedGrad']}, Mask {PAPER_T1['Mask']} (methods this library does not implement).\n")
-    common = [m for m in ["scorecam", "gradcam++", "gradcam", "rise"] if m in methods]
-    w(f"Ordering here (methods in the paper): {order(single, common, 'energy_pointing_game')}; "
-      f"in the paper: {paper_order(PAPER_T1, common)}. All six: {order(single, methods, 'energy_pointing_game')}.\n")
+    t1 = [m for m in PAPER_T1 if m in methods]
+    w(f"\nOrdering here (the paper's {len(t1)} methods): {order(single, t1, 'energy_pointing_game')}; "
+      f"in the paper: {paper_order(PAPER_T1, t1)}. All {len(methods)}: {order(single, methods, 'energy_pointing_game')}.\n")
 
     w("## Table 2 analog: recognition (single-item set)\n")
     w("Average Drop = mean of max(0, Y − O)/Y and Increase in Confidence = share of images with O > Y, in %, where Y is "
@@ -161,20 +204,44 @@ def main():
       "50% pixels (section 5.3). Deletion / insertion: area under the probability curve as pixels are removed (or "
       "inserted into a blurred image) in order of saliency (Petsiuk et al.; the paper's Fig. 10 shows one deletion curve "
       "but reports no mean). Paper: VGG16 on ILSVRC 2012 validation, its Table 2.\n")
-    w("| method | Average Drop (%) ↓ | Increase in Confidence (%) ↑ | deletion AUC ↓ | insertion AUC ↑ | paper: Average Drop / Increase (%) |")
-    w("|---|---|---|---|---|---|")
-    for m in methods:
-        paper = PAPER_T2.get(m)
-        w(f"| {NAMES[m]} | {cell(single, m, 'average_drop')} | {cell(single, m, 'increase_in_confidence')} | "
-          f"{cell(single, m, 'deletion_auc', 1, 3)} | {cell(single, m, 'insertion_auc', 1, 3)} | "
-          f"{f'{paper[0]} / {paper[1]}' if paper else 'not in the paper'} |")
-    w(f"\nThe paper's Mask column: {PAPER_T2['Mask'][0]} / {PAPER_T2['Mask'][1]}.\n")
-    pd = {m: PAPER_T2[m][0] for m in common}
-    pi = {m: PAPER_T2[m][1] for m in common}
-    w(f"Average Drop, lowest first, here: {order(single, common, 'average_drop', higher=False)}; paper: {paper_order(pd, common, higher=False)}.  ")
-    w(f"Increase in Confidence here: {order(single, common, 'increase_in_confidence')}; paper: {paper_order(pi, common)}.  ")
-    w(f"Deletion AUC, lowest first (all six): {order(single, methods, 'deletion_auc', higher=False)}.  ")
-    w(f"Insertion AUC (all six): {order(single, methods, 'insertion_auc')}.\n")
+    def table2(summary, rows, with_paper):
+        w("| method | n | Average Drop (%) ↓ | Increase in Confidence (%) ↑ | deletion AUC ↓ | insertion AUC ↑ |"
+          + (" paper: Average Drop / Increase (%) |" if with_paper else ""))
+        w("|---|---|---|---|---|---|" + ("---|" if with_paper else ""))
+        for m in methods:
+            paper = PAPER_T2.get(m)
+            w(f"| {NAMES[m]} | {rows(m)} | {cell(summary, m, 'average_drop')} | {cell(summary, m, 'increase_in_confidence')} | "
+              f"{cell(summary, m, 'deletion_auc', 1, 3)} | {cell(summary, m, 'insertion_auc', 1, 3)} |"
+              + (f" {f'{paper[0]} / {paper[1]}' if paper else 'not in the paper'} |" if with_paper else ""))
+
+    def orderings2(summary, label):
+        t2 = [m for m in PAPER_T2 if m in methods]
+        pd = {m: PAPER_T2[m][0] for m in t2}
+        pi = {m: PAPER_T2[m][1] for m in t2}
+        w(f"Average Drop, lowest first, {label}: {order(summary, t2, 'average_drop', higher=False)}; paper: {paper_order(pd, t2, higher=False)}.  ")
+        w(f"Increase in Confidence {label}: {order(summary, t2, 'increase_in_confidence')}; paper: {paper_order(pi, t2)}.  ")
+        w(f"Deletion AUC, lowest first (all {len(methods)}): {order(summary, methods, 'deletion_auc', higher=False)}.  ")
+        w(f"Insertion AUC (all {len(methods)}): {order(summary, methods, 'insertion_auc')}.\n")
+
+    table2(single, lambda m: n(single_rows, m), True)
+    w("")
+    orderings2(single, "here")
+
+    if slow and slow_limits.get("single", 0) > 0:
+        images = {r["image"] for r in single_rows if r["method"] == slow[0]}
+        sub = subset_means(single_rows, methods, images, ["energy_pointing_game"] + T2_METRICS)
+        n_sub = lambda m: sum(r["method"] == m and r["correct"] == "true" and r["image"] in images for r in single_rows)
+        w(f"### Tables 1 and 2 on the {len(images)} images that {', '.join(NAMES[m] for m in slow)} had\n")
+        w(f"The same metrics, every method restricted to the first {len(images)} canvases of the single-item set "
+          "(the like-for-like comparison with the slow methods; computed from `results.csv`).\n")
+        w("| method | n | energy pointing game (%) | Average Drop (%) ↓ | Increase in Confidence (%) ↑ | deletion AUC ↓ | insertion AUC ↑ |")
+        w("|---|---|---|---|---|---|---|")
+        for m in methods:
+            w(f"| {NAMES[m]} | {n_sub(m)} | {cell(sub, m, 'energy_pointing_game', 100)} | {cell(sub, m, 'average_drop')} | "
+              f"{cell(sub, m, 'increase_in_confidence')} | {cell(sub, m, 'deletion_auc', 1, 3)} | {cell(sub, m, 'insertion_auc', 1, 3)} |")
+        w("")
+        w(f"Energy pointing game on these images: {order(sub, t1, 'energy_pointing_game')}; paper: {paper_order(PAPER_T1, t1)}.  ")
+        orderings2(sub, "on these images")
 
     w("## Class discrimination (two-classes set)\n")
     w("Each canvas holds two items of different classes; each class is explained in turn. Own box: energy share in the "
