@@ -48,26 +48,42 @@ run_set() { # set limit methods out-folder
         --out "$OUT/$4" $FRESH "${EXTRA_ARGS[@]}"
     echo "evaluate $4 $(( $(date +%s) - t0 ))" >> "$timings"
 }
-# The slow methods' rows go to <set>-slow (the report merges them, each row with its own n), in a second
-# process beside the first: Mask's passes are one image at a time, so the two share the cores well.
+# Three processes side by side (Mask's passes and the grid's `explain` calls are one image at a time, so they
+# share the cores well with the batched main run): the main evaluation here, the slow methods' (rows in
+# <set>-slow, which the report merges, each row with its own n) and the overlay grid in the background.
+pids=()
+background() { # name, then the command; its output goes to $OUT/name.log
+    local name=$1; shift
+    ( "$@" ) > "$OUT/$name.log" 2>&1 &
+    pids+=("$!:$name")
+}
 SLOW_LIMITS=
-slow_pid=
 if [[ -n $SLOW_METHODS ]]; then
     SLOW_LIMITS="single=$SLOW_SINGLE,two-classes=$SLOW_TWO,same-class=$SLOW_SAME"
-    (
+    slow_sets() {
+        local pair set n
         for pair in "single $SLOW_SINGLE" "two-classes $SLOW_TWO" "same-class $SLOW_SAME"; do
             read -r set n <<< "$pair"
             if (( n > 0 )); then run_set "$set" "$n" "$SLOW_METHODS" "$set-slow"; fi
         done
-    ) > "$OUT/slow.log" 2>&1 &
-    slow_pid=$!
+    }
+    background slow slow_sets
+fi
+if [[ ${SKIP_GRID:-0} != 1 ]]; then
+    grid() {
+        local t0; t0=$(date +%s)
+        "$PY" tools/eval/make_grid.py --dll "$DLL" --model "$MODEL" --methods "$GRID_METHODS" --work "$OUT/grid" \
+            --out docs/images/eval-grid.png -- "${EXTRA_ARGS[@]}"
+        echo "grid $(( $(date +%s) - t0 ))" >> "$timings"
+    }
+    background grid grid
 fi
 run_set single "$LIMIT_SINGLE" "$METHODS" single
 run_set two-classes "$LIMIT_TWO" "$METHODS" two-classes
 run_set same-class "$LIMIT_SAME" "$METHODS" same-class
-if [[ -n $slow_pid ]]; then
-    wait "$slow_pid" || { echo "error: the slow methods' evaluation failed; see $OUT/slow.log" >&2; exit 1; }
-fi
+for job in "${pids[@]}"; do
+    wait "${job%%:*}" || { echo "error: the ${job#*:} step failed; see $OUT/${job#*:}.log" >&2; exit 1; }
+done
 
 rm -f "$OUT/sanity.json"
 if [[ ${SKIP_SANITY:-0} != 1 ]]; then
@@ -75,13 +91,6 @@ if [[ ${SKIP_SANITY:-0} != 1 ]]; then
     SCORECAM_SANITY_OUT="$ROOT/$OUT/sanity.json" dotnet test tests/ScoreCam.Onnx.Tests -c Release \
         --filter "FullyQualifiedName~SanityCheckModelTests" --logger "console;verbosity=normal"
     echo "sanity $(( $(date +%s) - t0 ))" >> "$timings"
-fi
-
-if [[ ${SKIP_GRID:-0} != 1 ]]; then
-    t0=$(date +%s)
-    "$PY" tools/eval/make_grid.py --dll "$DLL" --model "$MODEL" --methods "$GRID_METHODS" --work "$OUT/grid" \
-        --out docs/images/eval-grid.png -- "${EXTRA_ARGS[@]}"
-    echo "grid $(( $(date +%s) - t0 ))" >> "$timings"
 fi
 
 echo "total $(( $(date +%s) - start ))" >> "$timings"
