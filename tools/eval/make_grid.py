@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -19,6 +20,7 @@ EXAMPLES = [
 ]
 SCALE = 2
 TITLE = 14
+WORKERS = 3  # explain processes side by side: each is mostly start-up and one-image passes
 
 
 def main():
@@ -28,24 +30,31 @@ def main():
     p.add_argument("--methods", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--reuse", action="store_true", help="keep the overlays an earlier run left in --work")
     p.add_argument("extra", nargs="*")
     a = p.parse_args()
     methods = a.methods.split(",")
     os.makedirs(a.work, exist_ok=True)
-    rows = []
+    rows, jobs = [], []
     for set_name, file, item in EXAMPLES:
         folder = os.path.join("onnx-models", "eval", set_name)
         with open(os.path.join(folder, "annotations.json")) as f:
             entry = next(i for i in json.load(f)["images"] if i["file"] == file)
         target = entry["items"][item]
-        tiles = [Image.open(os.path.join(folder, file)).convert("RGB")]
+        outs = []
         for m in methods:
             out = os.path.join(a.work, f"{set_name}-{os.path.splitext(file)[0]}-{m.replace('+', 'p')}.png")
-            cmd = ["dotnet", a.dll, "explain", "--model", a.model, "--image", os.path.join(folder, file),
-                   "--method", m, "--target", str(target["class"]), "--out", out] + a.extra
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-            tiles.append(Image.open(out).convert("RGB"))
-        rows.append((f"{set_name}/{file}: {target['label']}", tiles))
+            outs.append(out)
+            if a.reuse and os.path.exists(out):
+                continue
+            jobs.append(["dotnet", a.dll, "explain", "--model", a.model, "--image", os.path.join(folder, file),
+                         "--method", m, "--target", str(target["class"]), "--out", out] + a.extra)
+        rows.append((f"{set_name}/{file}: {target['label']}", os.path.join(folder, file), outs))
+    jobs.sort(key=lambda cmd: cmd[cmd.index("--method") + 1] not in ("rise", "mask"))  # the longest first
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(lambda cmd: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL), jobs))
+    rows = [(caption, [Image.open(p).convert("RGB") for p in [source] + outs]) for caption, source, outs in rows]
+    tiles = rows[0][1]
 
     w, h = tiles[0].size
     tw, th = w * SCALE, h * SCALE

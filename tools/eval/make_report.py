@@ -160,7 +160,8 @@ def main():
       "(`tools/eval/make_report.py`). Deterministic: RISE is seeded, so a rerun gives the same numbers except the times.\n")
     if timings:
         parts = ", ".join(f"{k} {v} s" for k, v in timings.items() if k != "total")
-        w(f"Wall time of this run: **{timings.get('total', 0) / 60:.1f} min** ({parts}).\n")
+        w(f"Wall time of this run: **{timings.get('total', 0) / 60:.1f} min** ({parts}; the slow methods' evaluations and "
+          "the grid ran beside the main evaluations, on a machine shared with other jobs).\n")
 
     w("## Data\n")
     w("The first N canvases of each set (N below: the limits that keep the whole report within about 35 minutes on a "
@@ -247,10 +248,10 @@ def main():
     w("Each canvas holds two items of different classes; each class is explained in turn. Own box: energy share in the "
       "explained class's box (higher is better); other box: energy share in the other class's box (lower is better). "
       "The paper shows this only as pictures (its Fig. 5).\n")
-    w("| method | energy in own box (%) | energy in the other class's box (%) | pointing game (%) | Average Drop (%) | deletion AUC | insertion AUC |")
-    w("|---|---|---|---|---|---|---|")
+    w("| method | n | energy in own box (%) | energy in the other class's box (%) | pointing game (%) | Average Drop (%) | deletion AUC | insertion AUC |")
+    w("|---|---|---|---|---|---|---|---|")
     for m in methods:
-        w(f"| {NAMES[m]} | {cell(two, m, 'energy_pointing_game', 100)} | {cell(two, m, 'energy_other_classes', 100)} | "
+        w(f"| {NAMES[m]} | {n(data['two-classes'][1], m)} | {cell(two, m, 'energy_pointing_game', 100)} | {cell(two, m, 'energy_other_classes', 100)} | "
           f"{cell(two, m, 'pointing_game', 100)} | {cell(two, m, 'average_drop')} | {cell(two, m, 'deletion_auc', 1, 3)} | {cell(two, m, 'insertion_auc', 1, 3)} |")
     w("")
 
@@ -258,17 +259,20 @@ def main():
     w("Each canvas holds two items of the same class. Energy in both boxes together, and in the box that gets less of it "
       "(`energy_weakest_box`: both objects found, higher is better; at most half of the total). The paper shows this "
       "only as pictures (its Fig. 8, where Grad-CAM tends to find one object).\n")
-    w("| method | energy in both boxes (%) | energy in the weaker box (%) | pointing game (%) |")
-    w("|---|---|---|---|")
+    w("| method | n | energy in both boxes (%) | energy in the weaker box (%) | pointing game (%) |")
+    w("|---|---|---|---|---|")
     for m in methods:
-        w(f"| {NAMES[m]} | {cell(same, m, 'energy_pointing_game', 100)} | {cell(same, m, 'energy_weakest_box', 100)} | "
+        w(f"| {NAMES[m]} | {n(data['same-class'][1], m)} | {cell(same, m, 'energy_pointing_game', 100)} | {cell(same, m, 'energy_weakest_box', 100)} | "
           f"{cell(same, m, 'pointing_game', 100)} |")
     w("")
 
     w("## Time per explanation\n")
-    w("Mean wall seconds of one explanation (the map only, not the metrics), from `results.csv`, on this machine. "
-      "RISE runs N masked forward passes; Score-CAM one per non-constant channel of the target layer; the gradient "
-      "methods one forward pass plus one pass of the gradient graph.\n")
+    w("Mean wall seconds of one explanation (the map only, not the metrics), from `results.csv`, on this machine "
+      "(shared with other jobs, and with the other processes of this run: compare within a column with care). "
+      "RISE runs N masked forward passes; Score-CAM one per non-constant channel of the target layer; the Grad-CAM "
+      "family one forward pass plus one pass of the head's gradient graph; Gradient one pass of the input-gradient "
+      "graph, SmoothGrad one per noisy copy (50), Integrated Gradients one per Riemann step, Mask one forward and one "
+      "gradient pass per Adam iteration (300), one image at a time.\n")
     settings = [l for l in data["single"][2].splitlines() if l.startswith("RISE:")]
     if settings:
         w(settings[0] + "\n")
@@ -307,7 +311,9 @@ def main():
     w("![Overlays: input, then each method](images/eval-grid.png)\n")
     w("*Rows: canvases from the sets (set/file: the explained class, the first annotated item's); columns: the input "
       "and each method's overlay (jet colormap), made with `scorecam explain --method M --target C`; tiles upscaled ×2, "
-      "nearest neighbour.*\n")
+      "nearest neighbour. For the pixel-space methods the overlay shows the heatmap, max |attribution| over the colour "
+      "channels, min-max normalized; Guided Score-CAM and Guided Grad-CAM (eq. 6: the CAM heatmap times Guided "
+      "Backpropagation) are shown here only, not measured above.*\n")
     import sys
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from make_grid import EXAMPLES

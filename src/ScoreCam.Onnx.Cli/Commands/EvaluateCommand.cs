@@ -120,6 +120,8 @@ internal static class EvaluateCommand
         foreach (var option in new Option<string>[] { methods.Variant, methods.Masks, methods.Scores, methods.Ranking })
             parts.Add($"{option.Name}={r.GetValue(option)}");
         parts.Add($"{methods.Channels.Name}={r.GetValue(methods.Channels)}");
+        parts.Add(string.Create(CultureInfo.InvariantCulture,
+            $"pixel={r.GetValue(methods.Samples)},{r.GetValue(methods.Noise):R},{r.GetValue(methods.IgSteps)},{r.GetValue(methods.Baseline)},{r.GetValue(methods.MaskIterations)},{r.GetValue(methods.Reduction)}"));
         parts.Add(string.Create(CultureInfo.InvariantCulture, $"rise={rise.Masks},{rise.GridSize},{rise.KeepProbability},{rise.Seed}"));
         parts.Add(string.Create(CultureInfo.InvariantCulture, $"causal={causal.Steps},{causal.BlurKernelSize},{causal.BlurSigma}"));
         return string.Join('\n', parts) + "\n";

@@ -110,6 +110,25 @@ public class EvaluateCommandTests
         File.ReadAllLines(Path.Combine(outDir, "results.csv")).Where(l => l.Contains(",rise,")).Should().NotIntersectWith(second, "RISE with other masks is recomputed");
     }
 
+    [TestCase("--samples", "3")]
+    [TestCase("--noise", "0.3")]
+    [TestCase("--ig-steps", "3")]
+    [TestCase("--baseline", "black")]
+    [TestCase("--mask-iterations", "3")]
+    [TestCase("--reduction", "sum")]
+    public void A_pixel_space_method_option_changed_since_the_first_run_recomputes_the_rows(string option, string value)
+    {
+        string outDir = _folder.File("eval");
+        var pixel = new List<string> { "--methods", "smoothgrad", "--samples", "2", "--ig-steps", "2", "--mask-iterations", "2", "--limit", "1" };
+        Run(Args(outDir, pixel.ToArray())).Code.Should().Be(0);
+        int at = pixel.IndexOf(option);
+        if (at >= 0) pixel[at + 1] = value;
+        else pixel.AddRange(new[] { option, value });
+        var (code, _, warning) = Run(Args(outDir, pixel.ToArray()));
+        code.Should().Be(0, warning);
+        warning.Should().Contain("other settings", $"rows made without {option} {value} no longer hold");
+    }
+
     [Test]
     public void On_a_two_class_canvas_the_energy_in_the_other_class_box_is_measured_on_request()
     {
