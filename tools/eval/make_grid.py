@@ -15,8 +15,6 @@ from PIL import Image, ImageDraw, ImageFont
 EXAMPLES = [
     ("single", "0001.png", 0),
     ("single", "0002.png", 0),
-    ("two-classes", "0001.png", 0),
-    ("same-class", "0001.png", 0),
 ]
 SCALE = 2
 TITLE = 14

@@ -25,16 +25,16 @@ T1_METRICS = ["energy_pointing_game"]
 T2_METRICS = ["average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc"]
 
 
-def load(folder, slow=None):
-    """One set's summary, rows and summary.md; the slow methods' run (folder slow, if any) merged in."""
+def load(folder, others=()):
+    """One set's summary, rows and summary.md, with the other groups' runs (their folders) merged in."""
     with open(os.path.join(folder, "summary.json")) as f:
         summary = json.load(f)
     with open(os.path.join(folder, "results.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     with open(os.path.join(folder, "summary.md")) as f:
         md = f.read()
-    if slow is not None:
-        extra, extra_rows, _ = load(slow)
+    for other in others:
+        extra, extra_rows, _ = load(other)
         summary.update(extra)
         rows += extra_rows
     return summary, rows, md
@@ -107,17 +107,20 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--methods", required=True)
     p.add_argument("--limits", required=True)
-    p.add_argument("--slow-methods", default="")
-    p.add_argument("--slow-limits", default="")
+    p.add_argument("--slow", default="", help='the other groups, "methods:single/two/same ..."')
     p.add_argument("--extra", default="")
+    p.add_argument("--reuse", action="store_true", help="the rows were reused from an earlier run (RESUME=1)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     fast = a.methods.split(",")
-    slow = [m for m in a.slow_methods.split(",") if m]
-    methods = fast + slow
     limits = dict(kv.split("=") for kv in a.limits.split(","))
-    slow_limits = {s: int(v) for s, v in (kv.split("=") for kv in a.slow_limits.split(",") if kv)}
-    data = {s: load(os.path.join(a.eval, s), os.path.join(a.eval, s + "-slow") if slow and slow_limits.get(s, 0) > 0 else None)
+    groups = []  # (methods, folder suffix, {set: limit})
+    for g in a.slow.split():
+        names, counts_ = g.split(":")
+        groups.append((names.split(","), names.replace(",", "+"), dict(zip(SETS, map(int, counts_.split("/"))))))
+    slow = [m for names, _, _ in groups for m in names]
+    methods = fast + slow
+    data = {s: load(os.path.join(a.eval, s), [os.path.join(a.eval, f"{s}-{suffix}") for _, suffix, lim in groups if lim[s] > 0])
             for s in SETS}
     timings = {}
     tpath = os.path.join(a.eval, "timings.txt")
@@ -142,9 +145,7 @@ def main():
       f"Made at commit `{git_head()}` on {platform.machine()} with {os.cpu_count()} CPU cores (ONNX Runtime CPU provider).\n")
     w("The command (after `dotnet build -c Release`, from the repository root):\n")
     env = f"LIMIT_SINGLE={limits['single']} LIMIT_TWO={limits['two-classes']} LIMIT_SAME={limits['same-class']} "
-    if slow:
-        env += (f"SLOW_METHODS={a.slow_methods} SLOW_SINGLE={slow_limits.get('single', 0)} "
-                f"SLOW_TWO={slow_limits.get('two-classes', 0)} SLOW_SAME={slow_limits.get('same-class', 0)} ")
+    env += f'SLOW="{a.slow}" '
     if a.extra:
         env += f'EXTRA="{a.extra}" '
     w("```\n" + env + "tools/eval/make_report.sh\n```\n")
@@ -152,21 +153,31 @@ def main():
     w("```\ndotnet src/ScoreCam.Onnx.Cli/bin/Release/net10.0/scorecam.dll evaluate --model " + a.model +
       f" --set onnx-models/eval/S --methods {a.methods} --limit N --out {a.eval}/S --fresh" +
       (f" {a.extra}" if a.extra else "") + "\n```\n")
-    if slow:
-        w(f"and the same with `--methods {a.slow_methods} --limit N_slow --out {a.eval}/S-slow` (the slow methods on fewer "
-          "images; the tables merge both runs, and give each row's n),\n")
-    w("then the sanity check (`SCORECAM_SANITY_OUT=... dotnet test -c Release --filter SanityCheckModelTests`), "
-      "the overlay grid (`tools/eval/make_grid.py`, `scorecam explain --method M --target C --out`) and this page "
-      "(`tools/eval/make_report.py`). Deterministic: RISE is seeded, so a rerun gives the same numbers except the times.\n")
+    others = "; ".join(f"`--methods {','.join(names)} --limit N_{suffix} --out {a.eval}/S-{suffix}` with N_{suffix} = "
+                       f"{'/'.join(str(lim[s]) for s in SETS)}" for names, suffix, lim in groups)
+    if others:
+        w(f"and the same for the slow methods with their own limits ({others}, for the three sets in order). Each (set, "
+          "group) runs in its own process, all side by side, with the overlay grid (`tools/eval/make_grid.py`, "
+          "`scorecam explain --method M --target C --out`) beside them; the tables merge the runs and give each row's n. ")
+    else:
+        w("beside the overlay grid (`tools/eval/make_grid.py`, `scorecam explain --method M --target C --out`). ")
+    w("Then the sanity check (`SCORECAM_SANITY_OUT=... dotnet test -c Release --filter SanityCheckModelTests`) and "
+      "this page (`tools/eval/make_report.py`). Deterministic: RISE and SmoothGrad are seeded, so a rerun gives the same "
+      "numbers except the times.\n")
+    if a.reuse:
+        w("The rows were reused from an earlier run's `results.csv` (RESUME=1); the times quoted are that run's "
+          "(its `timings.txt`), as far as it recorded them.\n")
     if timings:
         parts = ", ".join(f"{k} {v} s" for k, v in timings.items() if k != "total")
-        w(f"Wall time of this run: **{timings.get('total', 0) / 60:.1f} min** ({parts}; the slow methods' evaluations and "
-          "the grid ran beside the main evaluations, on a machine shared with other jobs).\n")
+        total = timings.get("total")
+        label = "this run" if total else "the evaluations (the longest of them)"
+        w(f"Wall time of {label}: **{(total or max(timings.values())) / 60:.1f} min** ({parts}; the evaluations and the "
+          "grid ran side by side, on a machine shared with other jobs).\n")
 
     w("## Data\n")
     w("The first N canvases of each set (N below: the limits that keep the whole report within about 35 minutes on a "
-      "2-core machine shared with other jobs; Mask, about 300 forward and 300 gradient passes per map, gets a smaller "
-      "N_slow, and RISE with 4000 masks is most of the rest). Each image is explained once per annotated class. "
+      "2-core machine shared with other jobs; RISE, 4000 forward passes per map, and Mask, about 300 forward and 300 "
+      "gradient passes one image at a time, get smaller ones). Each image is explained once per annotated class. "
       "Means and 95% intervals (±1.96·s/√n) are over the correctly classified rows; a row counts as correct when its "
       "class is in the model's top-m predictions, m the number of distinct classes in the canvas. Misclassified rows are "
       "listed in each set's `summary.md` and left out of the means.\n")
@@ -179,8 +190,9 @@ def main():
     for s in SETS:
         w(data_row(s, f"all but {', '.join(NAMES[m] for m in slow)}, {limits[s]}" if slow else f"all, {limits[s]}",
                    fast[0], timings.get(f"evaluate {s}")))
-        if slow and slow_limits.get(s, 0) > 0:
-            w(data_row(s, f"{', '.join(NAMES[m] for m in slow)}, {slow_limits[s]}", slow[0], timings.get(f"evaluate {s}-slow")))
+        for names, suffix, lim in groups:
+            if lim[s] > 0:
+                w(data_row(s, f"{', '.join(NAMES[m] for m in names)}, {lim[s]}", names[0], timings.get(f"evaluate {s}-{suffix}")))
     w("\nEvery table gives each method's n (its correctly classified rows); a method with a smaller n is measured on the "
       "first images only, so the single-set tables are followed by all methods' means on exactly those images.\n")
 
@@ -228,11 +240,11 @@ def main():
     w("")
     orderings2(single, "here")
 
-    if slow and slow_limits.get("single", 0) > 0:
-        images = {r["image"] for r in single_rows if r["method"] == slow[0]}
+    if slow:
+        images = set.intersection(*({r["image"] for r in single_rows if r["method"] == m} for m in methods))
         sub = subset_means(single_rows, methods, images, ["energy_pointing_game"] + T2_METRICS)
         n_sub = lambda m: sum(r["method"] == m and r["correct"] == "true" and r["image"] in images for r in single_rows)
-        w(f"### Tables 1 and 2 on the {len(images)} images that {', '.join(NAMES[m] for m in slow)} had\n")
+        w(f"### Tables 1 and 2 on the {len(images)} images that every method had\n")
         w(f"The same metrics, every method restricted to the first {len(images)} canvases of the single-item set "
           "(the like-for-like comparison with the slow methods; computed from `results.csv`).\n")
         w("| method | n | energy pointing game (%) | Average Drop (%) ↓ | Increase in Confidence (%) ↑ | deletion AUC ↓ | insertion AUC ↑ |")

@@ -17,7 +17,8 @@
 #   EXTRA                                 extra flags for evaluate / explain (e.g. "--size 64")
 #   OUT                                   output folder (default tools/.cache/eval)
 #   RESUME=1                              reuse an earlier run's results.csv and grid tiles (default: --fresh, so
-#                                         times are measured)
+#                                         times are measured); its timings.txt is kept, this run's times go to
+#                                         timings-resume.txt
 #   SKIP_SANITY=1, SKIP_GRID=1            leave those steps out (their sections say so)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -45,6 +46,7 @@ for group in "${GROUPS_[@]}"; do GRID_METHODS+=",${group%%:*}"; done
 
 start=$(date +%s)
 timings="$OUT/timings.txt"
+[[ -n $REUSE ]] && timings="$OUT/timings-resume.txt"
 : > "$timings"
 pids=()
 background() { # name, then the command; its output goes to $OUT/name.log
@@ -93,6 +95,6 @@ fi
 
 echo "total $(( $(date +%s) - start ))" >> "$timings"
 "$PY" tools/eval/make_report.py --eval "$OUT" --model "$MODEL" --methods "$METHODS" \
-    --limits "single=$LIMIT_SINGLE,two-classes=$LIMIT_TWO,same-class=$LIMIT_SAME" --slow "$SLOW" --extra "$EXTRA" \
+    --limits "single=$LIMIT_SINGLE,two-classes=$LIMIT_TWO,same-class=$LIMIT_SAME" --slow "$SLOW" --extra "$EXTRA" $REUSE \
     --out docs/evaluation.md
 echo "wrote docs/evaluation.md ($(( $(date +%s) - start )) s in all)"
