@@ -175,8 +175,8 @@ def main():
           "grid ran side by side, on a machine shared with other jobs).\n")
 
     w("## Data\n")
-    w("The first N canvases of each set (N below: the limits that keep the whole report within about 35 minutes on a "
-      "2-core machine shared with other jobs; RISE, 4000 forward passes per map, and Mask, about 300 forward and 300 "
+    w("The first N canvases of each set (N below: limits meant to fit the report into about 35 minutes on a 2-core "
+      "machine shared with other jobs; RISE, 4000 forward passes per map, and Mask, about 300 forward and 300 "
       "gradient passes one image at a time, get smaller ones). Each image is explained once per annotated class. "
       "Means and 95% intervals (±1.96·s/√n) are over the correctly classified rows; a row counts as correct when its "
       "class is in the model's top-m predictions, m the number of distinct classes in the canvas. Misclassified rows are "
