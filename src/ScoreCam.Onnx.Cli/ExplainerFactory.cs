@@ -9,7 +9,8 @@ namespace ScoreCam.Onnx.Cli;
 /// <summary>Builds a <see cref="CamExplainer"/> from the shared flags, falling back to the embedded default model.</summary>
 internal static class ExplainerFactory
 {
-    public static CamExplainer Create(ParseResult r, ModelOptions flags, IExplanationMethod method, ILogger logger, out string modelName, int? batchSize = null, int threads = 0)
+    public static CamExplainer Create(ParseResult r, ModelOptions flags, IExplanationMethod method, ILogger logger, out string modelName, int? batchSize = null, int threads = 0,
+        long? maxBatchMemory = null)
     {
         string? path = r.GetValue(flags.Model);
         ModelPreparationOptions preparation = flags.Preparation(r);
@@ -22,7 +23,7 @@ internal static class ExplainerFactory
         modelName = path ?? EmbeddedDefaults.ModelName;
         return new CamExplainer(model, new ExplainerOptions
         {
-            Inference = flags.Inference(r) with { IntraOpThreads = threads, BatchSize = batchSize },
+            Inference = flags.Inference(r) with { IntraOpThreads = threads, BatchSize = batchSize, MaxBatchMemoryBytes = maxBatchMemory },
             Preprocess = preprocess,
             Labels = labels,
             Method = method,

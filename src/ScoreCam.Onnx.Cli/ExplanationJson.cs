@@ -1,6 +1,8 @@
 using System.Text.Json;
 using ScoreCam.Onnx.Core;
 
+using ScoreCam.Onnx.Models;
+
 namespace ScoreCam.Onnx.Cli;
 
 /// <summary>
@@ -9,15 +11,18 @@ namespace ScoreCam.Onnx.Cli;
 /// </summary>
 internal static class ExplanationJson
 {
-    public static byte[] Serialize(Explanation e, string model, Action<Utf8JsonWriter>? extra = null)
+    public static byte[] Serialize(Explanation e, string model, BatchSizeChoice batch, Action<Utf8JsonWriter>? extra = null)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true })) Write(w, e, model, extra);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true })) Write(w, e, model, extra, batch);
         return buffer.ToArray();
     }
 
-    /// <summary>Writes one explanation object; <paramref name="extra"/> adds fields of its own first.</summary>
-    public static void Write(Utf8JsonWriter w, Explanation e, string model, Action<Utf8JsonWriter>? extra = null)
+    /// <summary>
+    /// Writes one explanation object; <paramref name="extra"/> adds fields of its own first, <paramref name="batch"/>
+    /// the batch size it ran at (a run states it once for all its explanations instead).
+    /// </summary>
+    public static void Write(Utf8JsonWriter w, Explanation e, string model, Action<Utf8JsonWriter>? extra = null, BatchSizeChoice? batch = null)
     {
         w.WriteStartObject();
         extra?.Invoke(w);
@@ -64,7 +69,19 @@ internal static class ExplanationJson
         }
         w.WriteNumber("forwardPasses", e.ForwardPasses);
         w.WriteNumber("skippedChannels", e.SkippedChannels);
+        if (batch is not null) WriteBatch(w, batch);
         w.WriteNumber("elapsedMs", Math.Round(e.Elapsed.TotalMilliseconds, 1));
+        w.WriteEndObject();
+    }
+
+    /// <summary>The batch size of the batched passes, why it was taken and the memory estimate behind it.</summary>
+    public static void WriteBatch(Utf8JsonWriter w, BatchSizeChoice batch)
+    {
+        w.WriteStartObject("batch");
+        w.WriteNumber("size", batch.BatchSize);
+        w.WriteString("reason", batch.Reason);
+        w.WriteNumber("intermediateBytesPerImage", batch.BytesPerImage);
+        w.WriteNumber("budgetBytes", batch.BudgetBytes);
         w.WriteEndObject();
     }
 

@@ -1,13 +1,15 @@
 using System.CommandLine;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Cli;
 
 /// <summary>The flags that choose and shape methods, shared by explain, evaluate and bench; they build the library's <see cref="MethodSettings"/>.</summary>
 internal sealed class MethodOptions
 {
-    public Option<int?> Batch { get; } = new("--batch") { Description = $"Inputs per ONNX Runtime call (masked images, gradient passes). Default: {InferenceOptions.DefaultBatchSize}." };
+    public Option<int?> Batch { get; } = new("--batch") { Description = $"Inputs per ONNX Runtime call (masked images, gradient passes). Default: chosen for the model, as many as fit --max-memory, at most {BatchSizePolicy.MaxBatchSize}." };
+    public Option<int?> MaxMemory { get; } = new("--max-memory") { Description = $"Memory budget in MiB for one batch's intermediate tensors when the batch size is chosen (weights come on top). Default: {BatchSizePolicy.DefaultBudgetBytes >> 20}." };
     public Option<string> Variant { get; } = new("--variant") { Description = "paper (default), pytorch-grad-cam or torch-cam: reproduce that implementation's numbers.", DefaultValueFactory = _ => "paper" };
     public Option<string> Masks { get; } = new("--masks") { Description = "Score-CAM masks: normalized (eq. 1, default) or binarized (section 4.2).", DefaultValueFactory = _ => "normalized" };
     public Option<string> Scores { get; } = new("--scores") { Description = "Score-CAM weights: probability (softmax, eq. 3, default) or raw (section 4.3).", DefaultValueFactory = _ => "probability" };
@@ -28,9 +30,11 @@ internal sealed class MethodOptions
         if (stepsAlias) IgSteps.Aliases.Add("--steps");
     }
 
-    public void AddTo(Command command)
+    /// <summary>Adds the flags; a command that takes several batch sizes (bench) defines its own --batch.</summary>
+    public void AddTo(Command command, bool batch = true)
     {
-        foreach (Option o in new Option[] { Batch, Variant, Masks, Scores, Channels, Ranking, RiseMasks, Seed, Samples, Noise, IgSteps, Baseline, MaskIterations, Reduction })
+        if (batch) command.Options.Add(Batch);
+        foreach (Option o in new Option[] { MaxMemory, Variant, Masks, Scores, Channels, Ranking, RiseMasks, Seed, Samples, Noise, IgSteps, Baseline, MaskIterations, Reduction })
             command.Options.Add(o);
     }
 
@@ -40,6 +44,14 @@ internal sealed class MethodOptions
 
     // Upper bounds far beyond any useful value, so that a typo is a usage error rather than an allocation failure.
     internal const int MaxBatch = 4096, MaxPasses = 100_000;
+
+    /// <summary>The memory budget given, in bytes, validated; null when none was given.</summary>
+    public long? MaxBatchMemory(ParseResult r) => r.GetValue(MaxMemory) switch
+    {
+        null => null,
+        < 1 and var m => throw new UsageException($"--max-memory must be at least 1 (MiB); got {m}."),
+        var m => (long)m << 20,
+    };
 
     public MethodSettings Settings(ParseResult r)
     {

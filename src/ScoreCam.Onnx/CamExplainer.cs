@@ -22,6 +22,7 @@ public sealed class CamExplainer : IDisposable
 {
     private readonly long _maxPixels;
     private readonly ILogger _logger;
+    private readonly bool _ownsSessions = true, _pipelined;
 
     public CamExplainer(PreparedModel model, ExplainerOptions? options = null)
     {
@@ -37,9 +38,9 @@ public sealed class CamExplainer : IDisposable
         Session = new ModelSession(model, options.Inference);
         try
         {
-            BatchSize = options.Inference.BatchSize ?? InferenceOptions.DefaultBatchSize;
-            if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "The batch size must be at least 1.");
-            Runner = new MaskedBatchRunner(Session, BatchSize, options.Inference.Pipelined);
+            BatchSizeChoice = ChooseBatchSize(model, options.Inference);
+            _pipelined = options.Inference.Pipelined;
+            Runner = new MaskedBatchRunner(Session, BatchSizeChoice.BatchSize, _pipelined);
             Gradients = new GradientSessions(model, options.Inference with { Device = Session.Device });
         }
         catch
@@ -49,6 +50,35 @@ public sealed class CamExplainer : IDisposable
         }
         foreach (string warning in model.Warnings) ExplainerLog.ModelWarning(_logger, warning);
         foreach (string warning in Session.Warnings) ExplainerLog.SessionWarning(_logger, warning);
+    }
+
+    private CamExplainer(CamExplainer owner, BatchSizeChoice choice)
+    {
+        (Model, Session, Gradients, Preprocessing, Labels, DefaultMethod, _maxPixels, _pipelined, _logger) =
+            (owner.Model, owner.Session, owner.Gradients, owner.Preprocessing, owner.Labels, owner.DefaultMethod, owner._maxPixels, owner._pipelined, owner._logger);
+        BatchSizeChoice = choice;
+        Runner = new MaskedBatchRunner(Session, choice.BatchSize, _pipelined);
+        _ownsSessions = false;
+    }
+
+    /// <summary>
+    /// This explainer with its batched passes run <paramref name="batchSize"/> inputs a call (null: the choice for
+    /// <paramref name="maxBatchMemoryBytes"/>), on the same sessions, to compare batch sizes in one process. The view
+    /// owns nothing (disposing it does nothing) and works while this explainer is not disposed.
+    /// </summary>
+    public CamExplainer WithBatchSize(int? batchSize, long? maxBatchMemoryBytes = null) =>
+        new(this, ChooseBatchSize(Model, new InferenceOptions { BatchSize = batchSize, MaxBatchMemoryBytes = maxBatchMemoryBytes ?? BatchSizeChoice.BudgetBytes }));
+
+    /// <summary>The given batch size, or the largest that fits the memory budget (<see cref="BatchSizePolicy"/>).</summary>
+    private static BatchSizeChoice ChooseBatchSize(PreparedModel model, InferenceOptions options)
+    {
+        if (options.MaxBatchMemoryBytes is < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "The batch memory budget must be positive.");
+        long budget = options.MaxBatchMemoryBytes ?? BatchSizePolicy.DefaultBudgetBytes;
+        if (options.BatchSize is not { } given) return BatchSizePolicy.Choose(model, budget);
+        if (given < 1) throw new ArgumentOutOfRangeException(nameof(options), "The batch size must be at least 1.");
+        int size = model.SupportsBatching ? given : 1;
+        return new BatchSizeChoice(size, model.IntermediateBytesPerImage, budget, size == given ? "given" : "the model's batch size is fixed");
     }
 
     /// <summary>Prepares (or loads an already prepared) model file and reads its preprocessing sidecar.</summary>
@@ -65,7 +95,9 @@ public sealed class CamExplainer : IDisposable
     public IBatchRunner Runner { get; }
     public GradientSessions Gradients { get; }
     /// <summary>Inputs per ONNX Runtime call of the batched passes.</summary>
-    public int BatchSize { get; }
+    public int BatchSize => BatchSizeChoice.BatchSize;
+    /// <summary>The batch size, the memory estimate behind it and why it was taken.</summary>
+    public BatchSizeChoice BatchSizeChoice { get; }
     public PreprocessOptions Preprocessing { get; }
     public IReadOnlyList<string>? Labels { get; }
     /// <summary>The method used when a call names none.</summary>
@@ -225,6 +257,7 @@ public sealed class CamExplainer : IDisposable
 
     public void Dispose()
     {
+        if (!_ownsSessions) return;
         Gradients.Dispose();
         Session.Dispose();
     }

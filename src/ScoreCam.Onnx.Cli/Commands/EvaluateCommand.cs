@@ -72,7 +72,7 @@ internal static class EvaluateCommand
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet)))
             {
                 using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
-                    out modelName, methodFlags.BatchSize(r));
+                    out modelName, methodFlags.BatchSize(r), maxBatchMemory: methodFlags.MaxBatchMemory(r));
                 labels = explainer.Labels;
                 progress.Begin(images.Count, "images", passesSpanItem: false);
                 rows = protocol.Run(explainer, annotated, images, known,

@@ -78,7 +78,7 @@ internal static class ExplainCommand
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
-                out string modelName, methodFlags.BatchSize(r));
+                out string modelName, methodFlags.BatchSize(r), maxBatchMemory: methodFlags.MaxBatchMemory(r));
             ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t)
                 : r.GetValue(similarTo) is { } reference ? SimilarityTo(explainer, reference)
                 : ExplanationTarget.TopPrediction;
@@ -134,7 +134,7 @@ internal static class ExplainCommand
             // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
             if (pngPath is not null) WriteOverlay(adversarial is null ? picture : null, tensor, result, pngPath);
             if (jsonPath is not null)
-                AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName, w =>
+                AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName, explainer.BatchSizeChoice, w =>
                 {
                     if (adversarial is not null) WriteAttack(w, adversarial);
                     if (reasoning is not null) WriteCounterfactual(w, reasoning);
@@ -156,6 +156,7 @@ internal static class ExplainCommand
                 output.WriteLine($"masked by 1 - L_CE: target p={check.TargetOnMasked:0.####}, versus p={check.ReferenceOnMasked:0.####}");
             }
             output.WriteLine($"layer:      {result.Layer}, {result.ForwardPasses} forward passes ({result.SkippedChannels} constant maps skipped), {result.Elapsed.TotalSeconds:0.00} s");
+            output.WriteLine($"batch:      {explainer.BatchSize} ({explainer.BatchSizeChoice.Reason})");
             if (pngPath is not null) output.WriteLine($"overlay:    {pngPath}");
             if (jsonPath is not null) output.WriteLine($"json:       {jsonPath}");
             return CliApp.Ok;
@@ -170,6 +171,7 @@ internal static class ExplainCommand
                 var failures = new List<(string Image, string? Method, string Error)>();
                 w.WriteStartObject();
                 w.WriteString("model", modelName);
+                ExplanationJson.WriteBatch(w, explainer.BatchSizeChoice);
                 w.WriteStartArray("explanations");
                 progress.Begin(inputs.Count * methods.Count, "explanations");
                 foreach (Input input in inputs)

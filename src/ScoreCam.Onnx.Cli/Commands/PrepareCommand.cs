@@ -23,6 +23,7 @@ internal static class PrepareCommand
             foreach (string warning in prepared.Warnings) error.WriteLine($"warning: {warning}");
             string camPath = r.GetValue(outPath) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + ".cam.onnx");
             string jsonPath = Path.ChangeExtension(camPath, ".json");
+            BatchSizeChoice choice = BatchSizePolicy.Choose(prepared);
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(new
             {
                 source = path,
@@ -30,11 +31,14 @@ internal static class PrepareCommand
                 output = new { name = prepared.OutputName, size = prepared.OutputSize, kind = prepared.OutputKind.ToString() },
                 layer = prepared.Layer,
                 supportsBatching = prepared.SupportsBatching,
+                intermediateBytesPerImage = prepared.IntermediateBytesPerImage,
+                batchSize = new { size = choice.BatchSize, reason = choice.Reason, budgetBytes = choice.BudgetBytes },
                 preprocessing = PreprocessOptions.FromSidecar(path),
             }, PreprocessOptions.JsonOptions);
             prepared.Save(camPath);
             AtomicFile.Write(jsonPath, json);
             output.WriteLine($"target layer: {prepared.Layer}");
+            output.WriteLine($"batch size:   {choice.BatchSize} ({choice.Reason})");
             output.WriteLine($"wrote {camPath}");
             output.WriteLine($"wrote {jsonPath}");
             string gradPath = Gradients.GradientGraph.DefaultPath(camPath);

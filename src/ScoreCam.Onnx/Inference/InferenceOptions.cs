@@ -1,18 +1,24 @@
+using ScoreCam.Onnx.Models;
+
 namespace ScoreCam.Onnx.Inference;
 
 /// <summary>How ONNX Runtime sessions are created.</summary>
 public sealed record InferenceOptions
 {
-    /// <summary>Batch size when none is given: measured on ResNet-18 and the default model (docs/performance.md).</summary>
-    public const int DefaultBatchSize = 32;
-
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
 
     /// <summary>
     /// Inputs per ONNX Runtime call for the explainer's batched passes (Score-CAM's masked images, RISE's masks,
-    /// deletion / insertion steps, gradient passes); null: <see cref="DefaultBatchSize"/>.
+    /// deletion / insertion steps, gradient passes); null: chosen for the model by <see cref="BatchSizePolicy"/>
+    /// within <see cref="MaxBatchMemoryBytes"/>.
     /// </summary>
     public int? BatchSize { get; init; }
+
+    /// <summary>
+    /// Memory budget for one batch's intermediate tensors when the batch size is chosen (weights and ONNX Runtime's
+    /// arena slack come on top); null: <see cref="BatchSizePolicy.DefaultBudgetBytes"/>.
+    /// </summary>
+    public long? MaxBatchMemoryBytes { get; init; }
 
     /// <summary>Build the next batch while ONNX Runtime runs the current one (two batches of buffers).</summary>
     public bool Pipelined { get; init; } = true;

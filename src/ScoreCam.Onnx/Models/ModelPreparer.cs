@@ -34,9 +34,9 @@ public static class ModelPreparer
         string? folder = ExternalData.Folder(model, path, path);
         var (index, input, _, _) = ReadInput(model, options, path);
         long[] probeShape = ProbeShape(input, options);
-        var outputs = TensorShapeProbe.Run(model, input.Name, probeShape, model.Graph.Output.Select(o => o.Name).ToArray(), folder);
+        var (outputs, shapes) = Probe(model, index, input.Name, probeShape, folder);
         string output = FindOutput(model, outputs, options, path);
-        var candidates = TargetLayerFinder.Candidates(model, index, input.Name, output, probeShape, folder);
+        var candidates = TargetLayerFinder.Candidates(index, input.Name, output, shapes);
         LayerCandidate? chosen = TargetLayerFinder.Choose(index, candidates, output, ClassCount(outputs[output]));
         return candidates.Select(c => c == chosen ? c with { IsAutomaticChoice = true } : c).ToList();
     }
@@ -47,20 +47,21 @@ public static class ModelPreparer
 
         var (index, input, (channels, height, width), layoutNote) = ReadInput(model, options, source);
         long[] probeShape = ProbeShape(input, options);
-        var outputShapes = TensorShapeProbe.Run(model, input.Name, probeShape, model.Graph.Output.Select(o => o.Name).ToArray(), folder);
+        var (outputShapes, shapes) = Probe(model, index, input.Name, probeShape, folder);
         string output = FindOutput(model, outputShapes, options, source);
         long classCount = ClassCount(outputShapes[output]);
 
-        TargetLayer layer = FindLayer(model, index, input.Name, output, probeShape, outputShapes, classCount, options, source, folder);
+        TargetLayer layer = FindLayer(model, index, input.Name, output, probeShape, outputShapes, shapes, classCount, options, source, folder);
         ModelProto prepared = model.Clone();
         if (!prepared.Graph.Output.Any(o => o.Name == layer.TensorName))
             prepared.Graph.Output.Add(TensorShapeProbe.FloatOutput(layer.TensorName));
+        long bytesPerImage = BatchSizePolicy.PeakBytesPerImage(prepared.Graph, input.Name, shapes);
 
         var warnings = new List<string>();
         if (layoutNote is not null) warnings.Add(layoutNote);
         bool batching = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings, folder);
         return new PreparedModel(prepared, new ImageInputSpec(input.Name, channels, height, width), output, (int)classCount,
-            DetectOutputKind(index, output, classCount), layer, batching, warnings, source, folder,
+            DetectOutputKind(index, output, classCount), layer, batching, bytesPerImage, warnings, source, folder,
             layoutNote is null ? InputLayout.ChannelsFirst : InputLayout.ChannelsLast);
     }
 
@@ -82,6 +83,20 @@ public static class ModelPreparer
             input = index.RealInputs.First(i => i.Name == input.Name);
         }
         return (index, input, ReadImageInput(input), note);
+    }
+
+    /// <summary>
+    /// One run on a zero image gives the shapes of the graph outputs and of every data tensor derived from the input
+    /// (the candidate layers and the intermediate tensors whose size decides the batch size).
+    /// </summary>
+    private static (Dictionary<string, long[]> Outputs, Dictionary<string, long[]> All) Probe(ModelProto model, GraphIndex index, string input,
+        long[] probeShape, string? folder)
+    {
+        var outputs = model.Graph.Output.Select(o => o.Name).ToList();
+        var tensors = outputs.Concat(index.DataDerivedFrom(input).Where(index.Producer.ContainsKey)).Distinct().ToArray();
+        var all = TensorShapeProbe.Run(model, input, probeShape, tensors, folder);
+        all[input] = probeShape;
+        return (outputs.ToDictionary(o => o, o => all[o], StringComparer.Ordinal), all);
     }
 
     private static ValueInfoProto FindInput(GraphIndex index, ModelPreparationOptions options, string source)
@@ -161,7 +176,7 @@ public static class ModelPreparer
     private static long ClassCount(long[] outputShape) => outputShape.Skip(1).Aggregate(1L, (a, b) => a * b);
 
     private static TargetLayer FindLayer(ModelProto model, GraphIndex index, string input, string output, long[] probeShape,
-        Dictionary<string, long[]> outputShapes, long classCount, ModelPreparationOptions options, string source, string? folder)
+        Dictionary<string, long[]> outputShapes, Dictionary<string, long[]> shapes, long classCount, ModelPreparationOptions options, string source, string? folder)
     {
         if (options.Layer is { } requested)
         {
@@ -169,7 +184,7 @@ public static class ModelPreparer
                 : index.Graph.Node.FirstOrDefault(n => n.Name == requested)?.Output[0]
                 ?? throw new ScoreCamException(
                     $"Model '{source}' has no layer (tensor or node) named '{requested}'. Run `scorecam layers --model {source}` to list the candidates.");
-            long[] shape = TensorShapeProbe.Run(model, input, probeShape, new[] { tensor }, folder)[tensor];
+            long[] shape = shapes.GetValueOrDefault(tensor) ?? TensorShapeProbe.Run(model, input, probeShape, new[] { tensor }, folder)[tensor];
             if (shape.Length != 4)
                 throw new ScoreCamException($"Layer '{requested}' has shape [{string.Join('x', shape)}]; Score-CAM needs a spatial map N×K×h×w.");
             NodeProto node = index.ProducerOf(tensor)!;
@@ -185,7 +200,7 @@ public static class ModelPreparer
             return new TargetLayer(exported, node?.Name, node?.OpType, (int)s[1], (int)s[2], (int)s[3]);
         }
 
-        var candidates = TargetLayerFinder.Candidates(model, index, input, output, probeShape, folder);
+        var candidates = TargetLayerFinder.Candidates(index, input, output, shapes);
         LayerCandidate chosen = TargetLayerFinder.Choose(index, candidates, output, classCount) ?? throw new ScoreCamException(
             $"Model '{source}' has no spatial layer (N×K×h×w with h·w > 1) before its output, so there are no activation maps to explain with. " +
             "Score-CAM needs a convolutional classifier.");

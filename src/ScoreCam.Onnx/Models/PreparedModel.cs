@@ -15,11 +15,11 @@ public sealed class PreparedModel
     private readonly ModelProto _model;
 
     internal PreparedModel(ModelProto model, ImageInputSpec input, string outputName, int outputSize, ModelOutputKind outputKind,
-        TargetLayer layer, bool supportsBatching, IReadOnlyList<string> warnings, string source, string? externalDataFolder = null, InputLayout exportedLayout = InputLayout.ChannelsFirst)
+        TargetLayer layer, bool supportsBatching, long intermediateBytesPerImage, IReadOnlyList<string> warnings, string source, string? externalDataFolder = null, InputLayout exportedLayout = InputLayout.ChannelsFirst)
     {
         _model = model;
-        (Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, Warnings, Source, ExternalDataFolder, ExportedLayout) =
-            (input, outputName, outputSize, outputKind, layer, supportsBatching, warnings, source, externalDataFolder, exportedLayout);
+        (Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder, ExportedLayout) =
+            (input, outputName, outputSize, outputKind, layer, supportsBatching, intermediateBytesPerImage, warnings, source, externalDataFolder, exportedLayout);
     }
 
     public ImageInputSpec Input { get; }
@@ -31,6 +31,11 @@ public sealed class PreparedModel
     public TargetLayer Layer { get; }
     /// <summary>False when the batch dimension is fixed at 1 and could not be made symbolic: images run one at a time.</summary>
     public bool SupportsBatching { get; }
+    /// <summary>
+    /// Peak bytes of the intermediate tensors one input needs in a forward pass (at the size probed at preparation):
+    /// what <see cref="BatchSizePolicy"/> multiplies by the batch size.
+    /// </summary>
+    public long IntermediateBytesPerImage { get; }
     /// <summary>Things the user should hear about once (e.g. batching impossible).</summary>
     public IReadOnlyList<string> Warnings { get; }
     /// <summary>Where the model came from (a path or a description).</summary>
@@ -70,6 +75,10 @@ public sealed class PreparedModel
         Put("layer_shape", $"{Layer.Channels},{Layer.Height},{Layer.Width}");
         Put("batching", SupportsBatching);
         Put("exported_layout", ExportedLayout);
+        Put("intermediate_bytes_per_image", IntermediateBytesPerImage);
+        BatchSizeChoice choice = BatchSizePolicy.Choose(this);
+        Put("batch_size", choice.BatchSize);
+        Put("batch_size_reason", choice.Reason);
         AtomicFile.Write(path, copy.ToByteArray());
     }
 
@@ -78,7 +87,9 @@ public sealed class PreparedModel
     {
         var meta = model.MetadataProps.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal))
             .ToDictionary(p => p.Key[Prefix.Length..], p => p.Value, StringComparer.Ordinal);
-        if (!meta.TryGetValue("layer", out string? layer) || !model.Graph.Output.Any(o => o.Name == layer)) return null;
+        // Files saved before the memory estimate was recorded are prepared again (their activations output is kept).
+        if (!meta.TryGetValue("layer", out string? layer) || !model.Graph.Output.Any(o => o.Name == layer)
+            || !long.TryParse(meta.GetValueOrDefault("intermediate_bytes_per_image"), out long bytesPerImage)) return null;
         var index = new GraphIndex(model.Graph);
         ValueInfoProto input = index.RealInputs.FirstOrDefault(i => i.Name == meta.GetValueOrDefault("input"))
             ?? throw new ScoreCamException($"Prepared model '{source}' names an input that it does not have; prepare it again.");
@@ -91,7 +102,7 @@ public sealed class PreparedModel
             return new PreparedModel(model, new ImageInputSpec(input.Name, channels, height, width), output.Name, outputSize,
                 Enum.Parse<ModelOutputKind>(meta["output_kind"]),
                 new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2]),
-                bool.Parse(meta["batching"]), Array.Empty<string>(), source, externalDataFolder,
+                bool.Parse(meta["batching"]), bytesPerImage, Array.Empty<string>(), source, externalDataFolder,
                 meta.TryGetValue("exported_layout", out string? layout) ? Enum.Parse<InputLayout>(layout) : InputLayout.ChannelsFirst);
         }
         catch (Exception e) when (e is KeyNotFoundException or FormatException or OverflowException or ArgumentException

@@ -18,9 +18,11 @@ internal static class TargetLayerFinder
 
     private static readonly HashSet<string> ParametricOps = new(StringComparer.Ordinal) { "Conv", "Gemm", "MatMul", "ConvTranspose" };
 
-    /// <summary>Spatial (N×K×h×w, h·w &gt; 1) conv-layout feature maps on the path to the output, in graph order.</summary>
-    public static List<LayerCandidate> Candidates(ModelProto model, GraphIndex index, string inputName, string outputName, long[] probeInputShape,
-        string? externalDataFolder)
+    /// <summary>
+    /// Spatial (N×K×h×w, h·w &gt; 1) conv-layout feature maps on the path to the output, in graph order;
+    /// <paramref name="shapes"/> holds the runtime shapes of the input's data tensors.
+    /// </summary>
+    public static List<LayerCandidate> Candidates(GraphIndex index, string inputName, string outputName, IReadOnlyDictionary<string, long[]> shapes)
     {
         var derived = index.DataDerivedFrom(inputName);
         var ancestors = index.Ancestors(outputName);
@@ -36,8 +38,6 @@ internal static class TargetLayerFinder
             convLayout.Add(t);
             if (t.Length > 0 && derived.Contains(t) && ancestors.Contains(t) && t != outputName) tensors.Add((t, node));
         }
-        if (tensors.Count == 0) return new();
-        var shapes = TensorShapeProbe.Run(model, inputName, probeInputShape, tensors.Select(t => t.Tensor).ToArray(), externalDataFolder);
         return tensors
             .Where(t => shapes.TryGetValue(t.Tensor, out var s) && IsSpatial(s))
             .Select(t => new LayerCandidate(t.Tensor, t.Node.Name, t.Node.OpType, shapes[t.Tensor], false))

@@ -105,6 +105,37 @@ public class CliTests
     }
 
     [Test]
+    public void The_batch_size_is_chosen_within_max_memory_unless_given_and_explain_and_bench_state_it()
+    {
+        // input 3×128×128 → conv → ReLU → pool: 196,608 B of input and two 262,144 B maps live at once per image.
+        var g = new OnnxGraphBuilder();
+        string x = g.Input("input", null, 3, 128, 128);
+        string relu = g.Node("Relu", new[] { g.Node("Conv", new[] { x, g.Weights("w", Enumerable.Repeat(0.1f, 4 * 3 * 9).ToArray(), 4, 3, 3, 3) }, "conv", OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1)) }, "relu");
+        g.Node("Flatten", new[] { g.Node("GlobalAveragePool", new[] { relu }, "pooled") }, "output");
+        g.Output("output", null, 4);
+        string model = g.Save(_folder.File("wide.onnx"));
+        string png = SquaresPng();
+        int Batch(params string[] flags)
+        {
+            var (code, output, error) = Run(new[] { "explain", "--model", model, "--image", png, "--json", _folder.File("b.json") }.Concat(flags).ToArray());
+            (code, error).Should().Be((0, ""));
+            using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("b.json")));
+            JsonElement batch = json.RootElement.GetProperty("batch");
+            output.Should().Contain($"batch:      {batch.GetProperty("size").GetInt32()} ({batch.GetProperty("reason").GetString()})");
+            return batch.GetProperty("size").GetInt32();
+        }
+
+        Batch().Should().Be(32, "the default budget holds far more than 32 such images");
+        Batch("--max-memory", "4").Should().Be((int)((4L << 20) / (196_608 + 2 * 262_144)));
+        Batch("--max-memory", "4", "--batch", "3").Should().Be(3);
+        Run("explain", "--model", model, "--image", png, "--max-memory", "0").Code.Should().Be(2);
+
+        var bench = Run("bench", "--model", model, "--image", png, "--batch", "auto,2", "--runs", "1", "--max-memory", "4");
+        (bench.Code, bench.Err).Should().Be((0, ""));
+        bench.Out.Should().Contain("auto: batch 5 (").And.MatchRegex(@"\n\s+5\*\s").And.MatchRegex(@"\n\s+2\s");
+    }
+
+    [Test]
     public void Prepare_writes_the_prepared_model_and_its_description_and_layers_lists_candidates()
     {
         var (code, output, _) = Run("prepare", "--model", _model);

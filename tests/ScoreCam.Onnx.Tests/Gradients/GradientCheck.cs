@@ -22,7 +22,7 @@ internal static class GradientCheck
     {
         ModelProto proto = ModelProto.Parser.ParseFrom(g.Build());
         return new PreparedModel(proto, new ImageInputSpec("x", k, h, w), output, outputSize, ModelOutputKind.Logits,
-            new TargetLayer(Layer, null, "Identity", k, h, w), true, Array.Empty<string>(), "test head");
+            new TargetLayer(Layer, null, "Identity", k, h, w), true, sizeof(float) * k * h * w, Array.Empty<string>(), "test head");
     }
 
     /// <summary>Starts a head: input x [N,k,h,w] and the target layer "features" = Identity(x).</summary>

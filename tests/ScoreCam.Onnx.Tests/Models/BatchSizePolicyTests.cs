@@ -10,7 +10,7 @@ public class BatchSizePolicyTests
     private const long Input = 3 * 8 * 8 * 4, Map = 4 * 8 * 8 * 4;
 
     /// <summary>input → 3×3 conv → ReLU (the target layer) → global average pool → flatten, to 4 outputs.</summary>
-    private static PreparedModel Chain(long? height = 8, long? width = 8)
+    private static PreparedModel Chain(long? height = 8, long? width = 8, ModelPreparationOptions? options = null)
     {
         var g = new OnnxGraphBuilder();
         string x = g.Input("input", null, 3, height, width);
@@ -18,7 +18,7 @@ public class BatchSizePolicyTests
         string relu = g.Node("Relu", new[] { conv }, "relu");
         g.Node("Flatten", new[] { g.Node("GlobalAveragePool", new[] { relu }, "pooled") }, "output");
         g.Output("output", null, 4);
-        return ModelPreparer.Prepare(g.Build(), "chain");
+        return ModelPreparer.Prepare(g.Build(), "chain", options);
     }
 
     [Test]
@@ -46,9 +46,22 @@ public class BatchSizePolicyTests
     }
 
     [Test]
-    public void Shapes_are_learned_at_the_given_size_when_the_model_leaves_it_open()
+    public void Shapes_are_learned_at_the_probe_size_when_the_model_leaves_it_open()
     {
-        BatchSizePolicy.Choose(Chain(null, null), inputSize: (16, 16)).BytesPerImage.Should().Be(4 * (Input + 2 * Map));
+        Chain(null, null, new ModelPreparationOptions { ProbeSize = (16, 16) }).IntermediateBytesPerImage.Should().Be(4 * (Input + 2 * Map));
+    }
+
+    [Test]
+    public void The_estimate_survives_saving_and_the_saved_model_records_the_choice()
+    {
+        using var folder = new TempFolder();
+        PreparedModel m = Chain();
+        m.Save(folder.File("m.cam.onnx"));
+        PreparedModel loaded = ModelPreparer.Prepare(folder.File("m.cam.onnx"));
+        loaded.IntermediateBytesPerImage.Should().Be(Input + 2 * Map);
+        var meta = loaded.Proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        meta["scorecam.batch_size"].Should().Be(BatchSizePolicy.MaxBatchSize.ToString());
+        meta["scorecam.batch_size_reason"].Should().Be(BatchSizePolicy.Choose(m).Reason);
     }
 
     [Test]
