@@ -48,8 +48,8 @@ internal static class GradientCheck
             node.OpType = "Softplus";
             while (node.Input.Count > 1) node.Input.RemoveAt(1);
         }
-        return new PreparedModel(proto, model.Input, model.OutputName, model.OutputSize, model.OutputKind, model.Layer, model.SupportsBatching, model.Warnings,
-            model.Source + " (smoothed)", model.ExternalDataFolder, model.ExportedLayout);
+        return new PreparedModel(proto, model.Input, model.OutputName, model.OutputSize, model.OutputKind, model.Layer, model.SupportsBatching,
+            model.IntermediateBytesPerImage, model.Warnings, model.Source + " (smoothed)", model.ExternalDataFolder, model.ExportedLayout);
     }
 
     private static float[] Values(TensorProto t) =>
