@@ -40,6 +40,7 @@ internal static class ServeCommand
             var settings = methodFlags.Settings(r);
             var defaultMethod = MethodOptions.Create(r.GetValue(method)!, settings);
             int? batch = methodFlags.BatchSize(r);
+            long? batchMemory = methodFlags.MaxBatchMemory(r);
             var options = new ServerOptions
             {
                 Address = address, Port = r.GetValue(port), Method = defaultMethod.Name,
@@ -49,7 +50,7 @@ internal static class ServeCommand
             ExplainServer server;
             try
             {
-                server = ExplainServer.StartAsync(options, logger => (ExplainerFactory.Create(r, model, defaultMethod, logger, out string name, batch), name), settings, map)
+                server = ExplainServer.StartAsync(options, logger => (ExplainerFactory.Create(r, model, defaultMethod, logger, out string name, batch, maxBatchMemory: batchMemory), name), settings, map)
                     .GetAwaiter().GetResult();
             }
             catch (IOException e)
