@@ -37,7 +37,7 @@ internal static class BenchCommand
             int?[] sizes = r.GetValue(batches)!.Split(',', StringSplitOptions.TrimEntries)
                 .Select(b => b == Auto ? (int?)null
                     : int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v is > 0 and <= MethodOptions.MaxBatch ? v
-                    : throw new UsageException($"--batch must list auto or integers between 1 and {MethodOptions.MaxBatch}; got '{b}'."))
+                    : throw new UsageException($"--batch must list integers between 1 and {MethodOptions.MaxBatch}, or auto; got '{b}'."))
                 .ToArray();
             int runCount = r.GetValue(runs);
             if (runCount < 1) throw new UsageException("--runs must be at least 1.");
