@@ -3,8 +3,8 @@ using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx;
 
-/// <summary>The model's own answer for the unmasked input.</summary>
-public sealed record Prediction(int Index, string? Label, float Probability);
+/// <summary>The model's own answer for the unmasked input: its top class, the class's label ("class N" when the model has no labels) and probability.</summary>
+public sealed record Prediction(int Index, string Label, float Probability);
 
 /// <summary>What was explained: a class (index, label) or a custom scalar, and its score on the unmasked input.</summary>
 public sealed record TargetInfo(string Name, int? Index, string? Label, float Score);

@@ -53,6 +53,12 @@ internal static class HtmlReport
         html.Append("</select></label></p>\n");
 
         foreach (ReportEntry entry in page.Entries) Entry(html, entry);
+        if (page.Failures.Count > 0)
+        {
+            html.Append("<section class=\"failures\"><h2>Not explained</h2>\n<ul>\n");
+            foreach (ReportFailure f in page.Failures) html.Append($"<li><span class=\"name\">{Text(f.Name)}</span>: <span class=\"error\">{Text(f.Error)}</span></li>\n");
+            html.Append("</ul>\n</section>\n");
+        }
         html.Append($"<script>\n{Script}</script>\n</body>\n</html>\n");
         return html.ToString();
     }

@@ -7,7 +7,12 @@ internal sealed record ReportPage(string Title, IReadOnlyList<ReportEntry> Entri
     public string? Subtitle { get; init; }
 
     public ReportTable? Summary { get; init; }
+
+    /// <summary>Pictures that could not be explained, with the reason.</summary>
+    public IReadOnlyList<ReportFailure> Failures { get; init; } = Array.Empty<ReportFailure>();
 }
+
+internal sealed record ReportFailure(string Name, string Error);
 
 /// <summary>
 /// One explained image: the input, one map per method (overlays, or pixel-space pictures), the top predictions with

@@ -53,7 +53,7 @@ public static class HeatmapRenderer
     {
         options ??= new OverlayOptions();
         options.Validate();
-        using Image<Rgb24> picture = DisplaySize.Enlarge(original, options.MinShortSide, KnownResamplers.Bicubic);
+        using Image<Rgb24> picture = Enlarge(original, options.MinShortSide);
         SourceRegion shown = DisplaySize.Scale(region ?? Whole(original), picture.Width, picture.Height);
         Image<Rgb24> overlay = Overlay(picture, heatmap, shown, options.Colormap, options.Alpha);
         if (!options.ColorBar) return overlay;
@@ -70,12 +70,22 @@ public static class HeatmapRenderer
     {
         options ??= new OverlayOptions();
         options.Validate();
-        using Image<Rgb24> picture = DisplaySize.Enlarge(original, options.MinShortSide, KnownResamplers.Bicubic);
+        using Image<Rgb24> picture = Enlarge(original, options.MinShortSide);
         SourceRegion shown = DisplaySize.Scale(region ?? Whole(original), picture.Width, picture.Height);
         using Image<Rgb24> overlay = Overlay(picture, heatmap, shown, options.Colormap, options.Alpha);
         using Image<Rgb24> heat = Overlay(picture, heatmap, shown, options.Colormap, 1f);
         using Image<Rgb24>? bar = options.ColorBar ? ColorBar.Draw(picture.Height, options.Colormap) : null;
         return SideBySide.Join(bar is null ? new[] { picture, overlay, heat } : new[] { picture, overlay, heat, bar });
+    }
+
+    /// <summary>
+    /// A copy of the picture at the size <see cref="Render"/> draws it: scaled up (bicubic) until its short side is
+    /// <paramref name="minShortSide"/> when shorter, else as it is.
+    /// </summary>
+    public static Image<Rgb24> Enlarge(Image<Rgb24> picture, int minShortSide = OverlayOptions.DefaultMinShortSide)
+    {
+        OverlayOptions.ValidateSize(minShortSide);
+        return DisplaySize.Enlarge(picture, minShortSide, KnownResamplers.Bicubic);
     }
 
     /// <summary>The heatmap alone in colour, at its own size.</summary>

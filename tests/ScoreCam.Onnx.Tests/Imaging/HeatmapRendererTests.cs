@@ -25,6 +25,15 @@ public class HeatmapRendererTests
     }
 
     [Test]
+    public void Enlarge_gives_the_picture_at_the_overlays_size()
+    {
+        using var original = new Image<Rgb24>(96, 48, Grey);
+        using Image<Rgb24> enlarged = HeatmapRenderer.Enlarge(original);
+        (enlarged.Width, enlarged.Height).Should().Be((768, 384));
+        Pixels(enlarged).Should().AllBeEquivalentTo(Grey);
+    }
+
+    [Test]
     public void Render_blends_the_colormap_over_the_picture_with_alpha()
     {
         using var original = new Image<Rgb24>(96, 96, Grey);

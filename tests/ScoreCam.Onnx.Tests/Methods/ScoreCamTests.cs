@@ -67,6 +67,15 @@ public class ScoreCamTests
     }
 
     [Test]
+    public void Without_labels_the_prediction_and_target_are_called_class_N()
+    {
+        using var explainer = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"));
+        Explanation e = explainer.Explain(TestModels.TwoSquares(), ExplanationTarget.Class(1));
+        e.Prediction.Label.Should().Be($"class {e.Prediction.Index}");
+        (e.Target.Name, e.Target.Label).Should().Be(("class 1", null));
+    }
+
+    [Test]
     public void Several_targets_come_from_one_set_of_passes_and_equal_separate_calls()
     {
         using var explainer = Explainer();

@@ -58,6 +58,8 @@ public class HtmlReportTests
         shown["summary"]!.AsArray().Select(r => r!.AsArray().Select(c => (string)c!).ToArray()).Should().BeEquivalentTo(
             page.Summary!.Rows.Select(r => new[] { r.Name }.Concat(r.Cells.Select(CellText)).ToArray()), o => o.WithStrictOrdering());
 
+        shown["failures"]!.AsArray().Select(f => (string)f!).Should().Equal(page.Failures.Select(f => $"{f.Name}: {f.Error}"));
+
         (await browser.EvaluateAsync(FilterBy("Dress [3]")))!.AsArray().Select(n => (string)n!).Should().Equal("coffee.png");
         (await browser.EvaluateAsync(FilterBy("")))!.AsArray().Should().HaveCount(2);
 
@@ -106,6 +108,7 @@ public class HtmlReportTests
         return new ReportPage("Explanations", new[] { first, second })
         {
             Subtitle = "model fashion-clutter.onnx",
+            Failures = new[] { new ReportFailure("broken.png", "'broken.png' is not an image in a supported format <PNG>.") },
             Summary = new ReportTable("Summary", "method", new[] { "energy_pointing_game", "deletion_auc" },
                 new[]
                 {
@@ -143,6 +146,7 @@ public class HtmlReportTests
               firstBox: e.querySelector('.box') ? fraction(e.querySelector('.box'), e.querySelector('img')) : null,
               metrics: [...e.querySelectorAll('table.metrics td.cell')].map(text),
             })),
+            failures: [...document.querySelectorAll('.failures li')].map(text),
             summary: [...document.querySelectorAll('table.summary tr')].slice(1).map(r => [text(r.querySelector('th')), ...[...r.querySelectorAll('td')].map(text)]),
           };
         })
