@@ -23,6 +23,7 @@ public static class CliApp
             BenchCommand.Create(output, error),
             EvaluateCommand.Create(output, error),
             ServeCommand.Create(output, error),
+            ReportCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

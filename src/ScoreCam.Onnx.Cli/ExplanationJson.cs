@@ -41,7 +41,7 @@ internal static class ExplanationJson
         w.WriteEndObject();
         w.WriteStartObject("prediction");
         w.WriteNumber("index", e.Prediction.Index);
-        if (e.Prediction.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
+        w.WriteString("label", e.Prediction.Label);
         w.WriteNumber("probability", e.Prediction.Probability);
         w.WriteEndObject();
         WriteMap(w, "map", e.Map, withValues: true);

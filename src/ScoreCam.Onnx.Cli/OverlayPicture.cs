@@ -5,7 +5,7 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace ScoreCam.Onnx.Cli;
 
-/// <summary>The overlay of an explanation, as `explain` writes it and `serve` returns it.</summary>
+/// <summary>The colormap flag's parser (explain, report, serve) and the overlay `serve` returns.</summary>
 internal static class OverlayPicture
 {
     /// <summary>The value of <c>--colormap</c>.</summary>
@@ -16,10 +16,7 @@ internal static class OverlayPicture
         var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
     };
 
-    /// <summary>The heatmap over the part of <paramref name="picture"/> the model saw; over the tensor shown as a picture when there is none.</summary>
-    public static Image<Rgb24> Render(CamExplainer explainer, Image<Rgb24>? picture, ImageTensor tensor, Explanation result, Colormap colormap)
-    {
-        using Image<Rgb24> background = picture?.Clone() ?? TensorImage.ToPicture(tensor, explainer.Preprocessing);
-        return HeatmapRenderer.Overlay(background, result.Heatmap, picture is null ? null : tensor.SourceRegion, colormap);
-    }
+    /// <summary>The heatmap over the part of <paramref name="picture"/> the model saw, at the picture's size; over the tensor shown as a picture when there is none.</summary>
+    public static Image<Rgb24> Render(CamExplainer explainer, Image<Rgb24>? picture, ImageTensor tensor, Explanation result, Colormap colormap) =>
+        new PictureStyle(new OverlayOptions { Colormap = colormap, MinShortSide = 0 }, false, null).Draw(picture, tensor, result, explainer.Preprocessing);
 }

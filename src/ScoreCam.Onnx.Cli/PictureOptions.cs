@@ -13,7 +13,7 @@ internal sealed class PictureOptions
         DefaultValueFactory = _ => OverlayOptions.DefaultMinShortSide,
     };
     public Option<float> Alpha { get; } = new("--alpha") { Description = "The heatmap's weight in the overlay, from 0 (picture only) to 1 (heatmap only). Default: 0.5.", DefaultValueFactory = _ => 0.5f };
-    public Option<bool> ColorBar { get; } = new("--colorbar") { Description = "Append a colour bar (1 at the top, 0 at the bottom) to the overlay." };
+    public Option<bool> ColorBar { get; } = new("--colorbar") { Description = "Append a colour bar (1 at the top, 0 at the bottom) to the overlay (and to magnitude or signed attribution pictures)." };
     public Option<bool> Panel { get; } = new("--panel") { Description = "Write input | overlay | heatmap side by side instead of the overlay alone." };
     public Option<string?> AttributionView { get; } = new("--attribution-view")
     {
@@ -36,12 +36,7 @@ internal sealed class PictureOptions
         if (!(alpha is >= 0f and <= 1f)) throw new UsageException($"--alpha must be between 0 and 1; got {alpha}.");
         var overlay = new OverlayOptions
         {
-            Colormap = r.GetValue(Colormap)!.ToLowerInvariant() switch
-            {
-                "jet" => Imaging.Colormap.Jet,
-                "viridis" => Imaging.Colormap.Viridis,
-                var other => throw new UsageException($"--colormap must be jet or viridis; got '{other}'."),
-            },
+            Colormap = OverlayPicture.ParseColormap(r.GetValue(Colormap)!),
             MinShortSide = size,
             Alpha = alpha,
             ColorBar = r.GetValue(ColorBar),
@@ -54,6 +49,6 @@ internal sealed class PictureOptions
             "rgb" => Imaging.AttributionView.Rgb,
             var other => throw new UsageException($"--attribution-view must be magnitude, signed or rgb; got '{other}'."),
         };
-        return new PictureStyle(overlay, r.GetValue(Panel), view);
+        return new PictureStyle(overlay, r.CommandResult.Command.Options.Contains(Panel) && r.GetValue(Panel), view);
     }
 }

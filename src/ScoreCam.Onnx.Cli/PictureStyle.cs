@@ -11,8 +11,6 @@ namespace ScoreCam.Onnx.Cli;
 /// </summary>
 internal sealed record PictureStyle(OverlayOptions Overlay, bool Panel, AttributionView? View)
 {
-    public static PictureStyle Default { get; } = new(new OverlayOptions(), false, null);
-
     /// <summary>The overlay (or panel) of <paramref name="e"/>'s heatmap; without a picture, over the tensor's own picture.</summary>
     public Image<Rgb24> Draw(Image<Rgb24>? picture, ImageTensor tensor, Explanation e, PreprocessOptions preprocessing)
     {

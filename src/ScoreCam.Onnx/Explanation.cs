@@ -4,7 +4,12 @@ using ScoreCam.Onnx.Core;
 namespace ScoreCam.Onnx;
 
 /// <summary>The model's own answer for the unmasked input: its top class, the class's label ("class N" when the model has no labels) and probability.</summary>
-public sealed record Prediction(int Index, string Label, float Probability);
+public sealed record Prediction(int Index, string Label, float Probability)
+{
+    /// <summary>Class <paramref name="index"/> with its label from <paramref name="labels"/>, "class N" when there is none.</summary>
+    public static Prediction Of(int index, IReadOnlyList<string>? labels, float probability) =>
+        new(index, labels is not null && index < labels.Count ? labels[index] : $"class {index}", probability);
+}
 
 /// <summary>What was explained: a class (index, label) or a custom scalar, and its score on the unmasked input.</summary>
 public sealed record TargetInfo(string Name, int? Index, string? Label, float Score);

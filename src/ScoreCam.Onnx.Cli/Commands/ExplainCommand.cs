@@ -43,7 +43,7 @@ internal static class ExplainCommand
         var similarTo = new Option<string?>("--similar-to") { Description = "Explain the cosine similarity of the model's output (an embedding) to this picture's, instead of a class." };
         var method = new Option<string>("--method") { Description = $"One or several, comma-separated: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
         var methodFlags = new MethodOptions(stepsAlias: true);
-        var colormap = new Option<string>("--colormap") { Description = "jet (as in the paper) or viridis.", DefaultValueFactory = _ => "jet" };
+        var pictureFlags = new PictureOptions();
         var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write (one picture, one method). Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
         var json = new Option<string?>("--json") { Description = "Explanation JSON to write (one picture, one method)." };
         var outDir = new Option<string?>("--out-dir") { Description = $"Folder for NAME-METHOD.png per picture and method and one {ResultsFile}. Default with several pictures or methods: {DefaultOutputFolder}." };
@@ -51,9 +51,10 @@ internal static class ExplainCommand
 
         var command = new Command("explain", "Explain images: which regions make the model predict the target class.")
         {
-            image, tensor, target, versus, attack, epsilon, saveTensor, similarTo, method, colormap, outPng, json, outDir, quiet,
+            image, tensor, target, versus, attack, epsilon, saveTensor, similarTo, method, outPng, json, outDir, quiet,
         };
         methodFlags.AddTo(command);
+        pictureFlags.AddTo(command);
         model.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
@@ -67,7 +68,7 @@ internal static class ExplainCommand
                 r.GetResult(versus) is not null, r.GetValue(versus) is { } v ? ExplanationTarget.Parse(v) : null);
             if (experiment.Any && r.GetValue(similarTo) is not null) throw new UsageException("--versus and --attack work on classes; they do not combine with --similar-to.");
             List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
-            Colormap map = OverlayPicture.ParseColormap(r.GetValue(colormap)!);
+            PictureStyle style = pictureFlags.Style(r);
             // A run, not one explanation, whenever the arguments could name several; not when a folder happens to hold one picture.
             bool run = r.GetValue(outDir) is not null || methods.Count > 1 || imageValues.Length > 1 || imageValues.Any(ImageInputs.NamesSeveral);
             if (run && (r.GetValue(outPng) is not null || r.GetValue(json) is not null))
@@ -85,7 +86,7 @@ internal static class ExplainCommand
             var inputs = tensorPath is not null ? new[] { new Input(tensorPath, IsTensor: true) }
                 : pictures.Count > 0 ? pictures.Select(p => new Input(p, IsTensor: false)).ToArray()
                 : new[] { new Input(null, IsTensor: false) };
-            var explain = new Run(explainer, explanationTarget, methods, map, progress, cancellation);
+            var explain = new Run(explainer, explanationTarget, methods, style, progress, cancellation);
             return run
                 ? explain.Many(inputs, r.GetValue(outDir) ?? DefaultOutputFolder, modelName, output, error)
                 : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), modelName, output, experiment);
@@ -106,7 +107,7 @@ internal static class ExplainCommand
     }
 
     /// <summary>One invocation's explainer, target, methods and display.</summary>
-    private sealed class Run(CamExplainer explainer, ExplanationTarget target, List<IExplanationMethod> methods, Colormap colormap, ProgressDisplay progress,
+    private sealed class Run(CamExplainer explainer, ExplanationTarget target, List<IExplanationMethod> methods, PictureStyle style, ProgressDisplay progress,
         CancellationToken cancellation)
     {
         public int One(Input input, string? pngPath, string? jsonPath, string modelName, TextWriter output, Experiment experiment)
@@ -132,7 +133,7 @@ internal static class ExplainCommand
             Explanation result = reasoning?.Explanation ?? Explain(explainer.Forward(tensor), methods[0], input, explained);
             if (pngPath is null && jsonPath is null) pngPath = System.IO.Path.Combine(DefaultOutputFolder, $"{input.Name}-{result.Method}.png");
             // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
-            if (pngPath is not null) WriteOverlay(adversarial is null ? picture : null, tensor, result, pngPath);
+            string? attributionPath = pngPath is not null ? WritePictures(adversarial is null ? picture : null, tensor, result, pngPath) : null;
             if (jsonPath is not null)
                 AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName, explainer.BatchSizeChoice, w =>
                 {
@@ -143,11 +144,11 @@ internal static class ExplainCommand
 
             // For a custom target the output row is an embedding, whose "top class" means nothing.
             if (result.Target.Index is not null)
-                output.WriteLine($"prediction: {Describe(result.Prediction.Label, result.Prediction.Index)} (p={result.Prediction.Probability:0.####})");
+                output.WriteLine($"prediction: {Describe(result.Prediction)} (p={result.Prediction.Probability:0.####})");
             output.WriteLine($"target:     {DescribeTarget(result)} (score={result.Target.Score:0.####})");
             if (adversarial is not null)
-                output.WriteLine($"attack:     fgsm, epsilon={adversarial.Epsilon:0.#####}: {Describe(adversarial.Before.Label, adversarial.Before.Index)} (p={adversarial.Before.Probability:0.####}) -> " +
-                    $"{Describe(adversarial.After.Label, adversarial.After.Index)} (p={adversarial.After.Probability:0.####}); attacked class p={adversarial.TargetAfter:0.####}");
+                output.WriteLine($"attack:     fgsm, epsilon={adversarial.Epsilon:0.#####}: {Describe(adversarial.Before)} (p={adversarial.Before.Probability:0.####}) -> " +
+                    $"{Describe(adversarial.After)} (p={adversarial.After.Probability:0.####}); attacked class p={adversarial.TargetAfter:0.####}");
             if (reasoning is not null)
             {
                 TargetInfo versusClass = reasoning.ReferenceExplanation.Target;
@@ -157,7 +158,8 @@ internal static class ExplainCommand
             }
             output.WriteLine($"layer:      {result.Layer}, {result.ForwardPasses} forward passes ({result.SkippedChannels} constant maps skipped), {result.Elapsed.TotalSeconds:0.00} s");
             output.WriteLine($"batch:      {explainer.BatchSize} ({explainer.BatchSizeChoice.Reason})");
-            if (pngPath is not null) output.WriteLine($"overlay:    {pngPath}");
+            if (pngPath is not null) output.WriteLine($"{(style.Panel ? "panel:  " : "overlay:")}    {pngPath}");
+            if (attributionPath is not null) output.WriteLine($"attribution: {attributionPath}");
             if (jsonPath is not null) output.WriteLine($"json:       {jsonPath}");
             return CliApp.Ok;
         }
@@ -188,10 +190,11 @@ internal static class ExplainCommand
                         {
                             string png = System.IO.Path.Combine(folder, $"{input.Name}-{method.Name}.png");
                             Explanation result;
+                            string? attribution;
                             try
                             {
                                 result = Explain(pass, method, input);
-                                WriteOverlay(picture, tensor, result, png);
+                                attribution = WritePictures(picture, tensor, result, png);
                             }
                             catch (ScoreCamException e)
                             {
@@ -204,6 +207,7 @@ internal static class ExplainCommand
                             {
                                 x.WriteString("image", shown);
                                 x.WriteString("overlay", System.IO.Path.GetFileName(png));
+                                if (attribution is not null) x.WriteString("attribution_picture", System.IO.Path.GetFileName(attribution));
                             });
                             explained++;
                             progress.WriteLine(output, $"{shown} {method.Name}: {DescribeTarget(result)} (score={result.Target.Score:0.####}), {result.ForwardPasses} passes, {result.Elapsed.TotalSeconds:0.00} s -> {png}");
@@ -255,10 +259,15 @@ internal static class ExplainCommand
             return result;
         }
 
-        private void WriteOverlay(Image<Rgb24>? picture, ImageTensor tensor, Explanation result, string path)
+        /// <summary>The overlay (or panel) and, for pixel-space methods, the attribution picture beside it (whose path it returns).</summary>
+        private string? WritePictures(Image<Rgb24>? picture, ImageTensor tensor, Explanation result, string path)
         {
-            using Image<Rgb24> overlay = OverlayPicture.Render(explainer, picture, tensor, result, colormap);
-            HeatmapRenderer.SavePng(overlay, path);
+            using (Image<Rgb24> overlay = style.Draw(picture, tensor, result, explainer.Preprocessing)) HeatmapRenderer.SavePng(overlay, path);
+            using Image<Rgb24>? attribution = style.DrawAttribution(result, explainer.Preprocessing);
+            if (attribution is null) return null;
+            string attributionPath = style.AttributionPath(path, result);
+            HeatmapRenderer.SavePng(attribution, attributionPath);
+            return attributionPath;
         }
     }
 
@@ -337,4 +346,7 @@ internal static class ExplainCommand
     private static string DescribeTarget(Explanation e) => e.Target.Index is { } ti ? Describe(e.Target.Label, ti) : e.Target.Name;
 
     private static string Describe(string? label, int index) => label is null ? $"class {index}" : $"{label} [{index}]";
+
+    /// <summary>Like a target: "label [index]", or just "class N" when the model has no labels.</summary>
+    private static string Describe(Prediction p) => p.Label == $"class {p.Index}" ? p.Label : Describe(p.Label, p.Index);
 }

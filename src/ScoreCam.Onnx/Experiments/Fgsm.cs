@@ -89,6 +89,6 @@ public static class Fgsm
     private static Prediction PredictionOf(float[] probabilities, IReadOnlyList<string>? labels)
     {
         int top = ResolvedTarget.ArgMax(probabilities);
-        return new Prediction(top, labels is not null && top < labels.Count ? labels[top] : null, probabilities[top]);
+        return Prediction.Of(top, labels, probabilities[top]);
     }
 }

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ScoreCam.Onnx.Cli;
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Tests.Cli;
+
+/// <summary>`scorecam report` end to end: the real command writes the page, headless chromium reads it back.</summary>
+public class ReportCommandTests
+{
+    private static readonly string[] Labels = { "red", "green", "blue" };
+
+    [Test]
+    public async Task Report_shows_every_picture_and_method_with_the_models_top_predictions_and_lists_a_broken_picture()
+    {
+        using var folder = new TempFolder();
+        string model = TestModels.ColouredSquares().Save(folder.File("squares.onnx"));
+        File.WriteAllLines(folder.File("labels.txt"), Labels);
+        Directory.CreateDirectory(folder.File("set"));
+        Squares(folder.File("set/a.png"), red: 0.9f, green: 0.4f);
+        Squares(folder.File("set/b.png"), red: 0.2f, green: 0.8f);
+        File.WriteAllText(folder.File("set/broken.png"), "not a picture");
+        string html = folder.File("out/report.html");
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(new[] { "report", "--model", model, "--image", folder.File("set"), "--method", "scorecam,gradcam", "--labels", folder.File("labels.txt"),
+            "--mean", "0,0,0", "--std", "1,1,1", "--overlay-size", "96", "--out", html, "--quiet" }, output, error);
+        code.Should().Be(CliApp.InputError, "one picture could not be read");
+        error.ToString().Should().Contain("broken.png");
+        output.ToString().Should().Contain("2 pictures, 2 methods, 1 pictures failed");
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // a guard against a hung browser, not a timing
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(timeout.Token);
+        await browser.OpenAsync(html);
+        JsonNode page = (await browser.EvaluateAsync(ReadPage))!;
+
+        // 64x64 pictures scaled up to 96: the input and one overlay per method.
+        page["widths"]!.AsArray().Select(w => (int)w!).Should().Equal(96, 96, 96, 96, 96, 96);
+        page["failures"]!.AsArray().Should().ContainSingle().Which!.ToString().Should().Contain("broken.png");
+
+        using var explainer = new CamExplainer(ModelPreparer.Prepare(model), new ExplainerOptions
+        {
+            Labels = Labels,
+            Preprocess = new PreprocessOptions { Width = TestModels.Size, Height = TestModels.Size, Mean = new[] { 0f, 0f, 0f }, Std = new[] { 1f, 1f, 1f } },
+        });
+        JsonArray entries = page["entries"]!.AsArray();
+        entries.Select(e => (string)e!["name"]!).Should().Equal(folder.File("set/a.png"), folder.File("set/b.png"));
+        foreach (JsonNode entry in entries.Select(e => e!))
+        {
+            entry["captions"]!.AsArray().Select(c => (string)c!).Should().Equal("input", "scorecam", "gradcam");
+            using Image<Rgb24> picture = explainer.LoadImage((string)entry["name"]!);
+            float[] p = explainer.Probabilities(explainer.Preprocess(picture));
+            int[] order = Enumerable.Range(0, 3).OrderByDescending(i => p[i]).ToArray();
+            JsonArray rows = entry["predictions"]!.AsArray();
+            rows.Select(r => (string)r![0]!).Should().Equal(order.Select(i => $"{Labels[i]} [{i}]"));
+            rows.Select(r => double.Parse((string)r![1]!, CultureInfo.InvariantCulture)).Should().Equal(order.Select(i => (double)p[i]), (a, b) => Math.Abs(a - b) <= 5e-5);
+            ((string)entry["target"]![0]!).Should().Be($"{Labels[order[0]]} [{order[0]}]", "the default target is the top prediction");
+        }
+    }
+
+    /// <summary>A 64x64 picture with a red square (top left) and a green one (bottom right) of the given intensities.</summary>
+    private static void Squares(string path, float red, float green)
+    {
+        using var image = new Image<Rgb24>(64, 64);
+        for (int y = 8; y < 24; y++) for (int x = 8; x < 24; x++) image[x, y] = new Rgb24((byte)(255 * red), 0, 0);
+        for (int y = 40; y < 56; y++) for (int x = 40; x < 56; x++) image[x, y] = new Rgb24(0, (byte)(255 * green), 0);
+        image.SaveAsPng(path);
+    }
+
+    private const string ReadPage = """
+        Promise.all([...document.images].map(i => i.decode().then(() => i.naturalWidth, () => 0))).then(widths => {
+          const text = e => e.textContent;
+          return {
+            widths,
+            failures: [...document.querySelectorAll('.failures li')].map(text),
+            entries: [...document.querySelectorAll('.entry')].map(e => ({
+              name: text(e.querySelector('h2')),
+              captions: [...e.querySelectorAll('figcaption')].map(text),
+              predictions: [...e.querySelectorAll('tr.prediction')].map(r => [text(r.querySelector('.name')), text(r.querySelector('.value'))]),
+              target: [text(e.querySelector('table.target .name')), text(e.querySelector('table.target .value'))],
+            })),
+          };
+        })
+        """;
+}
