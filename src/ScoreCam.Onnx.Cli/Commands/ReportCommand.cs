@@ -1,9 +1,11 @@
 using System.CommandLine;
+using System.Text.Json;
 using ScoreCam.Onnx.Cli.Reports;
 using ScoreCam.Onnx.Cli.Terminal;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Metrics;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -12,8 +14,9 @@ namespace ScoreCam.Onnx.Cli.Commands;
 /// <summary>
 /// <c>scorecam report</c>: explains pictures with one or several methods and writes one self-contained HTML page: per
 /// picture the input, one overlay per method (and the attribution picture of pixel-space methods), the top
-/// predictions and the target. A picture that cannot be read or explained is listed on the page and skipped; the exit
-/// code says so.
+/// predictions and the target; for an annotated set, one entry per picture and annotated class with its boxes, and
+/// with an evaluation's output folder, each entry's metrics and the summary table. A picture that cannot be read or
+/// explained is listed on the page and skipped; the exit code says so.
 /// </summary>
 internal static class ReportCommand
 {
@@ -32,9 +35,11 @@ internal static class ReportCommand
         var methodFlags = new MethodOptions(stepsAlias: true);
         var pictureFlags = new PictureOptions();
         var outHtml = new Option<string>("--out") { Description = $"HTML file to write. Default: {ExplainCommand.DefaultOutputFolder}/report.html.", DefaultValueFactory = _ => Path.Combine(ExplainCommand.DefaultOutputFolder, "report.html") };
+        var set = new Option<string?>("--set") { Description = $"An annotated set (a folder with {AnnotatedSet.FileName}) instead of --image: each picture's annotated classes, with their boxes." };
+        var evaluation = new Option<string?>("--evaluation") { Description = "The output folder of `scorecam evaluate` (summary.json, results.csv): its summary table and, with --set, each picture's metrics." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
 
-        var command = new Command("report", "Explain pictures with several methods and write one self-contained HTML page.") { image, target, method, outHtml, quiet };
+        var command = new Command("report", "Explain pictures with several methods and write one self-contained HTML page.") { image, set, evaluation, target, method, outHtml, quiet };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command, panel: false);
         model.AddTo(command);
@@ -43,35 +48,44 @@ internal static class ReportCommand
             List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
             PictureStyle style = pictureFlags.Style(r);
             string[] imageValues = r.GetValue(image) ?? Array.Empty<string>();
-            if (r.GetValue(model.Model) is not null && imageValues.Length == 0) throw new UsageException("Name the pictures to explain with --image.");
-            List<string?> pictures = imageValues.Length > 0 ? ImageInputs.Expand(imageValues).Cast<string?>().ToList() : new List<string?> { null };
+            string? setFolder = r.GetValue(set);
+            if (setFolder is not null && (imageValues.Length > 0 || r.GetValue(target) is not null))
+                throw new UsageException("--set names the pictures and their classes; pass it without --image and --target.");
+            if (r.GetValue(model.Model) is not null && imageValues.Length == 0 && setFolder is null)
+                throw new UsageException("Name the pictures to explain with --image or --set.");
+            Evaluation? evaluated = r.GetValue(evaluation) is { } evaluationFolder ? Evaluation.Read(evaluationFolder) : null;
+            ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+            List<Item> items = setFolder is not null ? Items(AnnotatedSet.Read(setFolder))
+                : imageValues.Length > 0 ? ImageInputs.Expand(imageValues).Select(f => new Item(f, f, explanationTarget)).ToList()
+                : new List<Item> { new(null, "sample", explanationTarget) };
             string path = r.GetValue(outHtml)!;
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
                 out string modelName, methodFlags.BatchSize(r));
-            ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
 
             var entries = new List<ReportEntry>();
             var failures = new List<ReportFailure>();
-            progress.Begin(pictures.Count * methods.Count, "explanations");
-            foreach (string? file in pictures)
+            progress.Begin(items.Count * methods.Count, "explanations");
+            foreach (Item item in items)
             {
-                string name = file ?? "sample";
+                int completed = 0;
                 try
                 {
-                    entries.Add(Entry(explainer, file, name, explanationTarget, methods, style, progress));
+                    entries.Add(Entry(explainer, item, methods, style, evaluated, progress, ref completed));
                 }
                 catch (ScoreCamException e)
                 {
-                    failures.Add(new ReportFailure(name, e.Message));
-                    progress.WriteLine(error, $"error: {name}: {e.Message}");
+                    failures.Add(new ReportFailure(item.Name, e.Message));
+                    progress.WriteLine(error, $"error: {item.Name}: {e.Message}");
+                    for (; completed < methods.Count; completed++) progress.Completed();
                 }
             }
             HtmlReport.Write(path, new ReportPage($"Explanations: {string.Join(", ", methods.Select(m => m.Name))}", entries)
             {
                 Subtitle = $"Model: {Path.GetFileName(modelName)}, target layer {explainer.Model.Layer}. Overlays: {style.Overlay.Colormap.ToString().ToLowerInvariant()} colormap (low to high), alpha {style.Overlay.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}.",
                 Failures = failures,
+                Summary = evaluated?.Summary,
             });
             progress.Dispose();
             output.WriteLine($"report: {path} ({entries.Count} pictures, {methods.Count} methods{(failures.Count > 0 ? $", {failures.Count} pictures failed" : "")})");
@@ -80,18 +94,19 @@ internal static class ReportCommand
         return command;
     }
 
-    private static ReportEntry Entry(CamExplainer explainer, string? file, string name, ExplanationTarget target,
-        List<IExplanationMethod> methods, PictureStyle style, ProgressDisplay progress)
+    private static ReportEntry Entry(CamExplainer explainer, Item item, List<IExplanationMethod> methods, PictureStyle style,
+        Evaluation? evaluated, ProgressDisplay progress, ref int completed)
     {
-        using Image<Rgb24> picture = file is null ? EmbeddedDefaults.SampleImage() : explainer.LoadImage(file);
+        using Image<Rgb24> picture = item.File is null ? EmbeddedDefaults.SampleImage() : explainer.LoadImage(item.File);
         ImageTensor tensor = explainer.Preprocess(picture);
         var maps = new List<ReportPicture>();
         Explanation? first = null;
         foreach (IExplanationMethod method in methods)
         {
-            progress.Next($"{Path.GetFileNameWithoutExtension(name)} {method.Name}");
-            Explanation e = explainer.Explain(tensor, target, method, progress);
+            progress.Next($"{Path.GetFileNameWithoutExtension(item.Name)} {method.Name}");
+            Explanation e = explainer.Explain(tensor, item.Target, method, progress);
             progress.Completed();
+            completed++;
             first ??= e;
             using (Image<Rgb24> overlay = style.Draw(picture, tensor, e, explainer.Preprocessing))
                 maps.Add(new ReportPicture(e.Method, HeatmapRenderer.EncodePng(overlay)));
@@ -104,7 +119,69 @@ internal static class ReportCommand
             .Select(i => new ReportScore(explainer.Labels is { } labels && i < labels.Count ? labels[i] : null, i, probabilities[i])).ToArray();
         using Image<Rgb24> input = HeatmapRenderer.Enlarge(picture, style.Overlay.MinShortSide);
         TargetInfo explained = first!.Target;
-        return new ReportEntry(name, new ReportPicture("input", HeatmapRenderer.EncodePng(input)), maps, top,
-            new ReportScore(explained.Index is null ? explained.Name : explained.Label, explained.Index, explained.Score));
+        return new ReportEntry(item.Name, new ReportPicture("input", HeatmapRenderer.EncodePng(input)), maps, top,
+            new ReportScore(explained.Index is null ? explained.Name : explained.Label, explained.Index, explained.Score))
+        {
+            // Boxes are in the picture's pixels; overlays show the whole picture, so fractions of it fit every map.
+            Boxes = item.Boxes.Select(b => new ReportBox((double)b.X0 / picture.Width, (double)b.Y0 / picture.Height,
+                (double)b.Width / picture.Width, (double)b.Height / picture.Height)).ToArray(),
+            Metrics = item.SetFile is not null && evaluated is not null ? evaluated.MetricsOf(item.SetFile, item.Class!.Value) : null,
+        };
+    }
+
+    /// <summary>One entry to explain: a picture (null: the embedded sample), its target and, from an annotated set, its file, class and boxes.</summary>
+    private sealed record Item(string? File, string Name, ExplanationTarget Target)
+    {
+        public string? SetFile { get; init; }
+        public int? Class { get; init; }
+        public IReadOnlyList<BoundingBox> Boxes { get; init; } = Array.Empty<BoundingBox>();
+    }
+
+    /// <summary>One item per picture and annotated class (a picture with two classes gives two entries), as evaluate explains them.</summary>
+    private static List<Item> Items(AnnotatedSet set) =>
+        set.Images.SelectMany(image =>
+        {
+            var classes = image.Items.GroupBy(i => i.ClassIndex).ToList();
+            return classes.Select(c => new Item(Path.Combine(set.Folder, image.File),
+                classes.Count == 1 ? image.File : $"{image.File} ({c.First().Label ?? $"class {c.Key}"})", ExplanationTarget.Class(c.Key))
+            {
+                SetFile = image.File,
+                Class = c.Key,
+                Boxes = c.Select(i => i.Box).ToArray(),
+            });
+        }).ToList();
+
+    /// <summary>What <c>scorecam evaluate</c> wrote: the summary (summary.json) and the per-explanation rows (results.csv).</summary>
+    private sealed record Evaluation(ReportTable Summary, IReadOnlyList<string> Metrics, IReadOnlyCollection<EvaluationRow> Rows)
+    {
+        public static Evaluation Read(string folder)
+        {
+            string summaryPath = Path.Combine(folder, "summary.json"), rowsPath = Path.Combine(folder, "results.csv");
+            if (!File.Exists(summaryPath) || !File.Exists(rowsPath))
+                throw new ScoreCamException($"'{folder}' holds no summary.json and results.csv; name the --out folder of a finished `scorecam evaluate`.");
+            Dictionary<string, Dictionary<string, Dictionary<string, double?>>> summary;
+            try
+            {
+                summary = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, Dictionary<string, double?>>>>(File.ReadAllBytes(summaryPath))
+                    ?? throw new ScoreCamException($"'{summaryPath}' is empty.");
+            }
+            catch (JsonException e)
+            {
+                throw new ScoreCamException($"'{summaryPath}' is not the summary evaluate writes: {e.Message}");
+            }
+            string[] metrics = summary.Values.SelectMany(m => m.Keys).Distinct().ToArray();
+            var rows = summary.Select(m => new ReportRow(m.Key, metrics.Select(metric =>
+                m.Value.TryGetValue(metric, out var v) && v.GetValueOrDefault("mean") is { } mean ? new ReportCell(mean, v.GetValueOrDefault("ci95")) : null).ToArray())).ToArray();
+            return new Evaluation(new ReportTable("Evaluation summary: mean ± half-width of the 95% interval over the correctly classified images", "method", metrics, rows),
+                metrics, EvaluationCsv.Read(rowsPath).Values);
+        }
+
+        /// <summary>The image's metrics for one class, one row per method evaluated; null when the evaluation has none for it.</summary>
+        public ReportTable? MetricsOf(string image, int classIndex)
+        {
+            var mine = Rows.Where(r => r.Image == image && r.Class == classIndex).ToList();
+            return mine.Count == 0 ? null : new ReportTable("Metrics (evaluate)", "method", Metrics,
+                mine.Select(r => new ReportRow(r.Method, Metrics.Select(m => r.Metrics.TryGetValue(m, out double v) ? new ReportCell(v) : null).ToArray())).ToArray());
+        }
     }
 }

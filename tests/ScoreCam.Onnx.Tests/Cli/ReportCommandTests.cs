@@ -64,6 +64,57 @@ public class ReportCommandTests
         }
     }
 
+    [Test]
+    public async Task Report_of_an_evaluated_set_shows_the_boxes_each_pictures_metrics_and_the_summary_evaluate_wrote()
+    {
+        using var folder = new TempFolder();
+        string model = TestModels.ColouredSquares().Save(folder.File("squares.onnx"));
+        File.WriteAllLines(folder.File("labels.txt"), Labels);
+        string set = folder.File("set");
+        Directory.CreateDirectory(set);
+        Squares(Path.Combine(set, "a.png"), red: 0.9f, green: 0.4f);
+        Squares(Path.Combine(set, "b.png"), red: 0.2f, green: 0.8f);
+        File.WriteAllText(Path.Combine(set, "annotations.json"), """
+            {"images": [
+              {"file": "a.png", "items": [{"class": 0, "label": "red", "box": [8, 8, 24, 24]}]},
+              {"file": "b.png", "items": [{"class": 1, "label": "green", "box": [40, 40, 56, 56]}]}]}
+            """);
+        string[] common = { "--model", model, "--labels", folder.File("labels.txt"), "--mean", "0,0,0", "--std", "1,1,1", "--quiet" };
+        string eval = folder.File("eval"), html = folder.File("report.html");
+        CliApp.Run(new[] { "evaluate", "--set", set, "--methods", "scorecam,gradcam", "--metrics", "energy_pointing_game,pointing_game", "--out", eval }.Concat(common).ToArray(),
+            new StringWriter(), new StringWriter()).Should().Be(CliApp.Ok);
+        var error = new StringWriter();
+        CliApp.Run(new[] { "report", "--set", set, "--evaluation", eval, "--method", "scorecam", "--overlay-size", "0", "--out", html }.Concat(common).ToArray(),
+            new StringWriter(), error).Should().Be(CliApp.Ok, error.ToString());
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // a guard against a hung browser, not a timing
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(timeout.Token);
+        await browser.OpenAsync(html);
+        JsonNode page = (await browser.EvaluateAsync(ReadPage))!;
+
+        var rows = ScoreCam.Onnx.Metrics.EvaluationCsv.Read(Path.Combine(eval, "results.csv")).Values.ToList();
+        JsonArray entries = page["entries"]!.AsArray();
+        entries.Select(e => (string)e!["name"]!).Should().Equal("a.png", "b.png");
+        foreach (var (entry, image, classIndex) in new[] { (entries[0]!, "a.png", 0), (entries[1]!, "b.png", 1) })
+        {
+            ((string)entry["target"]![0]!).Should().Be($"{Labels[classIndex]} [{classIndex}]", "the annotated class is explained");
+            ((int)entry["boxes"]!).Should().Be(2, "the box is drawn over the input and the overlay");
+            string[] expected = new[] { "scorecam", "gradcam" }.SelectMany(m =>
+            {
+                var row = rows.Single(r => r.Image == image && r.Method == m && r.Class == classIndex);
+                return new[] { m }.Concat(new[] { "energy_pointing_game", "pointing_game" }.Select(x => row.Metrics[x].ToString("0.0000", CultureInfo.InvariantCulture)));
+            }).ToArray();
+            entry["metrics"]!.AsArray().Select(c => (string)c!).Should().Equal(expected);
+        }
+        // the box [8, 24) of a 64-pixel picture, as fractions of the picture the browser shows
+        entries[0]!["firstBox"]!.AsArray().Select(v => (double)v!).Should().Equal(new[] { 0.125, 0.125, 0.25, 0.25 }, (a, b) => Math.Abs(a - b) < 0.02);
+
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(eval, "summary.json")));
+        string[][] expectedSummary = summary.RootElement.EnumerateObject().Select(m => new[] { m.Name }.Concat(m.Value.EnumerateObject().Select(x =>
+            string.Create(CultureInfo.InvariantCulture, $"{x.Value.GetProperty("mean").GetDouble():0.0000} ± {x.Value.GetProperty("ci95").GetDouble():0.0000}"))).ToArray()).ToArray();
+        page["summary"]!.AsArray().Select(r => r!.AsArray().Select(c => (string)c!).ToArray()).Should().BeEquivalentTo(expectedSummary, o => o.WithStrictOrdering());
+    }
+
     /// <summary>A 64x64 picture with a red square (top left) and a green one (bottom right) of the given intensities.</summary>
     private static void Squares(string path, float red, float green)
     {
@@ -76,6 +127,10 @@ public class ReportCommandTests
     private const string ReadPage = """
         Promise.all([...document.images].map(i => i.decode().then(() => i.naturalWidth, () => 0))).then(widths => {
           const text = e => e.textContent;
+          const fraction = (box, img) => {
+            const b = box.getBoundingClientRect(), i = img.getBoundingClientRect();
+            return [(b.left - i.left) / i.width, (b.top - i.top) / i.height, b.width / i.width, b.height / i.height];
+          };
           return {
             widths,
             failures: [...document.querySelectorAll('.failures li')].map(text),
@@ -84,7 +139,11 @@ public class ReportCommandTests
               captions: [...e.querySelectorAll('figcaption')].map(text),
               predictions: [...e.querySelectorAll('tr.prediction')].map(r => [text(r.querySelector('.name')), text(r.querySelector('.value'))]),
               target: [text(e.querySelector('table.target .name')), text(e.querySelector('table.target .value'))],
+              boxes: e.querySelectorAll('.box').length,
+              firstBox: e.querySelector('.box') ? fraction(e.querySelector('.box'), e.querySelector('img')) : null,
+              metrics: [...e.querySelectorAll('table.metrics tr')].slice(1).flatMap(r => [text(r.querySelector('th')), ...[...r.querySelectorAll('td')].map(text)]),
             })),
+            summary: [...document.querySelectorAll('table.summary tr')].slice(1).map(r => [text(r.querySelector('th')), ...[...r.querySelectorAll('td')].map(text)]),
           };
         })
         """;
