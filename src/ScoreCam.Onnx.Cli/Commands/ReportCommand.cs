@@ -37,9 +37,10 @@ internal static class ReportCommand
         var outHtml = new Option<string>("--out") { Description = $"HTML file to write. Default: {ExplainCommand.DefaultOutputFolder}/report.html.", DefaultValueFactory = _ => Path.Combine(ExplainCommand.DefaultOutputFolder, "report.html") };
         var set = new Option<string?>("--set") { Description = $"An annotated set (a folder with {AnnotatedSet.FileName}) instead of --image: each picture's annotated classes, with their boxes." };
         var evaluation = new Option<string?>("--evaluation") { Description = "The output folder of `scorecam evaluate` (summary.json, results.csv): its summary table and, with --set, each picture's metrics." };
+        var limit = new Option<int>("--limit") { Description = "With --set: the first N pictures only (0: all), as evaluate's --limit.", DefaultValueFactory = _ => 0 };
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
 
-        var command = new Command("report", "Explain pictures with several methods and write one self-contained HTML page.") { image, set, evaluation, target, method, outHtml, quiet };
+        var command = new Command("report", "Explain pictures with several methods and write one self-contained HTML page.") { image, set, evaluation, limit, target, method, outHtml, quiet };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command, panel: false);
         model.AddTo(command);
@@ -53,9 +54,10 @@ internal static class ReportCommand
                 throw new UsageException("--set names the pictures and their classes; pass it without --image and --target.");
             if (r.GetValue(model.Model) is not null && imageValues.Length == 0 && setFolder is null)
                 throw new UsageException("Name the pictures to explain with --image or --set.");
+            if (r.GetValue(limit) < 0) throw new UsageException("--limit must not be negative.");
             Evaluation? evaluated = r.GetValue(evaluation) is { } evaluationFolder ? Evaluation.Read(evaluationFolder) : null;
             ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
-            List<Item> items = setFolder is not null ? Items(AnnotatedSet.Read(setFolder))
+            List<Item> items = setFolder is not null ? Items(AnnotatedSet.Read(setFolder), r.GetValue(limit) is > 0 and var n ? n : int.MaxValue)
                 : imageValues.Length > 0 ? ImageInputs.Expand(imageValues).Select(f => new Item(f, f, explanationTarget)).ToList()
                 : new List<Item> { new(null, "sample", explanationTarget) };
             string path = r.GetValue(outHtml)!;
@@ -138,8 +140,8 @@ internal static class ReportCommand
     }
 
     /// <summary>One item per picture and annotated class (a picture with two classes gives two entries), as evaluate explains them.</summary>
-    private static List<Item> Items(AnnotatedSet set) =>
-        set.Images.SelectMany(image =>
+    private static List<Item> Items(AnnotatedSet set, int limit) =>
+        set.Images.Take(limit).SelectMany(image =>
         {
             var classes = image.Items.GroupBy(i => i.ClassIndex).ToList();
             return classes.Select(c => new Item(Path.Combine(set.Folder, image.File),
