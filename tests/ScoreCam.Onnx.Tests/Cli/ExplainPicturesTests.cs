@@ -76,6 +76,18 @@ public class ExplainPicturesTests
         File.Exists(_folder.File("o.png")).Should().BeFalse();
     }
 
+    [TestCase("guided-backprop", "rgb")]
+    [TestCase("gradient", "magnitude")]
+    public void A_pixel_space_method_writes_its_attribution_picture_beside_the_overlay(string method, string view)
+    {
+        var (code, output, error) = Explain("--method", method, "--overlay-size", "64");
+        (code, error).Should().Be((0, ""));
+        string picture = _folder.File($"o-{view}.png");
+        output.Should().Contain($"attribution: {picture}");
+        using var image = Image.Load<Rgb24>(picture);
+        (image.Width, image.Height).Should().Be((64, 64), "the 32x32 input attribution scaled up to 64");
+    }
+
     [TestCase("guided-backprop", null, AttributionView.Rgb)]
     [TestCase("gradient", null, AttributionView.Magnitude)]
     [TestCase("guided-backprop", AttributionView.Signed, AttributionView.Signed)]
