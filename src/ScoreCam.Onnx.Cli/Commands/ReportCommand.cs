@@ -101,12 +101,13 @@ internal static class ReportCommand
     {
         using Image<Rgb24> picture = item.File is null ? EmbeddedDefaults.SampleImage() : explainer.LoadImage(item.File);
         ImageTensor tensor = explainer.Preprocess(picture);
+        UnmaskedPass pass = explainer.Forward(tensor); // one unmasked pass for every method
         var maps = new List<ReportPicture>();
         Explanation? first = null;
         foreach (IExplanationMethod method in methods)
         {
             progress.Next($"{Path.GetFileNameWithoutExtension(item.Name)} {method.Name}");
-            Explanation e = explainer.Explain(tensor, item.Target, method, progress);
+            Explanation e = explainer.Explain(pass, item.Target, method, progress);
             progress.Completed();
             completed++;
             first ??= e;
