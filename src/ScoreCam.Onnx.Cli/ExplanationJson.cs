@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ScoreCam.Onnx.Core;
-
+using ScoreCam.Onnx.Experiments;
 using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Cli;
@@ -82,6 +82,26 @@ internal static class ExplanationJson
         w.WriteString("reason", batch.Reason);
         w.WriteNumber("intermediateBytesPerImage", batch.BytesPerImage);
         w.WriteNumber("budgetBytes", batch.BudgetBytes);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The counterfactual's reference class and the paper's check (probabilities on the input and on the input masked by 1 − L_CE).</summary>
+    public static void WriteCounterfactual(Utf8JsonWriter w, CounterfactualExplanation e)
+    {
+        TargetInfo reference = e.ReferenceExplanation.Target;
+        w.WriteStartObject("counterfactual");
+        w.WriteStartObject("reference");
+        w.WriteNumber("index", reference.Index!.Value);
+        if (reference.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
+        w.WriteEndObject();
+        w.WriteStartObject("input");
+        w.WriteNumber("target", e.Check.TargetOnInput);
+        w.WriteNumber("reference", e.Check.ReferenceOnInput);
+        w.WriteEndObject();
+        w.WriteStartObject("masked");
+        w.WriteNumber("target", e.Check.TargetOnMasked);
+        w.WriteNumber("reference", e.Check.ReferenceOnMasked);
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 

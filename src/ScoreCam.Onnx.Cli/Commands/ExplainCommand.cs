@@ -138,7 +138,7 @@ internal static class ExplainCommand
                 AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName, explainer.BatchSizeChoice, w =>
                 {
                     if (adversarial is not null) WriteAttack(w, adversarial);
-                    if (reasoning is not null) WriteCounterfactual(w, reasoning);
+                    if (reasoning is not null) ExplanationJson.WriteCounterfactual(w, reasoning);
                 }));
             progress.Dispose();
 
@@ -307,25 +307,6 @@ internal static class ExplainCommand
         }
         w.WriteNumber("targetProbabilityBefore", a.TargetBefore);
         w.WriteNumber("targetProbabilityAfter", a.TargetAfter);
-        w.WriteEndObject();
-    }
-
-    private static void WriteCounterfactual(System.Text.Json.Utf8JsonWriter w, CounterfactualExplanation e)
-    {
-        TargetInfo reference = e.ReferenceExplanation.Target;
-        w.WriteStartObject("counterfactual");
-        w.WriteStartObject("reference");
-        w.WriteNumber("index", reference.Index!.Value);
-        if (reference.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
-        w.WriteEndObject();
-        w.WriteStartObject("input");
-        w.WriteNumber("target", e.Check.TargetOnInput);
-        w.WriteNumber("reference", e.Check.ReferenceOnInput);
-        w.WriteEndObject();
-        w.WriteStartObject("masked");
-        w.WriteNumber("target", e.Check.TargetOnMasked);
-        w.WriteNumber("reference", e.Check.ReferenceOnMasked);
-        w.WriteEndObject();
         w.WriteEndObject();
     }
 

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Experiments;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
 using SixLabors.ImageSharp;
@@ -122,8 +123,9 @@ internal sealed class ExplainServer : IAsyncDisposable
             HttpRequest request = context.Request;
             try
             {
-                if (request.Query.ContainsKey("versus"))
-                    throw new UsageException("versus: counterfactual maps (the paper's eq. 7) are not supported by this version; leave versus out.");
+                // versus alone: the most probable other class, as on the command line.
+                bool counterfactual = request.Query.ContainsKey("versus");
+                ExplanationTarget? versus = request.Query["versus"].FirstOrDefault() is { Length: > 0 } v ? ExplanationTarget.Parse(v) : null;
                 string methodName = request.Query["method"].FirstOrDefault() ?? options.Method;
                 MethodSettings requestSettings = request.Query["variant"].FirstOrDefault() is { } variant
                     ? settings with { Variant = MethodOptions.ParseVariant(variant, "variant") } : settings;
@@ -136,7 +138,7 @@ internal sealed class ExplainServer : IAsyncDisposable
                 byte[] json;
                 try
                 {
-                    json = await Task.Run(() => Explain(body, name, target, method, deadline.Token), deadline.Token);
+                    json = await Task.Run(() => Explain(body, name, target, counterfactual, versus, method, deadline.Token), deadline.Token);
                 }
                 catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
                 {
@@ -167,11 +169,14 @@ internal sealed class ExplainServer : IAsyncDisposable
             }
         }
 
-        private byte[] Explain(MemoryStream body, string name, ExplanationTarget target, IExplanationMethod method, CancellationToken cancellationToken)
+        private byte[] Explain(MemoryStream body, string name, ExplanationTarget target, bool counterfactual, ExplanationTarget? versus,
+            IExplanationMethod method, CancellationToken cancellationToken)
         {
             using Image<Rgb24> picture = explainer.LoadImage(body, name);
             ImageTensor tensor = explainer.Preprocess(picture);
-            Explanation result = explainer.Explain(tensor, target, method, cancellationToken: cancellationToken);
+            CounterfactualExplanation? reasoning = counterfactual
+                ? Counterfactual.Explain(explainer, tensor, target, versus, method, cancellationToken: cancellationToken) : null;
+            Explanation result = reasoning?.Explanation ?? explainer.Explain(tensor, target, method, cancellationToken: cancellationToken);
             using Image<Rgb24> overlay = OverlayPicture.Render(explainer, picture, tensor, result, colormap);
             using var png = new MemoryStream();
             overlay.SaveAsPng(png);
@@ -181,6 +186,7 @@ internal sealed class ExplainServer : IAsyncDisposable
                 {
                     x.WriteString("image", name);
                     x.WriteBase64String("overlayPng", png.ToArray());
+                    if (reasoning is not null) ExplanationJson.WriteCounterfactual(x, reasoning);
                 });
             return buffer.ToArray();
         }

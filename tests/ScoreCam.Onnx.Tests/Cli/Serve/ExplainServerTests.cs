@@ -86,6 +86,12 @@ public class ExplainServerTests
         formJson.RootElement.GetProperty("target").GetProperty("index").GetInt32().Should().Be(1);
         Map(formJson.RootElement).Should().Equal(CommandLineMap("--method", "gradcam", "--target", "1"), (a, b) => Math.Abs(a - b) <= 1e-6);
 
+        using HttpResponseMessage versus = await http.PostAsync("/explain?target=1&versus=0", Png(png));
+        versus.StatusCode.Should().Be(HttpStatusCode.OK, await versus.Content.ReadAsStringAsync());
+        using var versusJson = JsonDocument.Parse(await versus.Content.ReadAsStringAsync());
+        versusJson.RootElement.GetProperty("counterfactual").GetProperty("reference").GetProperty("index").GetInt32().Should().Be(0);
+        Map(versusJson.RootElement).Should().Equal(CommandLineMap("--target", "1", "--versus", "0"), (a, b) => Math.Abs(a - b) <= 1e-6);
+
         using var health = JsonDocument.Parse(await http.GetStringAsync("/health"));
         health.RootElement.GetProperty("status").GetString().Should().Be("ok");
         health.RootElement.GetProperty("methods").EnumerateArray().Select(m => m.GetString()).Should().Equal(MethodCatalog.Names);
@@ -113,7 +119,7 @@ public class ExplainServerTests
         await Expect("?method=nosuch", Png(png), HttpStatusCode.BadRequest, "unknown method 'nosuch'");
         await Expect("?variant=keras", Png(png), HttpStatusCode.BadRequest, "variant must be");
         await Expect("?target=5000", Png(png), HttpStatusCode.BadRequest, "out of range");
-        await Expect("?versus=2", Png(png), HttpStatusCode.BadRequest, "versus");
+        await Expect("?versus=0&target=0", Png(png), HttpStatusCode.BadRequest, "same class");
         await Expect("", Png(new byte[100 << 10]), HttpStatusCode.RequestEntityTooLarge, "larger than the server's limit of 65536 bytes");
         (await http.GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK, "the server survives bad requests");
     }
