@@ -181,23 +181,82 @@ public sealed class CamExplainer : IDisposable
     public IReadOnlyList<Explanation> ExplainTargets(UnmaskedPass pass, IReadOnlyList<ExplanationTarget> targets, IExplanationMethod? method = null,
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        method ??= DefaultMethod;
+        var clock = Stopwatch.StartNew();
+        ExplanationContext context = Context(pass, targets, progress, cancellationToken);
+        IReadOnlyList<MethodResult> results = method.Explain(context);
+        return Build(pass, context, method, results, pass.Duration + clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Explains several inputs (all of one size) for the same targets: result i holds image i's explanations, one per
+    /// target. A method whose passes are one batched run per input (<see cref="IBatchedMethod"/>: Score-CAM, RISE)
+    /// runs every input's passes in shared batches, so only the run's last batch can be part-empty; the results
+    /// equal explaining each input on its own. <paramref name="progress"/> counts the passes of all inputs together
+    /// (other methods: each input's own, input after input). An explanation's <see cref="Explanation.Elapsed"/> and
+    /// <see cref="Explanation.InferenceTime"/> are its share of the shared run's, in proportion to its passes.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<Explanation>> ExplainMany(IReadOnlyList<ImageTensor> images, IReadOnlyList<ExplanationTarget> targets,
+        IExplanationMethod? method = null, IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (images.Count == 0) throw new ArgumentException("Give at least one image.", nameof(images));
+        method ??= DefaultMethod;
+        if (method is not IBatchedMethod batched || images.Count == 1)
+            return images.Select(image => ExplainTargets(image, targets, method, progress, cancellationToken)).ToList();
+
+        if (targets.Count == 0) throw new ArgumentException("Name at least one target.", nameof(targets));
+        var clock = Stopwatch.StartNew();
+        var contexts = new List<ExplanationContext>(images.Count);
+        var unmasked = new List<UnmaskedPass>(images.Count);
+        foreach (ImageTensor image in images)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            unmasked.Add(Forward(image));
+            contexts.Add(Context(unmasked[^1], targets, null, cancellationToken));
+        }
+        var passes = new List<BatchedPasses>(images.Count);
+        try
+        {
+            foreach (ExplanationContext context in contexts) passes.Add(batched.Begin(context));
+            var shared = progress is null ? null : new SharedProgress(progress, passes.Sum(p => p.Count), passes.Count);
+            var jobs = passes.Select((p, i) => new BatchJob(images[i], p.Count, p.Write, p.Read, shared?.Job(i))).ToList();
+            IReadOnlyList<BatchRunSummary> summaries = Runner.Run(jobs, cancellationToken);
+            for (int i = 0; i < jobs.Count; i++) contexts[i].Record(summaries[i]);
+            var results = passes.Select(p => p.Finish()).ToList();
+            TimeSpan elapsed = clock.Elapsed;
+            double totalPasses = contexts.Sum(c => c.ForwardPasses + 1);
+            return contexts.Select((c, i) => (IReadOnlyList<Explanation>)Build(unmasked[i], c, method, results[i],
+                elapsed * ((c.ForwardPasses + 1) / totalPasses))).ToList();
+        }
+        finally
+        {
+            foreach (BatchedPasses p in passes) p.Dispose();
+        }
+    }
+
+    /// <summary>What a method sees of one input: its unmasked pass and resolved targets.</summary>
+    private ExplanationContext Context(UnmaskedPass pass, IReadOnlyList<ExplanationTarget> targets, IProgress<ExplanationProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         if (targets.Count == 0) throw new ArgumentException("Name at least one target.", nameof(targets));
         if (pass.Owner != this) throw new ArgumentException("The pass was made by another explainer.", nameof(pass));
-        method ??= DefaultMethod;
         cancellationToken.ThrowIfCancellationRequested();
-        var clock = Stopwatch.StartNew();
         ImageTensor image = pass.Image;
-        float[] scores = pass.Scores;
-        var resolved = targets.Select(t => ResolvedTarget.Resolve(t, Model, Labels, scores)).ToList();
-
-        var context = new ExplanationContext(Model, image, scores, pass.Activations, pass.Channels, pass.Height, pass.Width, resolved, Runner, Gradients,
+        var resolved = targets.Select(t => ResolvedTarget.Resolve(t, Model, Labels, pass.Scores)).ToList();
+        return new ExplanationContext(Model, image, pass.Scores, pass.Activations, pass.Channels, pass.Height, pass.Width, resolved, Runner, Gradients,
             () => BlackPicture(image), progress, cancellationToken);
-        IReadOnlyList<MethodResult> results = method.Explain(context);
+    }
+
+    /// <summary>The explanations of one input from its method's results; <paramref name="elapsed"/> includes the unmasked pass.</summary>
+    private Explanation[] Build(UnmaskedPass pass, ExplanationContext context, IExplanationMethod method, IReadOnlyList<MethodResult> results,
+        TimeSpan elapsed)
+    {
+        IReadOnlyList<ResolvedTarget> resolved = context.Targets;
         if (results.Count != resolved.Count)
             throw new InvalidOperationException($"Method '{method.Name}' returned {results.Count} results for {resolved.Count} targets.");
         var unmasked = new float[resolved.Count];
-        context.Scorer.Score(scores, ScoreMode.Probability, unmasked);
-
+        context.Scorer.Score(pass.Scores, ScoreMode.Probability, unmasked);
+        ImageTensor image = pass.Image;
         var explanations = new Explanation[resolved.Count];
         for (int t = 0; t < resolved.Count; t++)
         {
@@ -210,7 +269,6 @@ public sealed class CamExplainer : IDisposable
             if (result.Attribution is { } attribution && FirstNonFinite(attribution.Values) is { } p)
                 throw new ScoreCamException(
                     $"{method.Name} computed {attribution.Values[p]} at input position {p} for target '{r.Name}': the model's outputs or gradients overflowed for this input.");
-            TimeSpan elapsed = pass.Duration + clock.Elapsed;
             explanations[t] = new Explanation(method.Name, new TargetInfo(r.Name, r.ClassIndex, r.Label, unmasked[t]), pass.Prediction,
                 result.Map, DisplayHeatmap.From(result.Map, image.Width, image.Height), result.ChannelWeights ?? Array.Empty<float>(), Model.Layer,
                 context.ForwardPasses + 1, context.SkippedChannels, elapsed, pass.Duration + context.InferenceTime,
@@ -218,6 +276,27 @@ public sealed class CamExplainer : IDisposable
             ExplainerLog.Explained(_logger, method.Name, r.Name, explanations[t].ForwardPasses, context.SkippedChannels, elapsed.TotalMilliseconds);
         }
         return explanations;
+    }
+
+    /// <summary>Progress over several inputs' passes run together.</summary>
+    private sealed class SharedProgress(IProgress<ExplanationProgress> progress, int total, int inputs)
+    {
+        private readonly int[] _done = new int[inputs];
+        private int _sum;
+
+        public IProgress<int> Job(int input) => new JobProgress(this, input);
+
+        private void Report(int input, int done)
+        {
+            _sum += done - _done[input];
+            _done[input] = done;
+            progress.Report(new ExplanationProgress(_sum, total));
+        }
+
+        private sealed class JobProgress(SharedProgress shared, int input) : IProgress<int>
+        {
+            public void Report(int value) => shared.Report(input, value);
+        }
     }
 
     /// <summary>A black picture of the input's size, preprocessed.</summary>

@@ -9,8 +9,18 @@ public delegate bool BatchInputWriter(int item, Span<float> input);
 /// <summary>Receives the model's output row for item <paramref name="item"/> of a run.</summary>
 public delegate void BatchOutputReader(int item, ReadOnlySpan<float> scores);
 
-/// <summary>What one <see cref="IBatchRunner.Run"/> did: passes run, items left out, time inside the model.</summary>
+/// <summary>
+/// What one <see cref="IBatchRunner"/> run did for one job: passes run, items left out, time inside the model (in a
+/// batch shared with other jobs, the batch's time in proportion to this job's items in it).
+/// </summary>
 public readonly record struct BatchRunSummary(int Passes, int Skipped, TimeSpan InferenceTime);
+
+/// <summary>
+/// One caller's items in a run: <paramref name="Count"/> inputs shaped like <paramref name="Template"/>, written by
+/// <paramref name="Write"/> and read by <paramref name="Read"/>; <paramref name="Progress"/> gets the number of this
+/// job's items done.
+/// </summary>
+public sealed record BatchJob(ImageTensor Template, int Count, BatchInputWriter Write, BatchOutputReader Read, IProgress<int>? Progress = null);
 
 /// <summary>
 /// Runs many inputs of one shape through the model in batches: the masked images of Score-CAM, RISE's random masks,
@@ -44,4 +54,13 @@ public interface IBatchRunner
     /// </summary>
     BatchRunSummary Run(ImageTensor template, int count, BatchInputWriter write, BatchOutputReader read,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs several jobs' items in shared batches: job j + 1's items follow job j's in the same batches, so only the
+    /// last batch of the whole run can be part-empty (several images' masked passes fill every batch). All templates
+    /// have one shape. Each job sees the contract of the single-job <see cref="Run(ImageTensor, int, BatchInputWriter, BatchOutputReader, IProgress{int}?, CancellationToken)"/>:
+    /// its items written in order, its rows read in order, at most <see cref="MaxInFlight"/> of its items in flight.
+    /// Returns one summary per job.
+    /// </summary>
+    IReadOnlyList<BatchRunSummary> Run(IReadOnlyList<BatchJob> jobs, CancellationToken cancellationToken = default);
 }

@@ -31,32 +31,67 @@ public sealed class MaskedBatchRunner : IBatchRunner
     public int MaxInFlight => 2 * BatchSize;
 
     public BatchRunSummary Run(ImageTensor template, int count, BatchInputWriter write, BatchOutputReader read,
-        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (count == 0) return default;
-        int capacity = Math.Min(BatchSize, count);
-        using var first = new BatchScorer(_session, template, capacity);
-        using var second = new BatchScorer(_session, template, capacity);
-        var items = new Dictionary<BatchScorer, int[]> { [first] = new int[capacity], [second] = new int[capacity] };
-        long inferenceTicks = 0;
-        int passes = 0, skipped = 0, done = 0;
-        Task? running = null;
-        (BatchScorer? Scorer, int Count) inFlight = default;
+        IProgress<int>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(new[] { new BatchJob(template, count, write, read, progress) }, cancellationToken)[0];
 
-        void Execute(BatchScorer scorer, int n)
+    public IReadOnlyList<BatchRunSummary> Run(IReadOnlyList<BatchJob> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        ImageTensor? template = null;
+        long total = 0;
+        foreach (BatchJob job in jobs)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(job.Count, nameof(jobs));
+            if (job.Count == 0) continue;
+            template ??= job.Template;
+            if (job.Template.Channels != template.Channels || job.Template.Height != template.Height || job.Template.Width != template.Width)
+                throw new ArgumentException(
+                    $"Jobs sharing batches need one input shape; got {template.Channels}x{template.Height}x{template.Width} and " +
+                    $"{job.Template.Channels}x{job.Template.Height}x{job.Template.Width}.", nameof(jobs));
+            total += job.Count;
+        }
+        var passes = new int[jobs.Count];
+        var skipped = new int[jobs.Count];
+        var ticks = new long[jobs.Count];
+        var done = new int[jobs.Count];
+        if (template is not null) Run(jobs, template, (int)Math.Min(BatchSize, total), passes, skipped, ticks, done, cancellationToken);
+        var summaries = new BatchRunSummary[jobs.Count];
+        for (int j = 0; j < jobs.Count; j++)
+        {
+            if (jobs[j].Count > 0 && done[j] < jobs[j].Count) jobs[j].Progress?.Report(jobs[j].Count);
+            summaries[j] = new BatchRunSummary(passes[j], skipped[j], TimeSpan.FromTicks(ticks[j]));
+        }
+        return summaries;
+    }
+
+    private void Run(IReadOnlyList<BatchJob> jobs, ImageTensor template, int capacity, int[] passes, int[] skipped, long[] ticks, int[] done,
+        CancellationToken cancellationToken)
+    {
+        using var first = new Batch(new BatchScorer(_session, template, capacity));
+        using var second = new Batch(new BatchScorer(_session, template, capacity));
+        Task? running = null;
+        Batch? inFlight = null;
+
+        static void Execute(Batch batch)
         {
             long start = Stopwatch.GetTimestamp();
-            scorer.Run(n);
-            Interlocked.Add(ref inferenceTicks, Stopwatch.GetElapsedTime(start).Ticks);
+            batch.Scorer.Run(batch.Count);
+            batch.Ticks = Stopwatch.GetElapsedTime(start).Ticks;
         }
 
-        void Collect(BatchScorer scorer, int n)
+        void Collect(Batch batch)
         {
-            int[] order = items[scorer];
-            for (int i = 0; i < n; i++) read(order[i], scorer.Scores(i));
-            passes += n;
-            progress?.Report(done = order[n - 1] + 1);
+            // A shared batch's time goes to its jobs in proportion to their items in it.
+            int n = batch.Count;
+            long share = batch.Ticks / n;
+            for (int i = 0; i < n; i++)
+            {
+                int j = batch.Jobs[i];
+                jobs[j].Read(batch.Items[i], batch.Scorer.Scores(i));
+                passes[j]++;
+                ticks[j] += share;
+                if (i == n - 1 || batch.Jobs[i + 1] != j) jobs[j].Progress?.Report(done[j] = batch.Items[i] + 1);
+            }
         }
 
         void Finish()
@@ -65,43 +100,48 @@ public sealed class MaskedBatchRunner : IBatchRunner
             Task task = running;
             running = null;
             task.GetAwaiter().GetResult();
-            Collect(inFlight.Scorer!, inFlight.Count);
+            Collect(inFlight!);
         }
 
-        void Submit(BatchScorer scorer, int n)
+        void Submit(Batch batch)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!_pipelined)
             {
-                Execute(scorer, n);
-                Collect(scorer, n);
+                Execute(batch);
+                Collect(batch);
                 return;
             }
             Finish();
-            inFlight = (scorer, n);
-            running = Task.Run(() => Execute(scorer, n), CancellationToken.None);
+            inFlight = batch;
+            running = Task.Run(() => Execute(batch), CancellationToken.None);
         }
 
         try
         {
-            BatchScorer current = first;
-            int filled = 0;
-            for (int item = 0; item < count; item++)
+            Batch current = first;
+            for (int j = 0; j < jobs.Count; j++)
             {
-                // Checked before each batch is built too, so a cancellation costs at most the batch already running.
-                if (filled == 0) cancellationToken.ThrowIfCancellationRequested();
-                if (!write(item, current.Input(filled)))
+                BatchJob job = jobs[j];
+                for (int item = 0; item < job.Count; item++)
                 {
-                    skipped++;
-                    continue;
+                    // Checked before each batch is built too, so a cancellation costs at most the batch already running.
+                    if (current.Count == 0) cancellationToken.ThrowIfCancellationRequested();
+                    if (!job.Write(item, current.Scorer.Input(current.Count)))
+                    {
+                        skipped[j]++;
+                        continue;
+                    }
+                    current.Jobs[current.Count] = j;
+                    current.Items[current.Count++] = item;
+                    if (current.Count < capacity) continue;
+                    Submit(current);
+                    // The other batch was collected by this submission (or never used): it is free to refill.
+                    current = current == first ? second : first;
+                    current.Count = 0;
                 }
-                items[current][filled++] = item;
-                if (filled < capacity) continue;
-                Submit(current, filled);
-                current = current == first ? second : first;
-                filled = 0;
             }
-            if (filled > 0) Submit(current, filled);
+            if (current.Count > 0) Submit(current);
             Finish();
         }
         finally
@@ -109,7 +149,17 @@ public sealed class MaskedBatchRunner : IBatchRunner
             // Never hand buffers back while ONNX Runtime may still be reading them.
             try { running?.Wait(CancellationToken.None); } catch (AggregateException) { }
         }
-        if (done < count) progress?.Report(count);
-        return new BatchRunSummary(passes, skipped, TimeSpan.FromTicks(inferenceTicks));
+    }
+
+    /// <summary>A batch scorer and which job's item fills each of its slots.</summary>
+    private sealed class Batch(BatchScorer scorer) : IDisposable
+    {
+        public BatchScorer Scorer { get; } = scorer;
+        public int[] Jobs { get; } = new int[scorer.Capacity];
+        public int[] Items { get; } = new int[scorer.Capacity];
+        public int Count { get; set; }
+        public long Ticks { get; set; }
+
+        public void Dispose() => Scorer.Dispose();
     }
 }

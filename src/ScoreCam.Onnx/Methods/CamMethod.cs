@@ -12,9 +12,11 @@ public abstract class CamMethod : IExplanationMethod
 {
     public abstract string Name { get; }
 
-    public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
+    public IReadOnlyList<MethodResult> Explain(ExplanationContext context) => Results(context, ChannelWeights(context));
+
+    /// <summary>The maps of every target from its channel weights.</summary>
+    protected IReadOnlyList<MethodResult> Results(ExplanationContext context, float[][] weights)
     {
-        float[][] weights = ChannelWeights(context);
         var results = new MethodResult[context.Targets.Count];
         for (int t = 0; t < results.Length; t++)
         {

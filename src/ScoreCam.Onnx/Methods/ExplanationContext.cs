@@ -67,10 +67,23 @@ public sealed class ExplanationContext
     {
         IProgress<int>? progress = Progress is null || !reportProgress ? null : new PassProgress(Progress, count);
         BatchRunSummary summary = Runner.Run(Image, count, write, read, progress, CancellationToken);
+        Record(summary);
+        return summary;
+    }
+
+    /// <summary>Runs an <see cref="IBatchedMethod"/>'s passes for this input alone and finishes them.</summary>
+    public IReadOnlyList<MethodResult> Run(BatchedPasses passes)
+    {
+        Run(passes.Count, passes.Write, passes.Read);
+        return passes.Finish();
+    }
+
+    /// <summary>Counts passes run for this context in batches shared with other inputs.</summary>
+    internal void Record(BatchRunSummary summary)
+    {
         Interlocked.Add(ref _passes, summary.Passes);
         Interlocked.Add(ref _skipped, summary.Skipped);
         Interlocked.Add(ref _inferenceTicks, summary.InferenceTime.Ticks);
-        return summary;
     }
 
     /// <summary>Counts passes a method ran itself (gradient passes) and their time.</summary>

@@ -19,7 +19,7 @@ namespace ScoreCam.Onnx.Methods;
 /// from the same N passes. Thread-safe.
 /// </para>
 /// </summary>
-public sealed class RiseMethod : IExplanationMethod
+public sealed class RiseMethod : IBatchedMethod
 {
     public RiseMethod(RiseOptions? options = null)
     {
@@ -36,47 +36,76 @@ public sealed class RiseMethod : IExplanationMethod
 
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
-        ImageTensor image = context.Image;
-        int targets = context.Targets.Count, height = image.Height, width = image.Width, plane = height * width;
-        int n = Options.Masks, slots = Math.Min(context.Runner.MaxInFlight, n);
-        var generator = new MaskGenerator(Options.GridSize, Options.KeepProbability, height, width, Options.Seed);
-        var saliency = new float[targets][];
-        for (int t = 0; t < targets; t++) saliency[t] = new float[plane];
+        using BatchedPasses passes = Begin(context);
+        return context.Run(passes);
+    }
+
+    public BatchedPasses Begin(ExplanationContext context) => new MaskedInputs(Options, context);
+
+    /// <summary>One input's N masked passes.</summary>
+    private sealed class MaskedInputs : BatchedPasses
+    {
+        private readonly RiseOptions _options;
+        private readonly ExplanationContext _context;
+        private readonly MaskGenerator _generator;
+        private readonly float[][] _saliency;
+        private readonly float[] _targetScores;
+        private readonly int _plane, _slots;
+        private float[]? _masks;
+
+        public MaskedInputs(RiseOptions options, ExplanationContext context)
+        {
+            (_options, _context) = (options, context);
+            ImageTensor image = context.Image;
+            _plane = image.Height * image.Width;
+            _slots = Math.Min(context.Runner.MaxInFlight, options.Masks);
+            _generator = new MaskGenerator(options.GridSize, options.KeepProbability, image.Height, image.Width, options.Seed);
+            _saliency = new float[context.Targets.Count][];
+            for (int t = 0; t < _saliency.Length; t++) _saliency[t] = new float[_plane];
+            _targetScores = new float[context.Targets.Count];
+        }
+
+        public override int Count => _options.Masks;
 
         // Masks are drawn in item order as inputs are written; a ring of the runner's items in flight keeps each mask
-        // until its scores arrive.
-        float[] masks = ArrayPool<float>.Shared.Rent(slots * plane);
-        var targetScores = new float[targets];
-        try
+        // until its scores arrive. It is rented on the first write and returned after the last read, so in a run
+        // over many inputs only the inputs in flight hold one.
+        public override bool Write(int item, Span<float> input)
         {
-            context.Run(n,
-                (item, input) =>
-                {
-                    Span<float> mask = masks.AsSpan(item % slots * plane, plane);
-                    generator.Next(mask);
-                    MapKernels.ApplyMask(image.Data, mask, input);
-                    return true;
-                },
-                (item, row) =>
-                {
-                    context.Scorer.Score(row, Options.Scores, targetScores);
-                    ReadOnlySpan<float> m = masks.AsSpan(item % slots * plane, plane);
-                    for (int t = 0; t < targets; t++) TensorPrimitives.MultiplyAdd(m, targetScores[t], saliency[t], saliency[t]);
-                });
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(masks);
+            _masks ??= ArrayPool<float>.Shared.Rent(_slots * _plane);
+            Span<float> mask = _masks.AsSpan(item % _slots * _plane, _plane);
+            _generator.Next(mask);
+            MapKernels.ApplyMask(_context.Image.Data, mask, input);
+            return true;
         }
 
-        float scale = (float)(1.0 / (n * Options.KeepProbability));
-        var results = new MethodResult[targets];
-        for (int t = 0; t < targets; t++)
+        public override void Read(int item, ReadOnlySpan<float> row)
         {
-            TensorPrimitives.Multiply(saliency[t], scale, saliency[t]);
-            results[t] = new MethodResult(new SaliencyMap(width, height, saliency[t]));
+            _context.Scorer.Score(row, _options.Scores, _targetScores);
+            ReadOnlySpan<float> m = _masks.AsSpan(item % _slots * _plane, _plane);
+            for (int t = 0; t < _saliency.Length; t++) TensorPrimitives.MultiplyAdd(m, _targetScores[t], _saliency[t], _saliency[t]);
+            if (item == Count - 1) ReturnMasks();
         }
-        return results;
+
+        public override IReadOnlyList<MethodResult> Finish()
+        {
+            float scale = (float)(1.0 / (_options.Masks * _options.KeepProbability));
+            var results = new MethodResult[_saliency.Length];
+            for (int t = 0; t < results.Length; t++)
+            {
+                TensorPrimitives.Multiply(_saliency[t], scale, _saliency[t]);
+                results[t] = new MethodResult(new SaliencyMap(_context.Image.Width, _context.Image.Height, _saliency[t]));
+            }
+            return results;
+        }
+
+        protected override void Dispose(bool disposing) => ReturnMasks();
+
+        private void ReturnMasks()
+        {
+            if (_masks is not null) ArrayPool<float>.Shared.Return(_masks);
+            _masks = null;
+        }
     }
 
     /// <summary>Draws RISE's masks one after another from one seeded generator (see <see cref="RiseMethod"/>).</summary>

@@ -10,7 +10,7 @@ namespace ScoreCam.Onnx.Methods;
 /// score for the target on that masked image is the map's weight. Forward-only: no gradients are needed.
 /// All targets are scored from the same masked passes.
 /// </summary>
-public sealed class ScoreCamMethod : CamMethod
+public sealed class ScoreCamMethod : CamMethod, IBatchedMethod
 {
     public ScoreCamMethod(ScoreCamOptions? options = null)
     {
@@ -24,41 +24,82 @@ public sealed class ScoreCamMethod : CamMethod
 
     protected override float[][] ChannelWeights(ExplanationContext context)
     {
-        ImageTensor image = context.Image;
-        int plane = image.Height * image.Width, k = context.Channels, targets = context.Targets.Count;
-        CompatibilityVariant variant = Options.Variant;
-        ScoreMode mode = variant == CompatibilityVariant.Paper ? Options.Scores : ScoreMode.RawScore;
-        var upsampler = new BilinearUpsampler(context.Height, context.Width, image.Height, image.Width,
-            alignCorners: variant == CompatibilityVariant.PytorchGradCam);
-        int[] channels = SelectedChannels(context);
+        using var passes = new MaskedChannels(this, context);
+        context.Run(passes.Count, passes.Write, passes.Read);
+        return passes.Weights();
+    }
 
+    public BatchedPasses Begin(ExplanationContext context) => new MaskedChannels(this, context);
+
+    /// <summary>One input's masked passes: item i masks the input with selected channel i's map.</summary>
+    private sealed class MaskedChannels : BatchedPasses
+    {
+        private readonly ScoreCamMethod _method;
+        private readonly ExplanationContext _context;
+        private readonly ScoreMode _mode;
+        private readonly BilinearUpsampler _upsampler;
+        private readonly int[] _channels;
         // Scores per target and channel; NaN marks a skipped (constant) channel.
-        var raw = new float[targets * k];
-        Array.Fill(raw, float.NaN);
-        var targetScores = new float[targets];
-        var pool = ArrayPool<float>.Shared;
-        float[] mask = pool.Rent(plane), scratch = pool.Rent(upsampler.ScratchLength), lowRes = pool.Rent(context.Height * context.Width);
-        try
+        private readonly float[] _raw, _targetScores;
+        private readonly int _plane;
+        private float[]? _mask, _scratch, _lowRes;
+
+        public MaskedChannels(ScoreCamMethod method, ExplanationContext context)
         {
-            context.Run(channels.Length,
-                (item, input) =>
-                {
-                    Span<float> m = mask.AsSpan(0, plane);
-                    if (!BuildMask(context.ActivationMap(channels[item]), upsampler, m, scratch, lowRes)) return false;
-                    MapKernels.ApplyMask(image.Data, m, input); // eq. 2
-                    return true;
-                },
-                (item, row) =>
-                {
-                    context.Scorer.Score(row, mode, targetScores);
-                    for (int t = 0; t < targets; t++) raw[t * k + channels[item]] = targetScores[t];
-                });
+            (_method, _context) = (method, context);
+            ImageTensor image = context.Image;
+            _plane = image.Height * image.Width;
+            CompatibilityVariant variant = method.Options.Variant;
+            _mode = variant == CompatibilityVariant.Paper ? method.Options.Scores : ScoreMode.RawScore;
+            _upsampler = new BilinearUpsampler(context.Height, context.Width, image.Height, image.Width,
+                alignCorners: variant == CompatibilityVariant.PytorchGradCam);
+            _channels = method.SelectedChannels(context);
+            _raw = new float[context.Targets.Count * context.Channels];
+            Array.Fill(_raw, float.NaN);
+            _targetScores = new float[context.Targets.Count];
         }
-        finally
+
+        public override int Count => _channels.Length;
+
+        public override bool Write(int item, Span<float> input)
         {
-            foreach (var buffer in new[] { mask, scratch, lowRes }) pool.Return(buffer);
+            // Buffers are rented on first use: in a run over many inputs only the ones being written hold them.
+            var pool = ArrayPool<float>.Shared;
+            _mask ??= pool.Rent(_plane);
+            _scratch ??= pool.Rent(_upsampler.ScratchLength);
+            _lowRes ??= pool.Rent(_context.Height * _context.Width);
+            Span<float> m = _mask.AsSpan(0, _plane);
+            bool kept = _method.BuildMask(_context.ActivationMap(_channels[item]), _upsampler, m, _scratch, _lowRes);
+            if (kept) MapKernels.ApplyMask(_context.Image.Data, m, input); // eq. 2
+            if (item == _channels.Length - 1) ReturnBuffers();
+            return kept;
         }
-        return Weights(context, raw, mode);
+
+        public override void Read(int item, ReadOnlySpan<float> row)
+        {
+            _context.Scorer.Score(row, _mode, _targetScores);
+            int k = _context.Channels;
+            for (int t = 0; t < _targetScores.Length; t++) _raw[t * k + _channels[item]] = _targetScores[t];
+        }
+
+        public float[][] Weights() => _method.Weights(_context, _raw, _mode);
+
+        public override IReadOnlyList<MethodResult> Finish() => _method.Results(_context, Weights());
+
+        protected override void Dispose(bool disposing) => ReturnBuffers();
+
+        private void ReturnBuffers()
+        {
+            Return(ref _mask);
+            Return(ref _scratch);
+            Return(ref _lowRes);
+        }
+
+        private static void Return(ref float[]? buffer)
+        {
+            if (buffer is not null) ArrayPool<float>.Shared.Return(buffer);
+            buffer = null;
+        }
     }
 
     /// <summary>All channels, or the top <see cref="ScoreCamOptions.MaxChannels"/> by the ranking score, in channel order.</summary>
