@@ -41,7 +41,11 @@ public sealed class CamExplainer : IDisposable
             BatchSizeChoice = ChooseBatchSize(model, options.Inference);
             _pipelined = options.Inference.Pipelined;
             Runner = new MaskedBatchRunner(Session, BatchSizeChoice.BatchSize, _pipelined);
-            Gradients = new GradientSessions(model, options.Inference with { Device = Session.Device });
+            // Gradient graphs run float32 through plain runs: no float16 copy, no bound buffers, no CUDA graphs.
+            Gradients = new GradientSessions(model, options.Inference with
+            {
+                Device = Session.Device, Float16 = false, DeviceResidentBuffers = false, CudaGraphs = false,
+            });
         }
         catch
         {
@@ -336,6 +340,7 @@ public sealed class CamExplainer : IDisposable
 
     public void Dispose()
     {
+        (Runner as IDisposable)?.Dispose();
         if (!_ownsSessions) return;
         Gradients.Dispose();
         Session.Dispose();

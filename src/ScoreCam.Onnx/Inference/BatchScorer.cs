@@ -1,5 +1,9 @@
 using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Inference;
@@ -7,7 +11,10 @@ namespace ScoreCam.Onnx.Inference;
 /// <summary>
 /// A reusable batch of model inputs and score outputs over pooled, pinned memory, bound once to ONNX Runtime
 /// values: full batches run with no managed allocation. Callers fill <see cref="Input"/> slots, call
-/// <see cref="Run"/>, and read <see cref="Scores"/>. Not thread-safe; use one per concurrent pipeline stage.
+/// <see cref="Run"/>, and read <see cref="Scores"/>. With <see cref="InferenceOptions.DeviceResidentBuffers"/>, full
+/// batches run on device tensors allocated and bound once (IOBinding): the inputs are copied there before the run and
+/// the score rows back after it; the fixed addresses let CUDA graphs replay (<see cref="InferenceOptions.CudaGraphs"/>,
+/// one graph per scorer). Not thread-safe; use one per concurrent pipeline stage.
 /// </summary>
 public sealed class BatchScorer : IDisposable
 {
@@ -17,9 +24,13 @@ public sealed class BatchScorer : IDisposable
     private readonly int _imageLength, _rowLength;
     private readonly OrtValue _fullInput, _fullOutput;
     private readonly OrtValue[] _inputs, _outputs;
-    private readonly RunOptions _runOptions = new();
+    private readonly RunOptions _runOptions = new(), _partialRunOptions;
+    private readonly DeviceBuffers? _device;
 
-    public BatchScorer(ModelSession session, ImageTensor template, int capacity)
+    public BatchScorer(ModelSession session, ImageTensor template, int capacity) : this(session, template, capacity, graphId: 0) { }
+
+    /// <summary>A scorer whose full batches record and replay CUDA graph <paramref name="graphId"/> (≥ 1, unique per live scorer) when CUDA graphs are on.</summary>
+    internal BatchScorer(ModelSession session, ImageTensor template, int capacity, int graphId)
     {
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), "Batch capacity must be at least 1.");
         (_session, _template) = (session, template);
@@ -32,9 +43,21 @@ public sealed class BatchScorer : IDisposable
         _fullOutput = OutputValue(Capacity);
         _inputs = new[] { _fullInput };
         _outputs = new[] { _fullOutput };
+        _partialRunOptions = session.RunOptions();
+        if (session.UsesCudaGraphs && graphId > 0)
+            _runOptions.AddRunConfigEntry("gpu_graph_id", graphId.ToString(CultureInfo.InvariantCulture));
+        else if (session.UsesCudaGraphs)
+            _runOptions.AddRunConfigEntry("gpu_graph_id", "-1");
+        if (session.Options.DeviceResidentBuffers)
+            _device = new DeviceBuffers(session, _input.AsMemory(0, Capacity * _imageLength), _output.AsMemory(0, Capacity * _rowLength),
+                template.Shape(Capacity), session.OutputShape(Capacity));
     }
 
     public int Capacity { get; }
+
+    /// <summary>Whether inputs shaped like <paramref name="template"/> fit this scorer's slots.</summary>
+    internal bool Fits(ImageTensor template) =>
+        template.Channels == _template.Channels && template.Height == _template.Height && template.Width == _template.Width;
 
     /// <summary>Where image <paramref name="slot"/> of the batch is written (C×H×W floats).</summary>
     public Span<float> Input(int slot) => _input.AsSpan(slot * _imageLength, _imageLength);
@@ -48,12 +71,13 @@ public sealed class BatchScorer : IDisposable
         if (count < 1 || count > Capacity) throw new ArgumentOutOfRangeException(nameof(count));
         if (count == Capacity)
         {
-            _session.RunScores(_runOptions, _inputs, _outputs, _template);
+            if (_device is not null) _device.Run(_session, _runOptions, _template);
+            else _session.RunScores(_runOptions, _inputs, _outputs, _template);
             return;
         }
         // A last, partial batch: values over the leading slots (a few small objects, once per explanation).
         using OrtValue input = InputValue(count), output = OutputValue(count);
-        _session.RunScores(_runOptions, new[] { input }, new[] { output }, _template);
+        _session.RunScores(_partialRunOptions, new[] { input }, new[] { output }, _template);
     }
 
     private OrtValue InputValue(int count) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
@@ -67,10 +91,51 @@ public sealed class BatchScorer : IDisposable
 
     public void Dispose()
     {
+        _device?.Dispose();
         _fullInput.Dispose();
         _fullOutput.Dispose();
         _runOptions.Dispose();
+        _partialRunOptions.Dispose();
         ArrayPool<float>.Shared.Return(_input);
         ArrayPool<float>.Shared.Return(_output);
+    }
+
+    /// <summary>A full batch's input and output tensors in the session device's memory, bound once.</summary>
+    private sealed class DeviceBuffers : IDisposable
+    {
+        private readonly bool _cuda;
+        private readonly OrtAllocator _allocator;
+        private readonly OrtValue _input, _output;
+        private readonly OrtIoBinding _binding;
+        private readonly Memory<float> _hostInput, _hostOutput;
+
+        public DeviceBuffers(ModelSession session, Memory<float> hostInput, Memory<float> hostOutput, long[] inputShape, long[] outputShape)
+        {
+            (_cuda, _hostInput, _hostOutput) = (session.Device == ExecutionDevice.Cuda, hostInput, hostOutput);
+            _allocator = session.DeviceAllocator();
+            _input = OrtValue.CreateAllocatedTensorValue(_allocator, TensorElementType.Float, inputShape);
+            _output = OrtValue.CreateAllocatedTensorValue(_allocator, TensorElementType.Float, outputShape);
+            _binding = session.Bind(_input, _output);
+        }
+
+        public void Run(ModelSession session, RunOptions runOptions, ImageTensor template)
+        {
+            if (_cuda) CudaRuntime.HostToDevice(Address(_input), _hostInput.Span);
+            else _hostInput.Span.CopyTo(_input.GetTensorMutableDataAsSpan<float>());
+            session.RunBound(runOptions, _binding, template);
+            if (_cuda) CudaRuntime.DeviceToHost(_hostOutput.Span, Address(_output));
+            else _output.GetTensorDataAsSpan<float>().CopyTo(_hostOutput.Span);
+        }
+
+        /// <summary>The device address of a tensor (never dereferenced on the host).</summary>
+        private static unsafe nint Address(OrtValue value) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(value.GetTensorMutableRawData()));
+
+        public void Dispose()
+        {
+            _binding.Dispose();
+            _input.Dispose();
+            _output.Dispose();
+            _allocator.Dispose();
+        }
     }
 }

@@ -37,4 +37,33 @@ public sealed record InferenceOptions
 
     /// <summary>CUDA provider option <c>arena_extend_strategy</c>: kNextPowerOfTwo or kSameAsRequested.</summary>
     public string CudaArenaExtendStrategy { get; init; } = "kNextPowerOfTwo";
+
+    /// <summary>
+    /// CUDA provider option <c>use_tf32</c>: let float32 convolutions and matrix products use TF32 tensor cores
+    /// (10-bit mantissa products, float32 accumulation) on GPUs that have them.
+    /// </summary>
+    public bool CudaTf32 { get; init; } = true;
+
+    /// <summary>CUDA provider option <c>cudnn_conv_use_max_workspace</c>: give cuDNN's algorithm search the largest workspace.</summary>
+    public bool CudnnMaxWorkspace { get; init; } = true;
+
+    /// <summary>
+    /// CUDA provider option <c>enable_cuda_graph</c>: record full batches once as a CUDA graph and replay it. Needs
+    /// <see cref="DeviceResidentBuffers"/> (fixed device addresses); the last, partial batch of a run runs without it.
+    /// </summary>
+    public bool CudaGraphs { get; init; }
+
+    /// <summary>
+    /// Full batches' input and output tensors live in the session device's memory, allocated and bound once (ONNX
+    /// Runtime's IOBinding); each batch copies its inputs there and its score rows back. On CPU the same path runs
+    /// (device memory is host memory), which is how it is tested without a GPU.
+    /// </summary>
+    public bool DeviceResidentBuffers { get; init; }
+
+    /// <summary>
+    /// Run the model in float16: the library makes a float16 copy of the prepared model (inputs cast in the graph,
+    /// outputs cast back to float32). For GPUs; ONNX Runtime's CPU provider runs it, slowly, through float32 kernels.
+    /// Gradient methods keep their float32 graphs.
+    /// </summary>
+    public bool Float16 { get; init; }
 }

@@ -7,12 +7,16 @@ namespace ScoreCam.Onnx.Inference;
 /// <summary>
 /// The in-process <see cref="IBatchRunner"/> on a <see cref="ModelSession"/>: two <see cref="BatchScorer"/>s over pooled,
 /// pinned buffers; while ONNX Runtime scores one batch on a worker thread, the caller's writer fills the next
-/// (<see cref="InferenceOptions.Pipelined"/>). Full batches run without managed allocation.
+/// (<see cref="InferenceOptions.Pipelined"/>). Full batches run without managed allocation. With
+/// <see cref="InferenceOptions.DeviceResidentBuffers"/> the scorers (and their device tensors and CUDA graphs) are kept
+/// from run to run and reused, so device memory is allocated and bound once per concurrent pipeline, not per run.
 /// </summary>
-public sealed class MaskedBatchRunner : IBatchRunner
+public sealed class MaskedBatchRunner : IBatchRunner, IDisposable
 {
     private readonly ModelSession _session;
     private readonly bool _pipelined;
+    private readonly List<BatchScorer> _idle = new();
+    private int _graphs;
 
     public MaskedBatchRunner(ModelSession session, int batchSize, bool pipelined = true)
     {
@@ -67,8 +71,8 @@ public sealed class MaskedBatchRunner : IBatchRunner
     private void Run(IReadOnlyList<BatchJob> jobs, ImageTensor template, int capacity, int[] passes, int[] skipped, long[] ticks, int[] done,
         CancellationToken cancellationToken)
     {
-        using var first = new Batch(new BatchScorer(_session, template, capacity));
-        using var second = new Batch(new BatchScorer(_session, template, capacity));
+        using var first = new Batch(this, Rent(template, capacity));
+        using var second = new Batch(this, Rent(template, capacity));
         Task? running = null;
         Batch? inFlight = null;
 
@@ -151,8 +155,44 @@ public sealed class MaskedBatchRunner : IBatchRunner
         }
     }
 
+    private BatchScorer Rent(ImageTensor template, int capacity)
+    {
+        if (!_session.Options.DeviceResidentBuffers) return new BatchScorer(_session, template, capacity);
+        lock (_idle)
+        {
+            int i = _idle.FindIndex(s => s.Fits(template));
+            if (i >= 0)
+            {
+                BatchScorer scorer = _idle[i];
+                _idle.RemoveAt(i);
+                return scorer;
+            }
+        }
+        // Kept scorers always hold a full batch, so one fits every later run of this shape.
+        return new BatchScorer(_session, template, BatchSize, Interlocked.Increment(ref _graphs));
+    }
+
+    private void Return(BatchScorer scorer)
+    {
+        if (!_session.Options.DeviceResidentBuffers)
+        {
+            scorer.Dispose();
+            return;
+        }
+        lock (_idle) _idle.Add(scorer);
+    }
+
+    public void Dispose()
+    {
+        lock (_idle)
+        {
+            foreach (BatchScorer scorer in _idle) scorer.Dispose();
+            _idle.Clear();
+        }
+    }
+
     /// <summary>A batch scorer and which job's item fills each of its slots.</summary>
-    private sealed class Batch(BatchScorer scorer) : IDisposable
+    private sealed class Batch(MaskedBatchRunner runner, BatchScorer scorer) : IDisposable
     {
         public BatchScorer Scorer { get; } = scorer;
         public int[] Jobs { get; } = new int[scorer.Capacity];
@@ -160,6 +200,6 @@ public sealed class MaskedBatchRunner : IBatchRunner
         public int Count { get; set; }
         public long Ticks { get; set; }
 
-        public void Dispose() => Scorer.Dispose();
+        public void Dispose() => runner.Return(Scorer);
     }
 }

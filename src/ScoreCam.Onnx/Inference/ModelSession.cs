@@ -24,7 +24,7 @@ public sealed class ModelSession : IDisposable
         var warnings = new List<string>();
         try
         {
-            (_session, Device) = OrtSessionFactory.Create(model.ToBytes(), options, warnings, model.ExternalDataFolder);
+            (_session, Device) = OrtSessionFactory.Create(options.Float16 ? Float16Model.Convert(model) : model.ToBytes(), options, warnings, model.ExternalDataFolder);
         }
         catch (OnnxRuntimeException e)
         {
@@ -47,6 +47,9 @@ public sealed class ModelSession : IDisposable
 
     public IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>Full batches replay CUDA graphs: the session runs on CUDA with <see cref="InferenceOptions.CudaGraphs"/>.</summary>
+    internal bool UsesCudaGraphs => Device == ExecutionDevice.Cuda && Options.CudaGraphs;
+
     /// <summary>Largest batch the model accepts: 1 when its batch dimension is fixed.</summary>
     public int MaxBatch => Model.SupportsBatching ? int.MaxValue : 1;
 
@@ -54,7 +57,7 @@ public sealed class ModelSession : IDisposable
     public (float[] Scores, float[] Activations, int Channels, int Height, int Width) Forward(ImageTensor image)
     {
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, image.Data.AsMemory(), image.Shape(1));
-        using var runOptions = new RunOptions();
+        using RunOptions runOptions = RunOptions();
         using var outputs = Run(runOptions, input, _fullOutputs, image);
         long[] shape = outputs[1].GetTensorTypeAndShape().Shape;
         if (shape.Length != 4)
@@ -78,6 +81,40 @@ public sealed class ModelSession : IDisposable
         try
         {
             _session.Run(runOptions, _inputNames, inputs, _scoreOutput, outputs);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw Rejected(template, e);
+        }
+    }
+
+    /// <summary>Options for a run outside any CUDA graph (shapes or addresses that vary).</summary>
+    internal RunOptions RunOptions()
+    {
+        var options = new RunOptions();
+        if (UsesCudaGraphs) options.AddRunConfigEntry("gpu_graph_id", "-1");
+        return options;
+    }
+
+    /// <summary>An allocator of the session device's memory (host memory on CPU).</summary>
+    internal OrtAllocator DeviceAllocator() => new(_session, Device == ExecutionDevice.Cuda
+        ? new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, Options.CudaDeviceId, OrtMemType.Default)
+        : OrtMemoryInfo.DefaultInstance);
+
+    /// <summary>Binds a score-only run to fixed input and output tensors.</summary>
+    internal OrtIoBinding Bind(OrtValue input, OrtValue scores)
+    {
+        OrtIoBinding binding = _session.CreateIoBinding();
+        binding.BindInput(_inputNames[0], input);
+        binding.BindOutput(_scoreOutput[0], scores);
+        return binding;
+    }
+
+    internal void RunBound(RunOptions runOptions, OrtIoBinding binding, ImageTensor template)
+    {
+        try
+        {
+            _session.RunWithBinding(runOptions, binding);
         }
         catch (OnnxRuntimeException e)
         {

@@ -5,7 +5,7 @@ namespace ScoreCam.Onnx.Inference;
 
 /// <summary>
 /// Creates ONNX Runtime sessions from the full <see cref="InferenceOptions"/>: the CUDA provider with its device id
-/// and cuDNN/arena options, the intra-op thread count, full graph optimisation, ONNX Runtime's logging kept off
+/// and cuDNN, arena, TF32 and CUDA-graph options, the intra-op thread count, full graph optimisation, ONNX Runtime's logging kept off
 /// stderr and the model's external data folder (<see cref="OrtRuntime"/>), and, when CUDA cannot start and falling back
 /// is allowed, a CPU session with a warning (never a silent fallback).
 /// </summary>
@@ -26,6 +26,9 @@ internal static class OrtSessionFactory
                     ["device_id"] = options.CudaDeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
                     ["arena_extend_strategy"] = options.CudaArenaExtendStrategy,
+                    ["use_tf32"] = options.CudaTf32 ? "1" : "0",
+                    ["cudnn_conv_use_max_workspace"] = options.CudnnMaxWorkspace ? "1" : "0",
+                    ["enable_cuda_graph"] = options.CudaGraphs ? "1" : "0",
                 });
                 cudaOptions.AppendExecutionProvider_CUDA(cuda);
                 return (new InferenceSession(model, cudaOptions), ExecutionDevice.Cuda);

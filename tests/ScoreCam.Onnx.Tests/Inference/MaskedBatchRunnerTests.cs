@@ -69,6 +69,21 @@ public class MaskedBatchRunnerTests
         runner.Invoking(r => r.Run(jobs)).Should().Throw<ArgumentException>().WithMessage("*one input shape*3x32x32*3x16x16*");
     }
 
+    [Test]
+    public void Device_resident_buffers_bound_once_give_the_same_rows_and_are_kept_for_the_next_run()
+    {
+        using var host = new ModelSession(Squares);
+        using var device = new ModelSession(Squares, new InferenceOptions { DeviceResidentBuffers = true });
+        using var runner = new MaskedBatchRunner(device, batchSize: 2);
+        for (int run = 0; run < 2; run++)
+        {
+            // Five items: two full batches through the bound device tensors, then a partial one.
+            var rows = new float[5][];
+            runner.Run(Input(0, 0), 5, (item, input) => { Input(run, item).Data.CopyTo(input); return true; }, (item, row) => rows[item] = row.ToArray());
+            for (int item = 0; item < 5; item++) rows[item].Should().Equal(host.Forward(Input(run, item)).Scores, $"run {run}, item {item}");
+        }
+    }
+
     private sealed class SyncProgress(Action<int> report) : IProgress<int>
     {
         public void Report(int value) => report(value);
