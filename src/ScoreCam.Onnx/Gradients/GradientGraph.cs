@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Onnx;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Gradients.Rules;
 
 namespace ScoreCam.Onnx.Gradients;
 

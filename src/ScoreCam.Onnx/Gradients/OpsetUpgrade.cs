@@ -1,5 +1,6 @@
 using Onnx;
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Gradients.Rules;
 
 namespace ScoreCam.Onnx.Gradients;
 

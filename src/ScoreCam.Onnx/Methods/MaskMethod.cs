@@ -58,7 +58,7 @@ public sealed class MaskMethod : IExplanationMethod
             context.CancellationToken.ThrowIfCancellationRequested();
             Perturb(mask, upsampler, x, blurred, up, scratch, perturbed, channels, plane);
             if (Options.Noise > 0)
-                for (int i = 0; i < length; i++) perturbed[i] += (float)(Options.Noise * Gaussian(random));
+                for (int i = 0; i < length; i++) perturbed[i] += (float)(Options.Noise * StandardNormal.Sample(random));
             var (gradient, probability) = context.ScoreInputGradient(perturbed, target, ScoreMode.Probability);
 
             // dp/dU(m) = Σ_c dp/dΦ_c ⊙ (x_c − blur(x)_c), then back through the upsampling.
@@ -131,7 +131,4 @@ public sealed class MaskMethod : IExplanationMethod
             for (int j = 0; j + 1 < s; j++) Pair(i * s + j, i * s + j + 1);
         return Options.L1 * l1 / cells + Options.TotalVariation * tv / pairs;
     }
-
-    private static double Gaussian(Random random) =>
-        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

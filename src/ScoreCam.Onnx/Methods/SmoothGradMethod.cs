@@ -1,3 +1,5 @@
+using ScoreCam.Onnx.Core;
+
 namespace ScoreCam.Onnx.Methods;
 
 /// <summary>
@@ -27,15 +29,11 @@ public sealed class SmoothGradMethod : InputGradientMethod
         var random = new Random(Options.Seed);
         var noisy = new float[n * length];
         for (int s = 0; s < n; s++)
-            for (int i = 0; i < length; i++) noisy[s * length + i] = (float)(x[i] + sigma * Gaussian(random));
+            for (int i = 0; i < length; i++) noisy[s * length + i] = (float)(x[i] + sigma * StandardNormal.Sample(random));
         float[] gradients = context.InputGradients(noisy, n, target, guided: false).Gradients;
         var mean = new float[length];
         for (int s = 0; s < n; s++) System.Numerics.Tensors.TensorPrimitives.Add(mean, gradients.AsSpan(s * length, length), mean);
         System.Numerics.Tensors.TensorPrimitives.Multiply(mean, 1f / n, mean);
         return (mean, null);
     }
-
-    /// <summary>A standard normal draw (Box–Muller; 1 − U keeps the logarithm finite).</summary>
-    private static double Gaussian(Random random) =>
-        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

@@ -5,7 +5,7 @@ namespace ScoreCam.Onnx.Gradients.Rules;
 /// <summary>
 /// MaxPool, through the forward node's Indices output (the flat row-major position of each window's maximum):
 /// each output's gradient is added at its maximum's position (ScatterElements with reduction = add, so overlapping
-/// windows that share a maximum add up). <see cref="GradientGraph"/> gives every MaxPool an Indices output.
+/// windows that share a maximum add up). The gradient graph gives every MaxPool an Indices output.
 /// </summary>
 internal sealed class MaxPoolRule : IGradientRule
 {

@@ -1,6 +1,6 @@
 using Onnx;
 
-namespace ScoreCam.Onnx.Gradients;
+namespace ScoreCam.Onnx.Gradients.Rules;
 
 /// <summary>Reading and writing ONNX node attributes.</summary>
 internal static class Attr

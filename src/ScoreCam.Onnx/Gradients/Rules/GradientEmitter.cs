@@ -1,7 +1,7 @@
 using Onnx;
 using ScoreCam.Onnx.Core;
 
-namespace ScoreCam.Onnx.Gradients;
+namespace ScoreCam.Onnx.Gradients.Rules;
 
 /// <summary>
 /// What a <see cref="IGradientRule"/> writes with: fresh node and constant names in the gradient graph, the gradient

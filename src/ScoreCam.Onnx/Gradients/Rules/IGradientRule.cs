@@ -1,6 +1,6 @@
 using Onnx;
 
-namespace ScoreCam.Onnx.Gradients;
+namespace ScoreCam.Onnx.Gradients.Rules;
 
 /// <summary>
 /// The reverse-mode rule of one ONNX op type: given the gradients of a node's outputs (read from the

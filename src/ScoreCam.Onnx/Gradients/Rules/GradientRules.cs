@@ -1,6 +1,4 @@
-using ScoreCam.Onnx.Gradients.Rules;
-
-namespace ScoreCam.Onnx.Gradients;
+namespace ScoreCam.Onnx.Gradients.Rules;
 
 /// <summary>The differentiation rules by ONNX op type. A new op is one rule file and one line here.</summary>
 internal static class GradientRules
