@@ -45,7 +45,7 @@ public sealed class CamExplainer : IDisposable
             Gradients = new GradientSessions(model, options.Inference with
             {
                 Device = Session.Device, Float16 = false, DeviceResidentBuffers = false, CudaGraphs = false,
-            });
+            }, _logger);
         }
         catch
         {

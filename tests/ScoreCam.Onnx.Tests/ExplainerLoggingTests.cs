@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using ScoreCam.Onnx.Cli;
+using ScoreCam.Onnx.Gradients;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Tests.Support;
@@ -23,6 +24,22 @@ public class ExplainerLoggingTests
         var debug = logger.Entries.Skip(1).Should().ContainSingle().Subject;
         debug.Level.Should().Be(LogLevel.Debug);
         debug.Message.Should().StartWith($"scorecam explained {e.Target.Name}: {e.ForwardPasses} forward passes, {e.SkippedChannels} channels skipped");
+    }
+
+    [Test]
+    public void A_gradient_session_that_falls_back_to_cpu_logs_its_warning_when_it_is_created()
+    {
+        if (File.Exists("/dev/nvidia0")) Assert.Ignore("A GPU is present; the fallback cannot be exercised here.");
+        var logger = new RecordingLogger();
+        PreparedModel model = ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares");
+        using var sessions = new GradientSessions(model, new InferenceOptions { Device = ExecutionDevice.Cuda }, logger);
+        logger.Entries.Should().BeEmpty("sessions are created on first use");
+
+        GradientSession head = sessions.Head;
+
+        head.Warnings.Should().ContainSingle().Which.Should().StartWith("CUDA is not available");
+        logger.Entries.Should().ContainSingle().Which.Should().Match<(LogLevel Level, int EventId, string Message)>(
+            e => e.Level == LogLevel.Warning && e.Message == head.Warnings.Single());
     }
 
     [Test]

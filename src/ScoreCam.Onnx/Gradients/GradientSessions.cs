@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Models;
 
@@ -12,13 +15,17 @@ public sealed class GradientSessions : IDisposable
 {
     private readonly PreparedModel _model;
     private readonly InferenceOptions _options;
+    private readonly ILogger _logger;
     private readonly Lazy<GradientSession> _head;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Height, int Width, bool Guided), Lazy<GradientSession>> _input = new();
     private bool _disposed;
 
-    public GradientSessions(PreparedModel model, InferenceOptions options)
+    /// <param name="model">The prepared model whose graphs are differentiated.</param>
+    /// <param name="options">Inference options of the gradient sessions.</param>
+    /// <param name="logger">Receives each new session's warnings (a CUDA fallback) when it is created.</param>
+    public GradientSessions(PreparedModel model, InferenceOptions options, ILogger? logger = null)
     {
-        (_model, _options) = (model, options);
+        (_model, _options, _logger) = (model, options, logger ?? NullLogger.Instance);
         _head = new Lazy<GradientSession>(() => Create(() => GradientSession.ForHead(_model, _options)), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -38,7 +45,9 @@ public sealed class GradientSessions : IDisposable
     private GradientSession Create(Func<GradientSession> create)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return create();
+        GradientSession session = create();
+        foreach (string warning in session.Warnings) ExplainerLog.SessionWarning(_logger, warning);
+        return session;
     }
 
     public void Dispose()
