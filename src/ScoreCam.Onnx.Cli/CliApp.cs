@@ -24,6 +24,7 @@ public static class CliApp
             EvaluateCommand.Create(output, error),
             ServeCommand.Create(output, error),
             ReportCommand.Create(output, error),
+            ExperimentCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
