@@ -3,6 +3,7 @@ using System.Text.Json;
 using ScoreCam.Onnx.Cli.Reports;
 using ScoreCam.Onnx.Cli.Terminal;
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Experiments;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Metrics;
@@ -15,7 +16,8 @@ namespace ScoreCam.Onnx.Cli.Commands;
 /// <c>scorecam report</c>: explains pictures with one or several methods and writes one self-contained HTML page: per
 /// picture the input, one overlay per method (and the attribution picture of pixel-space methods), the top
 /// predictions and the target; for an annotated set, one entry per picture and annotated class with its boxes, and
-/// with an evaluation's output folder, each entry's metrics and the summary table. A picture that cannot be read or
+/// with an evaluation's output folder, each entry's metrics and the summary table; with a reference class, each method's
+/// counterfactual map (paper eq. 7) and its masked-input check. A picture that cannot be read or
 /// explained is listed on the page and skipped; the exit code says so.
 /// </summary>
 internal static class ReportCommand
@@ -38,9 +40,15 @@ internal static class ReportCommand
         var set = new Option<string?>("--set") { Description = $"An annotated set (a folder with {AnnotatedSet.FileName}) instead of --image: each picture's annotated classes, with their boxes." };
         var evaluation = new Option<string?>("--evaluation") { Description = "The output folder of `scorecam evaluate` (summary.json, results.csv): its summary table and, with --set, each picture's metrics." };
         var limit = new Option<int>("--limit") { Description = "With --set: the first N pictures only (0: all), as evaluate's --limit.", DefaultValueFactory = _ => 0 };
+        var versus = new Option<string?>("--versus")
+        {
+            Description = "Add each method's counterfactual map (paper eq. 7): why the target rather than this class (an index or a label; " +
+                "no value: the most probable other class), with the probabilities on the input masked by 1 − the map.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
 
-        var command = new Command("report", "Explain pictures with several methods and write one self-contained HTML page.") { image, set, evaluation, limit, target, method, outHtml, quiet };
+        var command = new Command("report", "Explain pictures with several methods and write one self-contained HTML page.") { image, set, evaluation, limit, target, versus, method, outHtml, quiet };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command, panel: false);
         model.AddTo(command);
@@ -57,6 +65,7 @@ internal static class ReportCommand
             if (r.GetValue(limit) < 0) throw new UsageException("--limit must not be negative.");
             Evaluation? evaluated = r.GetValue(evaluation) is { } evaluationFolder ? Evaluation.Read(evaluationFolder) : null;
             ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+            var counterfactual = new CounterfactualRequest(r.GetResult(versus) is not null, r.GetValue(versus) is { Length: > 0 } v ? ExplanationTarget.Parse(v) : null);
             List<Item> items = setFolder is not null ? Items(AnnotatedSet.Read(setFolder), r.GetValue(limit) is > 0 and var n ? n : int.MaxValue)
                 : imageValues.Length > 0 ? ImageInputs.Expand(imageValues).Select(f => new Item(f, f, explanationTarget)).ToList()
                 : new List<Item> { new(null, "sample", explanationTarget) };
@@ -74,7 +83,7 @@ internal static class ReportCommand
                 int completed = 0;
                 try
                 {
-                    entries.Add(Entry(explainer, item, methods, style, evaluated, progress, ref completed));
+                    entries.Add(Entry(explainer, item, methods, style, evaluated, counterfactual, progress, ref completed));
                 }
                 catch (ScoreCamException e)
                 {
@@ -97,20 +106,34 @@ internal static class ReportCommand
     }
 
     private static ReportEntry Entry(CamExplainer explainer, Item item, List<IExplanationMethod> methods, PictureStyle style,
-        Evaluation? evaluated, ProgressDisplay progress, ref int completed)
+        Evaluation? evaluated, CounterfactualRequest counterfactual, ProgressDisplay progress, ref int completed)
     {
         using Image<Rgb24> picture = item.File is null ? EmbeddedDefaults.SampleImage() : explainer.LoadImage(item.File);
         ImageTensor tensor = explainer.Preprocess(picture);
-        UnmaskedPass pass = explainer.Forward(tensor); // one unmasked pass for every method
+        // One unmasked pass for every method; a counterfactual explains the target and the reference in one call instead.
+        UnmaskedPass? pass = counterfactual.Asked ? null : explainer.Forward(tensor);
         var maps = new List<ReportPicture>();
+        var counterfactuals = new List<ReportPicture>();
+        var checks = new List<ReportRow>();
+        ReportScore? reference = null;
         Explanation? first = null;
         foreach (IExplanationMethod method in methods)
         {
             progress.Next($"{Path.GetFileNameWithoutExtension(item.Name)} {method.Name}");
-            Explanation e = explainer.Explain(pass, item.Target, method, progress);
+            CounterfactualExplanation? reasoning = pass is null
+                ? Counterfactual.Explain(explainer, tensor, item.Target, counterfactual.Versus, method, progress) : null;
+            Explanation e = reasoning?.TargetExplanation ?? explainer.Explain(pass!, item.Target, method, progress);
             progress.Completed();
             completed++;
             first ??= e;
+            if (reasoning is not null)
+            {
+                reference = Score(reasoning.ReferenceExplanation.Target);
+                using (Image<Rgb24> overlay = style.Draw(picture, tensor, reasoning.Explanation, explainer.Preprocessing))
+                    counterfactuals.Add(new ReportPicture($"{e.Method}: versus {reference.Name} (eq. 7)", HeatmapRenderer.EncodePng(overlay)));
+                CounterfactualCheck c = reasoning.Check;
+                checks.Add(new ReportRow(e.Method, new ReportCell?[] { new(c.TargetOnInput), new(c.ReferenceOnInput), new(c.TargetOnMasked), new(c.ReferenceOnMasked) }));
+            }
             using (Image<Rgb24> overlay = style.Draw(picture, tensor, e, explainer.Preprocessing))
                 maps.Add(new ReportPicture(e.Method, HeatmapRenderer.EncodePng(overlay)));
             using Image<Rgb24>? attribution = style.DrawAttribution(e, explainer.Preprocessing);
@@ -122,15 +145,25 @@ internal static class ReportCommand
             .Select(i => new ReportScore(explainer.Labels is { } labels && i < labels.Count ? labels[i] : null, i, probabilities[i])).ToArray();
         using Image<Rgb24> input = HeatmapRenderer.Enlarge(picture, style.Overlay.MinShortSide);
         TargetInfo explained = first!.Target;
-        return new ReportEntry(item.Name, new ReportPicture("input", HeatmapRenderer.EncodePng(input)), maps, top,
-            new ReportScore(explained.Index is null ? explained.Name : explained.Label, explained.Index, explained.Score))
+        return new ReportEntry(item.Name, new ReportPicture("input", HeatmapRenderer.EncodePng(input)), maps, top, Score(explained))
         {
+            Counterfactuals = counterfactuals,
+            CounterfactualCheck = reference is null ? null : new ReportTable(
+                $"Counterfactual check (versus {reference.Name}): probabilities on the input and on the input masked by 1 − L_CE", "method", CheckColumns, checks),
             // Boxes are in the picture's pixels; overlays show the whole picture, so fractions of it fit every map.
             Boxes = item.Boxes.Select(b => new ReportBox((double)b.X0 / picture.Width, (double)b.Y0 / picture.Height,
                 (double)b.Width / picture.Width, (double)b.Height / picture.Height)).ToArray(),
             Metrics = item.SetFile is not null && evaluated is not null ? evaluated.MetricsOf(item.SetFile, item.Class!.Value) : null,
         };
     }
+
+    private static readonly string[] CheckColumns = { "target on input", "reference on input", "target on masked input", "reference on masked input" };
+
+    /// <summary>A class or a custom target with its score, as the page names it.</summary>
+    private static ReportScore Score(TargetInfo t) => new(t.Index is null ? t.Name : t.Label, t.Index, t.Score);
+
+    /// <summary>Whether each method's counterfactual map is asked for, and against which class (null: the most probable other one).</summary>
+    private sealed record CounterfactualRequest(bool Asked, ExplanationTarget? Versus);
 
     /// <summary>One entry to explain: a picture (null: the embedded sample), its target and, from an annotated set, its file, class and boxes.</summary>
     private sealed record Item(string? File, string Name, ExplanationTarget Target)

@@ -68,7 +68,7 @@ internal static class HtmlReport
         html.Append($"<article class=\"entry\" data-class=\"{Text(entry.Target.Name)}\">\n<h2>{Text(entry.Name)}</h2>\n<div class=\"pictures\">\n");
         Figure(html, entry.Input, "input", entry.Boxes);
         foreach (ReportPicture map in entry.Maps) Figure(html, map, "map", entry.Boxes);
-        if (entry.Counterfactual is { } counterfactual) Figure(html, counterfactual, "counterfactual", entry.Boxes);
+        foreach (ReportPicture counterfactual in entry.Counterfactuals) Figure(html, counterfactual, "counterfactual", entry.Boxes);
         html.Append("</div>\n<div class=\"details\">\n");
 
         html.Append("<table class=\"predictions\"><caption>Top predictions</caption><tr><th>class</th><th>probability</th></tr>\n");
@@ -77,6 +77,7 @@ internal static class HtmlReport
         html.Append("</table>\n");
         html.Append("<table class=\"target\"><caption>Target</caption><tr><th>class</th><th>score</th></tr>\n")
             .Append($"<tr><td class=\"name\">{Text(entry.Target.Name)}</td><td class=\"value\">{Number(entry.Target.Value)}</td></tr>\n</table>\n");
+        if (entry.CounterfactualCheck is { } check) Table(html, check, "counterfactual");
         if (entry.Metrics is { } metrics) Table(html, metrics, "metrics");
         html.Append("</div>\n</article>\n");
     }

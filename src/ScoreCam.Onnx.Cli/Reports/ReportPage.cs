@@ -16,13 +16,17 @@ internal sealed record ReportFailure(string Name, string Error);
 
 /// <summary>
 /// One explained image: the input, one map per method (overlays, or pixel-space pictures), the top predictions with
-/// their probabilities, the explained target and its score; optionally a counterfactual map, the annotated boxes
-/// (drawn over the input and the maps) and the image's metrics.
+/// their probabilities, the explained target and its score; optionally counterfactual maps (one per method) with the
+/// paper's check, the annotated boxes (drawn over the input and the maps) and the image's metrics.
 /// </summary>
 internal sealed record ReportEntry(string Name, ReportPicture Input, IReadOnlyList<ReportPicture> Maps,
     IReadOnlyList<ReportScore> TopPredictions, ReportScore Target)
 {
-    public ReportPicture? Counterfactual { get; init; }
+    /// <summary>Counterfactual maps L_CE (paper eq. 7), one per method.</summary>
+    public IReadOnlyList<ReportPicture> Counterfactuals { get; init; } = Array.Empty<ReportPicture>();
+
+    /// <summary>The counterfactual check: target and reference probabilities on the input and on the input masked by 1 − L_CE, one row per method.</summary>
+    public ReportTable? CounterfactualCheck { get; init; }
 
     public IReadOnlyList<ReportBox> Boxes { get; init; } = Array.Empty<ReportBox>();
 

@@ -115,6 +115,57 @@ public class ReportCommandTests
         page["summary"]!.AsArray().Select(r => r!.AsArray().Select(c => (string)c!).ToArray()).Should().BeEquivalentTo(expectedSummary, o => o.WithStrictOrdering());
     }
 
+    [Test]
+    public async Task Report_versus_a_class_shows_each_methods_counterfactual_map_and_the_check_explain_versus_writes()
+    {
+        using var folder = new TempFolder();
+        string model = TestModels.ColouredSquares().Save(folder.File("squares.onnx"));
+        File.WriteAllLines(folder.File("labels.txt"), Labels);
+        string picture = folder.File("a.png"), html = folder.File("report.html");
+        Squares(picture, red: 0.9f, green: 0.4f);
+        string[] common = { "--model", model, "--image", picture, "--labels", folder.File("labels.txt"), "--mean", "0,0,0", "--std", "1,1,1", "--quiet" };
+        var error = new StringWriter();
+        CliApp.Run(new[] { "report", "--method", "scorecam,gradcam", "--versus", "green", "--overlay-size", "0", "--out", html }.Concat(common).ToArray(),
+            new StringWriter(), error).Should().Be(CliApp.Ok, error.ToString());
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // a guard against a hung browser, not a timing
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(timeout.Token);
+        await browser.OpenAsync(html);
+        JsonNode page = (await browser.EvaluateAsync(ReportPageScript.Read))!;
+        page["widths"]!.AsArray().Select(w => (int)w!).Should().Equal(Enumerable.Repeat(64, 5), "the input, two overlays and two counterfactual maps decoded");
+        JsonNode entry = page["entries"]!.AsArray().Single()!;
+        entry["captions"]!.AsArray().Select(c => (string)c!).Should().Equal("input", "scorecam", "gradcam",
+            "scorecam: versus green [1] (eq. 7)", "gradcam: versus green [1] (eq. 7)");
+
+        // The same numbers as `explain --versus` writes for each method (an independent run of the command).
+        foreach (var (row, method) in entry["counterfactual"]!.AsArray().Zip(new[] { "scorecam", "gradcam" }))
+        {
+            string json = folder.File($"{method}.json");
+            CliApp.Run(new[] { "explain", "--method", method, "--versus", "green", "--json", json }.Concat(common).ToArray(), new StringWriter(), new StringWriter())
+                .Should().Be(CliApp.Ok);
+            JsonNode written = JsonNode.Parse(File.ReadAllText(json))!["counterfactual"]!;
+            ((int)written["reference"]!["index"]!).Should().Be(1);
+            double[] expected = { (double)written["input"]!["target"]!, (double)written["input"]!["reference"]!, (double)written["masked"]!["target"]!, (double)written["masked"]!["reference"]! };
+            ((string)row![0]!).Should().Be(method);
+            row.AsArray().Skip(1).Select(c => double.Parse((string)c!, CultureInfo.InvariantCulture)).Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 5e-5, $"{method}'s check");
+        }
+        entry["counterfactual"]!.AsArray().Should().HaveCount(2);
+    }
+
+    [Test]
+    public void Report_versus_the_target_class_lists_the_picture_as_not_explained()
+    {
+        using var folder = new TempFolder();
+        string model = TestModels.ColouredSquares().Save(folder.File("squares.onnx"));
+        string picture = folder.File("a.png");
+        Squares(picture, red: 0.9f, green: 0.4f);
+        var error = new StringWriter();
+        CliApp.Run(new[] { "report", "--model", model, "--image", picture, "--method", "gradcam", "--target", "0", "--versus", "0", "--mean", "0,0,0", "--std", "1,1,1",
+            "--out", folder.File("report.html"), "--quiet" }, new StringWriter(), error).Should().Be(CliApp.InputError);
+        error.ToString().Should().Contain("same class");
+        File.ReadAllText(folder.File("report.html")).Should().Contain("Not explained");
+    }
+
     /// <summary>A 64x64 picture with a red square (top left) and a green one (bottom right) of the given intensities.</summary>
     private static void Squares(string path, float red, float green)
     {

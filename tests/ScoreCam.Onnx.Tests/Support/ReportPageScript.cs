@@ -3,7 +3,7 @@ namespace ScoreCam.Onnx.Tests.Support;
 /// <summary>
 /// JavaScript that reads an HTML report back in the browser, once every image has decoded: each image's natural width
 /// (0 when it did not decode), the resources fetched, and per entry its name, captions, predictions, target, boxes
-/// (the first as fractions of its picture) and metrics rows; the failures and the summary rows.
+/// (the first as fractions of its picture), counterfactual check rows and metrics rows; the failures and the summary rows.
 /// </summary>
 internal static class ReportPageScript
 {
@@ -25,6 +25,7 @@ internal static class ReportPageScript
               target: [text(e.querySelector('table.target .name')), text(e.querySelector('table.target .value'))],
               boxes: e.querySelectorAll('.box').length,
               firstBox: e.querySelector('.box') ? fraction(e.querySelector('.box'), e.querySelector('img')) : null,
+              counterfactual: rows(e.querySelector('table.counterfactual')),
               metrics: rows(e.querySelector('table.metrics')),
             })),
             failures: [...document.querySelectorAll('.failures li')].map(text),

@@ -26,7 +26,7 @@ public class HtmlReportTests
         await browser.OpenAsync(path);
         JsonNode shown = (await browser.EvaluateAsync(ReportPageScript.Read))!;
 
-        int[] expectedWidths = page.Entries.SelectMany(e => new[] { e.Input }.Concat(e.Maps).Concat(e.Counterfactual is null ? [] : [e.Counterfactual]))
+        int[] expectedWidths = page.Entries.SelectMany(e => new[] { e.Input }.Concat(e.Maps).Concat(e.Counterfactuals))
             .Select(p => Image.Identify(p.Png).Width).ToArray();
         shown["widths"]!.AsArray().Select(w => (int)w!).Should().Equal(expectedWidths, "every embedded PNG decodes at its own width");
         ((int)shown["resources"]!).Should().Be(0, "the page loads nothing from elsewhere");
@@ -39,13 +39,15 @@ public class HtmlReportTests
             JsonNode entry = entries[i]!;
             ((string)entry["name"]!).Should().Be(expected.Name);
             entry["captions"]!.AsArray().Select(c => (string)c!).Should().Equal(
-                new[] { expected.Input }.Concat(expected.Maps).Concat(expected.Counterfactual is null ? [] : [expected.Counterfactual]).Select(p => p.Caption));
+                new[] { expected.Input }.Concat(expected.Maps).Concat(expected.Counterfactuals).Select(p => p.Caption));
             JsonArray predictions = entry["predictions"]!.AsArray();
             predictions.Select(p => (string)p![0]!).Should().Equal(expected.TopPredictions.Select(p => p.Name));
             predictions.Select(p => Parse(p![1]!)).Should().Equal(expected.TopPredictions.Select(p => p.Value), (a, b) => Math.Abs(a - b) <= 5e-5);
             ((string)entry["target"]![0]!).Should().Be(expected.Target.Name);
             Parse(entry["target"]![1]!).Should().BeApproximately(expected.Target.Value, 5e-5);
-            ((int)entry["boxes"]!).Should().Be(expected.Boxes.Count * (2 + expected.Maps.Count - (expected.Counterfactual is null ? 1 : 0)));
+            ((int)entry["boxes"]!).Should().Be(expected.Boxes.Count * (1 + expected.Maps.Count + expected.Counterfactuals.Count));
+            entry["counterfactual"]!.AsArray().Select(r => r!.AsArray().Select(c => (string)c!).ToArray()).Should().BeEquivalentTo(
+                expected.CounterfactualCheck?.Rows.Select(r => new[] { r.Name }.Concat(r.Cells.Select(CellText)).ToArray()) ?? Enumerable.Empty<string[]>(), o => o.WithStrictOrdering());
             entry["metrics"]!.AsArray().Select(r => r!.AsArray().Select(c => (string)c!).ToArray()).Should().BeEquivalentTo(
                 expected.Metrics?.Rows.Select(r => new[] { r.Name }.Concat(r.Cells.Select(CellText)).ToArray()) ?? Enumerable.Empty<string[]>(), o => o.WithStrictOrdering());
         }
@@ -98,7 +100,9 @@ public class HtmlReportTests
             new[] { new ReportScore("Ankle boot", 9, 0.957612), new ReportScore("Sneaker", 7, 0.031249), new ReportScore(null, 5, 0.000051) },
             new ReportScore("Ankle boot", 9, 0.957612))
         {
-            Counterfactual = new ReportPicture("scorecam: Ankle boot versus Sneaker", Png(HeatmapRenderer.Render(picture, heat))),
+            Counterfactuals = new[] { new ReportPicture("scorecam: versus Sneaker [7] (eq. 7)", Png(HeatmapRenderer.Render(picture, heat))) },
+            CounterfactualCheck = new ReportTable("Counterfactual check", "method", new[] { "target on input", "reference on input", "target on masked input", "reference on masked input" },
+                new[] { new ReportRow("scorecam", new ReportCell?[] { new(0.957612), new(0.031249), new(0.412345), new(0.287654) }) }),
             Boxes = new[] { new ReportBox(0.25, 0.5, 0.5, 0.25) },
             Metrics = new ReportTable("Metrics", "method", new[] { "energy_pointing_game", "average_drop" },
                 new[] { new ReportRow("scorecam", new ReportCell?[] { new(0.712345), new(12.5) }), new ReportRow("gradcam", new ReportCell?[] { new(0.5), null }) }),
