@@ -27,28 +27,40 @@ internal sealed class PictureOptions
         command.Options.Add(AttributionView);
     }
 
-    public PictureStyle Style(ParseResult r)
+    public PictureStyle Style(ParseResult r) => Parse(r.GetValue(Colormap)!, r.GetValue(OverlaySize), r.GetValue(Alpha), r.GetValue(ColorBar),
+        r.CommandResult.Command.Options.Contains(Panel) && r.GetValue(Panel), r.GetValue(AttributionView), "--");
+
+    /// <summary>
+    /// Checks the picture settings and builds the style: the one parser of explain's and report's flags and of serve's
+    /// query options, whose names differ only by <paramref name="prefix"/> ("--" for flags, "" for query options).
+    /// </summary>
+    public static PictureStyle Parse(string colormap, int overlaySize, float alpha, bool colorBar, bool panel, string? attributionView, string prefix)
     {
-        int size = r.GetValue(OverlaySize);
-        if (size is < 0 or > OverlayOptions.MaxMinShortSide)
-            throw new UsageException($"--overlay-size must be 0 (keep the size) to {OverlayOptions.MaxMinShortSide} pixels; got {size}.");
-        float alpha = r.GetValue(Alpha);
-        if (!(alpha is >= 0f and <= 1f)) throw new UsageException($"--alpha must be between 0 and 1; got {alpha}.");
+        if (overlaySize is < 0 or > OverlayOptions.MaxMinShortSide)
+            throw new UsageException($"{prefix}overlay-size must be 0 (keep the size) to {OverlayOptions.MaxMinShortSide} pixels; got {overlaySize}.");
+        if (!(alpha is >= 0f and <= 1f)) throw new UsageException($"{prefix}alpha must be between 0 and 1; got {alpha}.");
         var overlay = new OverlayOptions
         {
-            Colormap = OverlayPicture.ParseColormap(r.GetValue(Colormap)!),
-            MinShortSide = size,
+            Colormap = ParseColormap(colormap, $"{prefix}colormap"),
+            MinShortSide = overlaySize,
             Alpha = alpha,
-            ColorBar = r.GetValue(ColorBar),
+            ColorBar = colorBar,
         };
-        AttributionView? view = r.GetValue(AttributionView)?.ToLowerInvariant() switch
+        AttributionView? view = attributionView?.ToLowerInvariant() switch
         {
             null => null,
             "magnitude" => Imaging.AttributionView.Magnitude,
             "signed" => Imaging.AttributionView.Signed,
             "rgb" => Imaging.AttributionView.Rgb,
-            var other => throw new UsageException($"--attribution-view must be magnitude, signed or rgb; got '{other}'."),
+            var other => throw new UsageException($"{prefix}attribution-view must be magnitude, signed or rgb; got '{other}'."),
         };
-        return new PictureStyle(overlay, r.CommandResult.Command.Options.Contains(Panel) && r.GetValue(Panel), view);
+        return new PictureStyle(overlay, panel, view);
     }
+
+    private static Colormap ParseColormap(string text, string name) => text.ToLowerInvariant() switch
+    {
+        "jet" => Imaging.Colormap.Jet,
+        "viridis" => Imaging.Colormap.Viridis,
+        var other => throw new UsageException($"{name} must be jet or viridis; got '{other}'."),
+    };
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using ScoreCam.Onnx.Cli.Serve;
-using ScoreCam.Onnx.Imaging;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
@@ -21,12 +20,13 @@ internal static class ServeCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Explanations running at once.", DefaultValueFactory = _ => defaults.Concurrency };
         var queue = new Option<int>("--queue") { Description = "Requests waiting for a free slot; beyond them: 503.", DefaultValueFactory = _ => defaults.Queue };
         var timeout = new Option<double>("--timeout") { Description = "Seconds an explanation may run before it is cancelled (503).", DefaultValueFactory = _ => defaults.Timeout.TotalSeconds };
-        var colormap = new Option<string>("--colormap") { Description = "jet (as in the paper) or viridis.", DefaultValueFactory = _ => "jet" };
+        var pictureFlags = new PictureOptions();
         var command = new Command("serve", "Serve explanations over HTTP: POST /explain, GET / (an upload page), GET /health.")
         {
-            host, port, method, maxRequest, concurrency, queue, timeout, colormap,
+            host, port, method, maxRequest, concurrency, queue, timeout,
         };
         methodFlags.AddTo(command);
+        pictureFlags.AddTo(command);
         model.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
@@ -36,7 +36,7 @@ internal static class ServeCommand
             if (r.GetValue(concurrency) < 1) throw new UsageException($"--concurrency must be at least 1; got {r.GetValue(concurrency)}.");
             if (r.GetValue(queue) < 0) throw new UsageException($"--queue must not be negative; got {r.GetValue(queue)}.");
             if (!(r.GetValue(timeout) is > 0 and <= 86_400)) throw new UsageException($"--timeout must be a positive number of seconds up to 86400; got {r.GetValue(timeout)}.");
-            Colormap map = OverlayPicture.ParseColormap(r.GetValue(colormap)!);
+            PictureStyle style = pictureFlags.Style(r); // the defaults of the requests' picture options
             var settings = methodFlags.Settings(r);
             var defaultMethod = MethodOptions.Create(r.GetValue(method)!, settings);
             int? batch = methodFlags.BatchSize(r);
@@ -50,7 +50,7 @@ internal static class ServeCommand
             ExplainServer server;
             try
             {
-                server = ExplainServer.StartAsync(options, logger => (ExplainerFactory.Create(r, model, defaultMethod, logger, out string name, batch, maxBatchMemory: batchMemory), name), settings, map)
+                server = ExplainServer.StartAsync(options, logger => (ExplainerFactory.Create(r, model, defaultMethod, logger, out string name, batch, maxBatchMemory: batchMemory), name), settings, style)
                     .GetAwaiter().GetResult();
             }
             catch (IOException e)

@@ -22,7 +22,7 @@ namespace ScoreCam.Onnx.Cli.Serve;
 /// <summary>
 /// <c>scorecam serve</c>: a Kestrel minimal API around one shared <see cref="CamExplainer"/> (thread-safe).
 /// <c>POST /explain</c> takes a picture as the body or as a multipart file and answers the explanation JSON with the
-/// overlay PNG in base64; <c>GET /</c> is an upload page; <c>GET /health</c> says what is served. Bodies over the
+/// overlay (or panel) PNG in base64, drawn with explain's picture options given as query options; <c>GET /</c> is an upload page; <c>GET /health</c> says what is served. Bodies over the
 /// size limit get 413, requests beyond the concurrency limit and its queue get 503, an explanation over the time
 /// limit is cancelled and gets 503, bad input gets 400; every error body is <c>{"error": "one line"}</c>.
 /// </summary>
@@ -42,7 +42,7 @@ internal sealed class ExplainServer : IAsyncDisposable
     /// go to the server's log; the server owns and disposes the explainer.
     /// </summary>
     public static async Task<ExplainServer> StartAsync(ServerOptions options, Func<ILogger, (CamExplainer Explainer, string ModelName)> createExplainer,
-        MethodSettings settings, Colormap colormap = Colormap.Jet, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+        MethodSettings settings, PictureStyle? style = null, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         // Warnings and the lifetime lines (listening, stopping); not a line per request.
@@ -71,7 +71,7 @@ internal sealed class ExplainServer : IAsyncDisposable
         var (explainer, modelName) = createExplainer(logger);
         try
         {
-            var endpoint = new ExplainEndpoint(explainer, modelName, settings, colormap, options, logger);
+            var endpoint = new ExplainEndpoint(explainer, modelName, settings, style ?? DefaultStyle, options, logger);
             app.UseRateLimiter();
             app.MapPost("/explain", endpoint.HandleAsync).RequireRateLimiting(ExplainPolicy);
             app.MapGet("/", (HttpContext context) =>
@@ -98,6 +98,9 @@ internal sealed class ExplainServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Pictures as explain draws them by default: overlays scaled up to a 384-pixel short side, jet, alpha 0.5.</summary>
+    private static PictureStyle DefaultStyle { get; } = new(new OverlayOptions(), Panel: false, View: null);
+
     /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
@@ -116,7 +119,7 @@ internal sealed class ExplainServer : IAsyncDisposable
     }
 
     /// <summary><c>POST /explain</c>.</summary>
-    private sealed class ExplainEndpoint(CamExplainer explainer, string modelName, MethodSettings settings, Colormap colormap, ServerOptions options, ILogger logger)
+    private sealed class ExplainEndpoint(CamExplainer explainer, string modelName, MethodSettings settings, PictureStyle defaultStyle, ServerOptions options, ILogger logger)
     {
         public async Task HandleAsync(HttpContext context)
         {
@@ -131,6 +134,7 @@ internal sealed class ExplainServer : IAsyncDisposable
                     ? settings with { Variant = MethodOptions.ParseVariant(variant, "variant") } : settings;
                 IExplanationMethod method = MethodOptions.Create(methodName, requestSettings);
                 ExplanationTarget target = request.Query["target"].FirstOrDefault() is { Length: > 0 } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+                PictureStyle style = PictureQuery.Parse(request.Query, defaultStyle);
                 (MemoryStream body, string name) = await ReadPictureAsync(request, context.RequestAborted);
 
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
@@ -138,7 +142,7 @@ internal sealed class ExplainServer : IAsyncDisposable
                 byte[] json;
                 try
                 {
-                    json = await Task.Run(() => Explain(body, name, target, counterfactual, versus, method, deadline.Token), deadline.Token);
+                    json = await Task.Run(() => Explain(body, name, target, counterfactual, versus, method, style, deadline.Token), deadline.Token);
                 }
                 catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
                 {
@@ -170,22 +174,28 @@ internal sealed class ExplainServer : IAsyncDisposable
         }
 
         private byte[] Explain(MemoryStream body, string name, ExplanationTarget target, bool counterfactual, ExplanationTarget? versus,
-            IExplanationMethod method, CancellationToken cancellationToken)
+            IExplanationMethod method, PictureStyle style, CancellationToken cancellationToken)
         {
             using Image<Rgb24> picture = explainer.LoadImage(body, name);
             ImageTensor tensor = explainer.Preprocess(picture);
             CounterfactualExplanation? reasoning = counterfactual
                 ? Counterfactual.Explain(explainer, tensor, target, versus, method, cancellationToken: cancellationToken) : null;
             Explanation result = reasoning?.Explanation ?? explainer.Explain(tensor, target, method, cancellationToken: cancellationToken);
-            using Image<Rgb24> overlay = OverlayPicture.Render(explainer, picture, tensor, result, colormap);
-            using var png = new MemoryStream();
-            overlay.SaveAsPng(png);
+            byte[] overlay, attribution = Array.Empty<byte>();
+            using (Image<Rgb24> drawn = style.Draw(picture, tensor, result, explainer.Preprocessing)) overlay = HeatmapRenderer.EncodePng(drawn);
+            using (Image<Rgb24>? drawn = style.DrawAttribution(result, explainer.Preprocessing))
+                if (drawn is not null) attribution = HeatmapRenderer.EncodePng(drawn);
             using var buffer = new MemoryStream();
             using (var w = new Utf8JsonWriter(buffer))
                 ExplanationJson.Write(w, result, modelName, x =>
                 {
                     x.WriteString("image", name);
-                    x.WriteBase64String("overlayPng", png.ToArray());
+                    x.WriteBase64String("overlayPng", overlay);
+                    if (attribution.Length > 0)
+                    {
+                        x.WriteString("attributionView", style.ViewFor(result.Method).ToString().ToLowerInvariant());
+                        x.WriteBase64String("attributionPng", attribution);
+                    }
                     if (reasoning is not null) ExplanationJson.WriteCounterfactual(x, reasoning);
                 });
             return buffer.ToArray();

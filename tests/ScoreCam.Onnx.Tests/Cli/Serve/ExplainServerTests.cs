@@ -76,7 +76,7 @@ public class ExplainServerTests
         rawJson.RootElement.GetProperty("method").GetString().Should().Be("scorecam");
         Map(rawJson.RootElement).Should().Equal(CommandLineMap(), (a, b) => Math.Abs(a - b) <= 1e-6);
         using (var overlay = Image.Load<Rgb24>(rawJson.RootElement.GetProperty("overlayPng").GetBytesFromBase64()))
-            (overlay.Width, overlay.Height).Should().Be((48, 40));
+            (overlay.Width, overlay.Height).Should().Be(EnlargedSize(), "the overlay is scaled up as explain's is by default");
 
         using var form = new MultipartFormDataContent { { Png(png), "image", "squares.png" } };
         using HttpResponseMessage multipart = await http.PostAsync("/explain?method=gradcam&target=1&variant=paper", form);
@@ -95,6 +95,80 @@ public class ExplainServerTests
         using var health = JsonDocument.Parse(await http.GetStringAsync("/health"));
         health.RootElement.GetProperty("status").GetString().Should().Be("ok");
         health.RootElement.GetProperty("methods").EnumerateArray().Select(m => m.GetString()).Should().Equal(MethodCatalog.Names);
+    }
+
+    /// <summary>The picture's size scaled up to explain's default 384-pixel short side.</summary>
+    private (int, int) EnlargedSize()
+    {
+        using var picture = Image.Load<Rgb24>(_picture);
+        using var enlarged = ScoreCam.Onnx.Imaging.HeatmapRenderer.Enlarge(picture);
+        return (enlarged.Width, enlarged.Height);
+    }
+
+    [TestCase("", "")]
+    [TestCase("?overlay-size=96&alpha=0.25&colormap=viridis&colorbar&panel", "--overlay-size 96 --alpha 0.25 --colormap viridis --colorbar --panel")]
+    [TestCase("?method=gradient&attribution-view=signed&overlay-size=0&colorbar=true", "--method gradient --attribution-view signed --overlay-size 0 --colorbar")]
+    [TestCase("?method=guided-backprop&panel=false&alpha=1", "--method guided-backprop --alpha 1")]
+    public async Task Picture_options_in_the_query_draw_the_pictures_explains_flags_draw(string query, string flags)
+    {
+        await using ExplainServer server = await Start();
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using HttpResponseMessage response = await http.PostAsync("/explain" + query, Png(File.ReadAllBytes(_picture)));
+        string text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        using var answer = JsonDocument.Parse(text);
+
+        string png = _folder.File($"{Guid.NewGuid():N}.png");
+        var error = new StringWriter();
+        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, "--out", png, "--quiet" }.Concat(flags.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+            new StringWriter(), error).Should().Be(CliApp.Ok, error.ToString());
+        Pixels(answer.RootElement.GetProperty("overlayPng").GetBytesFromBase64()).Should().Equal(Pixels(File.ReadAllBytes(png)), "the overlay explain writes with the same flags");
+        string[] attribution = Directory.GetFiles(_folder.Path, Path.GetFileNameWithoutExtension(png) + "-*.png");
+        if (attribution.Length == 0) answer.RootElement.TryGetProperty("attributionPng", out _).Should().BeFalse("a CAM method has no pixel-space picture");
+        else
+        {
+            string view = answer.RootElement.GetProperty("attributionView").GetString()!;
+            attribution.Should().ContainSingle().Which.Should().EndWith($"-{view}.png");
+            Pixels(answer.RootElement.GetProperty("attributionPng").GetBytesFromBase64()).Should().Equal(Pixels(File.ReadAllBytes(attribution[0])), "explain's attribution picture");
+        }
+    }
+
+    [TestCase("overlay-size=-1", "--overlay-size", "-1")]
+    [TestCase("overlay-size=5000", "--overlay-size", "5000")]
+    [TestCase("alpha=1.5", "--alpha", "1.5")]
+    [TestCase("colormap=hot", "--colormap", "hot")]
+    [TestCase("attribution-view=sepia", "--attribution-view", "sepia")]
+    public async Task A_picture_option_out_of_range_gets_400_with_the_message_explain_gives_for_its_flag(string query, string flag, string value)
+    {
+        var error = new StringWriter();
+        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, flag, value }, new StringWriter(), error).Should().Be(CliApp.UsageError);
+        string expected = error.ToString().Trim().Replace("error: --", "", StringComparison.Ordinal);
+
+        await using ExplainServer server = await Start();
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using HttpResponseMessage response = await http.PostAsync("/explain?" + query, Png(File.ReadAllBytes(_picture)));
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString().Should().Be(expected);
+    }
+
+    [TestCase("overlay-size=big", "overlay-size must be a number; got 'big'.")]
+    [TestCase("alpha=half", "alpha must be a number; got 'half'.")]
+    [TestCase("panel=maybe", "panel must be true or false (or given without a value); got 'maybe'.")]
+    public async Task A_picture_option_that_is_not_a_value_gets_400_naming_it(string query, string message)
+    {
+        await using ExplainServer server = await Start();
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using HttpResponseMessage response = await http.PostAsync("/explain?" + query, Png(File.ReadAllBytes(_picture)));
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString().Should().Be(message);
+    }
+
+    private static Rgb24[] Pixels(byte[] png)
+    {
+        using var image = Image.Load<Rgb24>(png);
+        var pixels = new Rgb24[image.Width * image.Height];
+        image.CopyPixelDataTo(pixels);
+        return pixels;
     }
 
     [Test]
@@ -230,7 +304,7 @@ public class ExplainServerTests
             """))!;
 
         ((string)shown["error"]!).Should().BeEmpty();
-        ((int)shown["width"]!, (int)shown["height"]!).Should().Be((48, 40), "the overlay is the picture's size");
+        ((int)shown["width"]!, (int)shown["height"]!).Should().Be(EnlargedSize(), "the overlay is scaled up as explain's is by default");
         ((string)shown["result"]!).Should().StartWith("gradcam: prediction");
         browser.PageErrors.Should().BeEmpty();
         string shot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "serve-page.png");
