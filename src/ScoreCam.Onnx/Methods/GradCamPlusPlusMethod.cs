@@ -7,23 +7,28 @@ namespace ScoreCam.Onnx.Methods;
 /// </summary>
 public sealed class GradCamPlusPlusMethod : GradientCamMethod
 {
-    /// <param name="epsilon">
-    /// Added to alpha's denominator. 0 (the default) is the closed form; pytorch-grad-cam adds 1e-6, which dominates
-    /// when gradients are below about 1e-3 (large class counts): pass 1e-6 to reproduce its numbers.
+    /// <summary>What pytorch-grad-cam adds to alpha's denominator; it dominates when gradients are below about 1e-3 (large class counts).</summary>
+    public const double PytorchGradCamEpsilon = 1e-6;
+
+    /// <param name="variant">
+    /// <see cref="CompatibilityVariant.Paper"/>: the closed form. <see cref="CompatibilityVariant.PytorchGradCam"/>: 1e-6
+    /// added to alpha's denominator. <see cref="CompatibilityVariant.TorchCam"/>: alpha = g² (torch-cam divides a
+    /// copy made by boolean indexing in place, so its division never reaches alpha), w_k = Σ_ij g_ij² · ReLU(g_ij).
     /// </param>
-    public GradCamPlusPlusMethod(double epsilon = 0)
+    public GradCamPlusPlusMethod(CompatibilityVariant variant = CompatibilityVariant.Paper)
     {
-        if (epsilon < 0 || double.IsNaN(epsilon)) throw new ArgumentOutOfRangeException(nameof(epsilon), "Epsilon must be 0 or positive.");
-        Epsilon = epsilon;
+        if (!Enum.IsDefined(variant)) throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown compatibility variant.");
+        Variant = variant;
     }
 
-    public double Epsilon { get; }
+    public CompatibilityVariant Variant { get; }
 
     public override string Name => "gradcam++";
 
     protected override float[] Weights(ExplanationContext context, ReadOnlySpan<float> gradients)
     {
         int plane = context.Height * context.Width;
+        double epsilon = Variant == CompatibilityVariant.PytorchGradCam ? PytorchGradCamEpsilon : 0;
         var w = new float[context.Channels];
         for (int k = 0; k < w.Length; k++)
         {
@@ -31,9 +36,11 @@ public sealed class GradCamPlusPlusMethod : GradientCamMethod
             double sumA = System.Numerics.Tensors.TensorPrimitives.Sum(context.ActivationMap(k)), total = 0;
             for (int i = 0; i < plane; i++)
             {
-                double gi = g[i], g2 = gi * gi, denominator = 2 * g2 + sumA * g2 * gi + Epsilon;
-                if (gi == 0 || denominator == 0) continue;
-                total += g2 / denominator * Math.Max(gi, 0);
+                double gi = g[i], g2 = gi * gi;
+                if (gi <= 0) continue; // ReLU(g) = 0, and alpha = 0 where g = 0
+                if (Variant == CompatibilityVariant.TorchCam) { total += g2 * gi; continue; }
+                double denominator = 2 * g2 + sumA * g2 * gi + epsilon;
+                if (denominator != 0) total += g2 / denominator * gi;
             }
             w[k] = (float)total;
         }

@@ -15,6 +15,9 @@ public sealed record MethodSettings
     /// <summary>How pixel-space methods reduce their C×H×W attribution to the displayed map.</summary>
     public ChannelReduction Reduction { get; init; } = ChannelReduction.MaxAbs;
 
-    /// <summary>Reproduce another implementation's numbers (Score-CAM, Grad-CAM++) instead of the papers'.</summary>
+    /// <summary>
+    /// Reproduce another implementation's numbers instead of the papers': Score-CAM, Grad-CAM++ and XGrad-CAM differ
+    /// there; Grad-CAM and LayerCAM are the same in both (the Grad-CAM family's raw-logit target included).
+    /// </summary>
     public CompatibilityVariant Variant { get; init; } = CompatibilityVariant.Paper;
 }

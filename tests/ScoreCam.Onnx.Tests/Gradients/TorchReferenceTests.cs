@@ -23,21 +23,6 @@ public class TorchReferenceTests
         return JsonDocument.Parse(File.ReadAllText(path)).RootElement;
     }
 
-    /// <summary>x[i] = 2 sin(0.001 i) + 0.5 cos(0.0173 i) over the flat 1×3×224×224 index, as the script.</summary>
-    private static ImageTensor Input()
-    {
-        var data = new float[3 * 224 * 224];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(2 * Math.Sin(0.001 * i) + 0.5 * Math.Cos(0.0173 * i));
-        return new ImageTensor(data, 3, 224, 224);
-    }
-
-    private static float[] Normalized(IEnumerable<double> values)
-    {
-        double[] v = values.ToArray();
-        double min = v.Min(), max = v.Max();
-        return v.Select(x => (float)((x - min) / (max - min))).ToArray();
-    }
-
     [Test]
     public void Gradients_and_maps_agree_with_PyTorch_autograd()
     {
@@ -45,7 +30,7 @@ public class TorchReferenceTests
         JsonElement reference = Reference();
         PreparedModel model = ModelPreparer.Prepare(ModelPath);
         model.Layer.TensorName.Should().Be("/layer4/layer4.1/relu_1/Relu_output_0");
-        ImageTensor image = Input();
+        ImageTensor image = Support.Reference.SineInput();
         using var session = new global::ScoreCam.Onnx.Inference.ModelSession(model);
         var (scores, activations, _, _, _) = session.Forward(image);
         double[] torchLogits = reference.GetProperty("logits").EnumerateArray().Select(e => e.GetDouble()).ToArray();
@@ -65,13 +50,13 @@ public class TorchReferenceTests
             foreach (JsonProperty p in target.Value.GetProperty("gradient").EnumerateObject())
                 g[int.Parse(p.Name)].Should().BeApproximately((float)p.Value.GetDouble(), (float)(1e-3 * scale), $"dY_{c}/dA at {p.Name}");
 
-            float[] mine = Normalized(explainer.Explain(image, ExplanationTarget.Class(c), gradCam).Map.Values.Select(v => (double)v));
-            float[] theirs = Normalized(target.Value.GetProperty("gradcam").EnumerateArray().Select(e => e.GetDouble()));
-            mine.Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3f, $"Grad-CAM of class {c}");
+            double[] mine = Support.Reference.MinMax(explainer.Explain(image, ExplanationTarget.Class(c), gradCam).Map.Values.Select(v => (double)v));
+            double[] theirs = Support.Reference.MinMax(target.Value.GetProperty("gradcam").EnumerateArray().Select(e => e.GetDouble()));
+            mine.Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3, $"Grad-CAM of class {c}");
 
-            mine = Normalized(explainer.Explain(image, ExplanationTarget.Class(c), gradCamPlusPlus).Map.Values.Select(v => (double)v));
-            theirs = Normalized(target.Value.GetProperty("gradcampp").EnumerateArray().Select(e => e.GetDouble()));
-            mine.Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3f, $"Grad-CAM++ of class {c}");
+            mine = Support.Reference.MinMax(explainer.Explain(image, ExplanationTarget.Class(c), gradCamPlusPlus).Map.Values.Select(v => (double)v));
+            theirs = Support.Reference.MinMax(target.Value.GetProperty("gradcampp").EnumerateArray().Select(e => e.GetDouble()));
+            mine.Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3, $"Grad-CAM++ of class {c}");
         }
     }
 }

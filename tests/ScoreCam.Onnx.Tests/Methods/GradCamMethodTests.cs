@@ -81,7 +81,7 @@ public class GradCamMethodTests
     public void Grad_CAM_plus_plus_takes_pytorch_grad_cams_epsilon_on_request()
     {
         float[] g = Gradients(Target);
-        const double eps = 1e-6;
+        const double eps = 1e-6; // pytorch-grad-cam's grad_cam_plusplus.py
         var expected = new float[_k];
         for (int k = 0; k < _k; k++)
         {
@@ -90,7 +90,7 @@ public class GradCamMethodTests
                 if (gi != 0) w += gi * gi / (2 * gi * gi + sumA * gi * gi * gi + eps) * Math.Max(gi, 0);
             expected[k] = (float)w;
         }
-        var method = new GradCamPlusPlusMethod(epsilon: eps);
+        var method = new GradCamPlusPlusMethod(CompatibilityVariant.PytorchGradCam);
         Explain(method).ChannelWeights.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-6f + 1e-4f * Math.Abs(b));
     }
 
