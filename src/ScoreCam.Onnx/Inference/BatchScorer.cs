@@ -23,6 +23,9 @@ public sealed class BatchScorer : IDisposable
     private readonly float[] _input, _output;
     private readonly int _imageLength, _rowLength;
     private readonly OrtValue _fullInput, _fullOutput;
+    // The fed inputs' rows repeated over a full batch, and values over them (a partial batch takes its leading rows).
+    private readonly float[][] _feedData;
+    private readonly OrtValue[] _fullFeeds;
     private readonly OrtValue[] _inputs, _outputs;
     private readonly RunOptions _runOptions = new(), _partialRunOptions;
     private readonly DeviceBuffers? _device;
@@ -41,7 +44,9 @@ public sealed class BatchScorer : IDisposable
         _output = ArrayPool<float>.Shared.Rent(Capacity * _rowLength);
         _fullInput = InputValue(Capacity);
         _fullOutput = OutputValue(Capacity);
-        _inputs = new[] { _fullInput };
+        _feedData = session.Model.FedInputs.Select(f => f.Broadcast(Capacity)).ToArray();
+        _fullFeeds = FeedValues(Capacity);
+        _inputs = _fullFeeds.Prepend(_fullInput).ToArray();
         _outputs = new[] { _fullOutput };
         _partialRunOptions = session.RunOptions();
         if (session.UsesCudaGraphs && graphId > 0)
@@ -50,7 +55,7 @@ public sealed class BatchScorer : IDisposable
             _runOptions.AddRunConfigEntry("gpu_graph_id", "-1");
         if (session.Options.DeviceResidentBuffers)
             _device = new DeviceBuffers(session, _input.AsMemory(0, Capacity * _imageLength), _output.AsMemory(0, Capacity * _rowLength),
-                template.Shape(Capacity), session.OutputShape(Capacity));
+                template.Shape(Capacity), session.OutputShape(Capacity), _feedData, Capacity);
     }
 
     public int Capacity { get; }
@@ -77,7 +82,24 @@ public sealed class BatchScorer : IDisposable
         }
         // A last, partial batch: values over the leading slots (a few small objects, once per explanation).
         using OrtValue input = InputValue(count), output = OutputValue(count);
-        _session.RunScores(_partialRunOptions, new[] { input }, new[] { output }, _template);
+        OrtValue[] feeds = FeedValues(count);
+        try
+        {
+            _session.RunScores(_partialRunOptions, feeds.Prepend(input).ToArray(), new[] { output }, _template);
+        }
+        finally
+        {
+            foreach (OrtValue feed in feeds) feed.Dispose();
+        }
+    }
+
+    private OrtValue[] FeedValues(int count)
+    {
+        var feeds = _session.Model.FedInputs;
+        var values = new OrtValue[feeds.Count];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _feedData[i].AsMemory(0, count * feeds[i].Row.Length), feeds[i].Shape(count));
+        return values;
     }
 
     private OrtValue InputValue(int count) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
@@ -94,6 +116,7 @@ public sealed class BatchScorer : IDisposable
         _device?.Dispose();
         _fullInput.Dispose();
         _fullOutput.Dispose();
+        foreach (OrtValue feed in _fullFeeds) feed.Dispose();
         _runOptions.Dispose();
         _partialRunOptions.Dispose();
         ArrayPool<float>.Shared.Return(_input);
@@ -106,16 +129,27 @@ public sealed class BatchScorer : IDisposable
         private readonly bool _cuda;
         private readonly OrtAllocator _allocator;
         private readonly OrtValue _input, _output;
+        private readonly OrtValue[] _feeds;
         private readonly OrtIoBinding _binding;
         private readonly Memory<float> _hostInput, _hostOutput;
 
-        public DeviceBuffers(ModelSession session, Memory<float> hostInput, Memory<float> hostOutput, long[] inputShape, long[] outputShape)
+        public DeviceBuffers(ModelSession session, Memory<float> hostInput, Memory<float> hostOutput, long[] inputShape, long[] outputShape,
+            float[][] feedData, int capacity)
         {
             (_cuda, _hostInput, _hostOutput) = (session.Device == ExecutionDevice.Cuda, hostInput, hostOutput);
             _allocator = session.DeviceAllocator();
             _input = OrtValue.CreateAllocatedTensorValue(_allocator, TensorElementType.Float, inputShape);
             _output = OrtValue.CreateAllocatedTensorValue(_allocator, TensorElementType.Float, outputShape);
-            _binding = session.Bind(_input, _output);
+            // Fed inputs never change: copied to the device once, where every batch (and a CUDA graph's replay) reads them.
+            var fed = session.Model.FedInputs;
+            _feeds = new OrtValue[fed.Count];
+            for (int i = 0; i < _feeds.Length; i++)
+            {
+                _feeds[i] = OrtValue.CreateAllocatedTensorValue(_allocator, TensorElementType.Float, fed[i].Shape(capacity));
+                if (_cuda) CudaRuntime.HostToDevice(Address(_feeds[i]), feedData[i]);
+                else feedData[i].CopyTo(_feeds[i].GetTensorMutableDataAsSpan<float>());
+            }
+            _binding = session.Bind(_input, _feeds, _output);
         }
 
         public void Run(ModelSession session, RunOptions runOptions, ImageTensor template)
@@ -134,6 +168,7 @@ public sealed class BatchScorer : IDisposable
         {
             _binding.Dispose();
             _input.Dispose();
+            foreach (OrtValue feed in _feeds) feed.Dispose();
             _output.Dispose();
             _allocator.Dispose();
         }

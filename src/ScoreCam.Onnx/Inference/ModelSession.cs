@@ -16,6 +16,8 @@ public sealed class ModelSession : IDisposable
     private readonly string[] _scoreOutput;
     private readonly string[] _fullOutputs;
     private readonly int _outputRank;
+    // The fed inputs for one image, made once: the unmasked forward pass runs them with every call.
+    private readonly OrtValue[] _singleFeeds;
 
     public ModelSession(PreparedModel model, InferenceOptions? options = null)
     {
@@ -31,7 +33,9 @@ public sealed class ModelSession : IDisposable
             throw new ScoreCamException($"ONNX Runtime cannot load the model: {OrtRuntime.Describe(e)} Prepare it again from the original model, or re-export it.", e);
         }
         Warnings = warnings;
-        _inputNames = new[] { model.Input.Name };
+        // The image first, then the fed inputs in the order of Model.FedInputs (how batch scorers lay out their values).
+        _inputNames = model.FedInputs.Select(f => f.Name).Prepend(model.Input.Name).ToArray();
+        _singleFeeds = model.FedInputs.Select(f => OrtValue.CreateTensorValueFromMemory(f.Row, f.Shape(1))).ToArray();
         _scoreOutput = new[] { model.OutputName };
         _fullOutputs = new[] { model.OutputName, model.Layer.TensorName };
         _outputRank = Math.Max(2, _session.OutputMetadata[model.OutputName].Dimensions.Length);
@@ -101,11 +105,12 @@ public sealed class ModelSession : IDisposable
         ? new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, Options.CudaDeviceId, OrtMemType.Default)
         : OrtMemoryInfo.DefaultInstance);
 
-    /// <summary>Binds a score-only run to fixed input and output tensors.</summary>
-    internal OrtIoBinding Bind(OrtValue input, OrtValue scores)
+    /// <summary>Binds a score-only run to fixed input, fed input (in <see cref="PreparedModel.FedInputs"/> order) and output tensors.</summary>
+    internal OrtIoBinding Bind(OrtValue input, IReadOnlyList<OrtValue> feeds, OrtValue scores)
     {
         OrtIoBinding binding = _session.CreateIoBinding();
         binding.BindInput(_inputNames[0], input);
+        for (int i = 0; i < feeds.Count; i++) binding.BindInput(_inputNames[i + 1], feeds[i]);
         binding.BindOutput(_scoreOutput[0], scores);
         return binding;
     }
@@ -126,7 +131,7 @@ public sealed class ModelSession : IDisposable
     {
         try
         {
-            return _session.Run(runOptions, _inputNames, new[] { input }, outputs);
+            return _session.Run(runOptions, _inputNames, _singleFeeds.Prepend(input).ToArray(), outputs);
         }
         catch (OnnxRuntimeException e)
         {
@@ -138,5 +143,9 @@ public sealed class ModelSession : IDisposable
         $"ONNX Runtime rejected a {image.Channels}x{image.Height}x{image.Width} input for model '{Model.Source}': {OrtRuntime.Describe(e)} " +
         "Check --size and the preprocessing against what the model was exported with.", e);
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        foreach (OrtValue feed in _singleFeeds) feed.Dispose();
+    }
 }

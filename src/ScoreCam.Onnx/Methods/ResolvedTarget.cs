@@ -37,6 +37,15 @@ public sealed class ResolvedTarget
                 if (index >= model.OutputSize)
                     throw new ScoreCamException($"Label '{l.Text}' is line {index} of the labels file, but the model has only {model.OutputSize} outputs: the labels file does not match the model.");
                 return ForClass(index, labels);
+            case ExplanationTarget.OutputElementTarget e:
+                if (e.Output != model.OutputName)
+                    throw new ScoreCamException(
+                        $"Target output '{e.Output}' is not the output model '{model.Source}' was prepared to score ('{model.OutputName}'). " +
+                        $"Prepare it with that output (--target-output {e.Output}; library: ModelPreparationOptions.OutputName).");
+                if (e.Index < 0 || e.Index >= model.OutputSize)
+                    throw new ScoreCamException(
+                        $"Index {e.Index} is out of range for output '{e.Output}', which holds {model.OutputSize} value{(model.OutputSize == 1 ? "" : "s")} per image (valid indices 0..{model.OutputSize - 1}).");
+                return ForClass(e.Index, labels);
             case ExplanationTarget.CustomTarget t:
                 return new ResolvedTarget(t.Name, null, null, t.Score);
             default:

@@ -42,10 +42,13 @@ internal static class Float16Model
         // Types inferred for the float32 graph no longer hold; ONNX Runtime infers them again.
         graph.ValueInfo.Clear();
 
-        // The image input: cast in the graph, so the caller's float32 buffer is bound unchanged.
-        string image = model.Input.Name, halfImage = image + "/float16";
-        foreach (NodeProto node in graph.Node) Rename(node.Input, image, halfImage);
-        graph.Node.Insert(0, Cast(image, halfImage, HalfType));
+        // The image input and the fed inputs: cast in the graph, so the caller's float32 buffers are bound unchanged.
+        foreach (string input in model.FedInputs.Select(f => f.Name).Prepend(model.Input.Name))
+        {
+            string half = input + "/float16";
+            foreach (NodeProto node in graph.Node) Rename(node.Input, input, half);
+            graph.Node.Insert(0, Cast(input, half, HalfType));
+        }
 
         // The outputs (scores, activations): produced in float16 under a new name, cast back to the graph's name.
         foreach (ValueInfoProto output in graph.Output.Where(o => o.Type.TensorType.ElemType == FloatType))

@@ -33,8 +33,9 @@ public static class ModelPreparer
         ModelProto model = OnnxModelReader.Read(path);
         string? folder = ExternalData.Folder(model, path, path);
         var (index, input, _, _) = ReadInput(model, options, path);
+        var fed = FedInput.Bind(index, input.Name, options.Feeds, path);
         long[] probeShape = ProbeShape(input, options);
-        var (outputs, shapes) = Probe(model, index, input.Name, probeShape, folder);
+        var (outputs, shapes) = Probe(model, index, input.Name, probeShape, folder, fed);
         string output = FindOutput(model, outputs, options, path);
         var candidates = TargetLayerFinder.Candidates(index, input.Name, output, shapes);
         LayerCandidate? chosen = TargetLayerFinder.Choose(index, candidates, output, ClassCount(outputs[output]));
@@ -43,15 +44,17 @@ public static class ModelPreparer
 
     private static PreparedModel Prepare(ModelProto model, string source, string? folder, ModelPreparationOptions options)
     {
-        if (options.Layer is null && PreparedModel.FromMetadata(model, source, folder) is { } saved) return saved;
+        var feeds = options.Feeds ?? new Dictionary<string, InputFeed>();
+        if (options.Layer is null && PreparedModel.FromMetadata(model, source, folder) is { } saved) return saved.WithFeeds(feeds);
 
         var (index, input, (channels, height, width), layoutNote) = ReadInput(model, options, source);
+        var fed = FedInput.Bind(index, input.Name, feeds, source);
         long[] probeShape = ProbeShape(input, options);
-        var (outputShapes, shapes) = Probe(model, index, input.Name, probeShape, folder);
+        var (outputShapes, shapes) = Probe(model, index, input.Name, probeShape, folder, fed);
         string output = FindOutput(model, outputShapes, options, source);
         long classCount = ClassCount(outputShapes[output]);
 
-        TargetLayer layer = FindLayer(model, index, input.Name, output, probeShape, outputShapes, shapes, classCount, options, source, folder);
+        TargetLayer layer = FindLayer(model, index, input.Name, output, probeShape, outputShapes, shapes, classCount, options, source, folder, fed);
         ModelProto prepared = model.Clone();
         if (!prepared.Graph.Output.Any(o => o.Name == layer.TensorName))
             prepared.Graph.Output.Add(TensorShapeProbe.FloatOutput(layer.TensorName));
@@ -59,10 +62,10 @@ public static class ModelPreparer
 
         var warnings = new List<string>();
         if (layoutNote is not null) warnings.Add(layoutNote);
-        bool batching = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings, folder);
+        bool batching = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings, folder, fed);
         return new PreparedModel(prepared, new ImageInputSpec(input.Name, channels, height, width), output, (int)classCount,
             DetectOutputKind(index, output, classCount), layer, batching, bytesPerImage, warnings, source, folder,
-            layoutNote is null ? InputLayout.ChannelsFirst : InputLayout.ChannelsLast);
+            layoutNote is null ? InputLayout.ChannelsFirst : InputLayout.ChannelsLast, feeds, fed);
     }
 
     /// <summary>
@@ -90,11 +93,11 @@ public static class ModelPreparer
     /// (the candidate layers and the intermediate tensors whose size decides the batch size).
     /// </summary>
     private static (Dictionary<string, long[]> Outputs, Dictionary<string, long[]> All) Probe(ModelProto model, GraphIndex index, string input,
-        long[] probeShape, string? folder)
+        long[] probeShape, string? folder, IReadOnlyList<FedInput> fed)
     {
         var outputs = model.Graph.Output.Select(o => o.Name).ToList();
         var tensors = outputs.Concat(index.DataDerivedFrom(input).Where(index.Producer.ContainsKey)).Distinct().ToArray();
-        var all = TensorShapeProbe.Run(model, input, probeShape, tensors, folder);
+        var all = TensorShapeProbe.Run(model, input, probeShape, tensors, folder, fed);
         all[input] = probeShape;
         return (outputs.ToDictionary(o => o, o => all[o], StringComparer.Ordinal), all);
     }
@@ -123,11 +126,6 @@ public static class ModelPreparer
             throw new ScoreCamException(
                 $"Input '{input.Name}' of model '{source}' takes {ElementType(input)} tensors; ScoreCam.Onnx feeds float32 images (masked images are fractional). " +
                 "Re-export the model with a float32 input (a Cast inside the graph can convert it).");
-        var others = inputs.Where(i => i.Name != input.Name).ToList();
-        if (others.Count > 0)
-            throw new ScoreCamException(
-                $"Model '{source}' needs inputs besides its image '{input.Name}': {Describe(others)}. ScoreCam.Onnx feeds only the image; " +
-                "export the model with those inputs fixed as constants (initializers).");
         return input;
     }
 
@@ -176,7 +174,8 @@ public static class ModelPreparer
     private static long ClassCount(long[] outputShape) => outputShape.Skip(1).Aggregate(1L, (a, b) => a * b);
 
     private static TargetLayer FindLayer(ModelProto model, GraphIndex index, string input, string output, long[] probeShape,
-        Dictionary<string, long[]> outputShapes, Dictionary<string, long[]> shapes, long classCount, ModelPreparationOptions options, string source, string? folder)
+        Dictionary<string, long[]> outputShapes, Dictionary<string, long[]> shapes, long classCount, ModelPreparationOptions options, string source, string? folder,
+        IReadOnlyList<FedInput> fed)
     {
         if (options.Layer is { } requested)
         {
@@ -184,7 +183,7 @@ public static class ModelPreparer
                 : index.Graph.Node.FirstOrDefault(n => n.Name == requested)?.Output[0]
                 ?? throw new ScoreCamException(
                     $"Model '{source}' has no layer (tensor or node) named '{requested}'. Run `scorecam layers --model {source}` to list the candidates.");
-            long[] shape = shapes.GetValueOrDefault(tensor) ?? TensorShapeProbe.Run(model, input, probeShape, new[] { tensor }, folder)[tensor];
+            long[] shape = shapes.GetValueOrDefault(tensor) ?? TensorShapeProbe.Run(model, input, probeShape, new[] { tensor }, folder, fed)[tensor];
             if (shape.Length != 4)
                 throw new ScoreCamException($"Layer '{requested}' has shape [{string.Join('x', shape)}]; Score-CAM needs a spatial map N×K×h×w.");
             NodeProto node = index.ProducerOf(tensor)!;
@@ -220,7 +219,8 @@ public static class ModelPreparer
     /// Rewrites a batch dimension fixed at 1 into a symbolic one and checks that a batch of 2 really runs;
     /// where shapes are baked into the graph (a Reshape to [1, -1]) it restores the original and reports it.
     /// </summary>
-    private static bool EnsureSymbolicBatch(ModelProto model, string inputName, long[] probeShape, List<string> warnings, string? folder)
+    private static bool EnsureSymbolicBatch(ModelProto model, string inputName, long[] probeShape, List<string> warnings, string? folder,
+        IReadOnlyList<FedInput> fed)
     {
         ValueInfoProto input = model.Graph.Input.First(i => i.Name == inputName);
         var batchDim = input.Type.TensorType.Shape.Dim[0];
@@ -232,7 +232,8 @@ public static class ModelPreparer
         }
 
         GraphProto backup = model.Graph.Clone();
-        foreach (var value in model.Graph.Input.Where(i => i.Name == inputName).Concat(model.Graph.Output))
+        // Fed inputs share the image's batch dimension: each batch repeats their row once per image.
+        foreach (var value in model.Graph.Input.Where(i => i.Name == inputName || fed.Any(f => f.Name == i.Name)).Concat(model.Graph.Output))
         {
             var dims = value.Type?.TensorType?.Shape?.Dim;
             if (dims is { Count: > 0 } && (!dims[0].HasDimValue || dims[0].DimValue == 1))
@@ -243,7 +244,7 @@ public static class ModelPreparer
         {
             long[] two = (long[])probeShape.Clone();
             two[0] = 2;
-            var shapes = TensorShapeProbe.Run(model, inputName, two, model.Graph.Output.Select(o => o.Name).ToArray(), folder);
+            var shapes = TensorShapeProbe.Run(model, inputName, two, model.Graph.Output.Select(o => o.Name).ToArray(), folder, fed);
             if (shapes.Values.All(s => s.Length > 0 && s[0] == 2)) return true;
         }
         catch (ScoreCamException) { }

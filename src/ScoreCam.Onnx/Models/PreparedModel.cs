@@ -15,11 +15,14 @@ public sealed class PreparedModel
     private readonly ModelProto _model;
 
     internal PreparedModel(ModelProto model, ImageInputSpec input, string outputName, int outputSize, ModelOutputKind outputKind,
-        TargetLayer layer, bool supportsBatching, long intermediateBytesPerImage, IReadOnlyList<string> warnings, string source, string? externalDataFolder = null, InputLayout exportedLayout = InputLayout.ChannelsFirst)
+        TargetLayer layer, bool supportsBatching, long intermediateBytesPerImage, IReadOnlyList<string> warnings, string source, string? externalDataFolder = null,
+        InputLayout exportedLayout = InputLayout.ChannelsFirst, IReadOnlyDictionary<string, InputFeed>? feeds = null, IReadOnlyList<FedInput>? fedInputs = null)
     {
         _model = model;
         (Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder, ExportedLayout) =
             (input, outputName, outputSize, outputKind, layer, supportsBatching, intermediateBytesPerImage, warnings, source, externalDataFolder, exportedLayout);
+        Feeds = feeds ?? new Dictionary<string, InputFeed>();
+        FedInputs = fedInputs ?? Array.Empty<FedInput>();
     }
 
     public ImageInputSpec Input { get; }
@@ -48,7 +51,23 @@ public sealed class PreparedModel
     /// <summary>The input layout the model was exported with; the prepared graph always takes N×C×H×W.</summary>
     public InputLayout ExportedLayout { get; }
 
+    /// <summary>
+    /// The fixed values of the model's inputs besides the image (<see cref="ModelPreparationOptions.Feeds"/>), given to
+    /// every pass; empty for a model whose only input is the image. <see cref="Save"/> keeps those inputs as inputs.
+    /// </summary>
+    public IReadOnlyDictionary<string, InputFeed> Feeds { get; }
+
+    internal IReadOnlyList<FedInput> FedInputs { get; }
+
     internal ModelProto Proto => _model;
+
+    /// <summary>
+    /// This model with other values for its inputs besides the image (the next word's prefix of a caption), without
+    /// preparing it again. Every such input must be fed, each with one row of its shape.
+    /// </summary>
+    public PreparedModel WithFeeds(IReadOnlyDictionary<string, InputFeed> feeds) =>
+        new(_model, Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder,
+            ExportedLayout, feeds, FedInput.Bind(new GraphIndex(_model.Graph), Input.Name, feeds, Source));
 
     public byte[] ToBytes() => _model.ToByteArray();
 

@@ -12,7 +12,7 @@ namespace ScoreCam.Onnx.Models;
 internal static class TensorShapeProbe
 {
     public static Dictionary<string, long[]> Run(ModelProto model, string inputName, long[] inputShape, IReadOnlyCollection<string> tensors,
-        string? externalDataFolder = null)
+        string? externalDataFolder = null, IReadOnlyList<FedInput>? feeds = null)
     {
         ModelProto probe = model.Clone();
         var existing = probe.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
@@ -26,13 +26,25 @@ internal static class TensorShapeProbe
         {
             using var session = new InferenceSession(probe.ToByteArray(), options);
             using var inputValue = OrtValue.CreateTensorValueFromMemory(input, inputShape);
+            var inputs = new Dictionary<string, OrtValue> { [inputName] = inputValue };
+            // Fed inputs go with the image, repeated over its batch.
+            foreach (FedInput feed in feeds ?? Array.Empty<FedInput>())
+                inputs[feed.Name] = OrtValue.CreateTensorValueFromMemory(feed.Broadcast((int)inputShape[0]), feed.Shape((int)inputShape[0]));
             using var runOptions = new RunOptions();
-            using var results = session.Run(runOptions, new Dictionary<string, OrtValue> { [inputName] = inputValue }, wanted);
-            var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
-            int i = 0;
-            foreach (OrtValue value in results)
-                shapes[wanted[i++]] = value.GetTensorTypeAndShape().Shape;
-            return shapes;
+            try
+            {
+                using var results = session.Run(runOptions, inputs, wanted);
+                var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+                int i = 0;
+                foreach (OrtValue value in results)
+                    shapes[wanted[i++]] = value.GetTensorTypeAndShape().Shape;
+                return shapes;
+            }
+            finally
+            {
+                foreach (var (name, value) in inputs)
+                    if (name != inputName) value.Dispose();
+            }
         }
         catch (OnnxRuntimeException e)
         {
