@@ -10,10 +10,11 @@ namespace ScoreCam.Onnx.Cli;
 internal static class ExplainerFactory
 {
     public static CamExplainer Create(ParseResult r, ModelOptions flags, IExplanationMethod method, ILogger logger, out string modelName, int? batchSize = null, int threads = 0,
-        long? maxBatchMemory = null)
+        long? maxBatchMemory = null, string? scoreOutput = null)
     {
         string? path = r.GetValue(flags.Model);
         ModelPreparationOptions preparation = flags.Preparation(r);
+        if (scoreOutput is not null) preparation = preparation with { OutputName = scoreOutput };
         PreparedModel model = path is null
             ? ModelPreparer.Prepare(EmbeddedDefaults.Model(), EmbeddedDefaults.ModelName, preparation)
             : ModelPreparer.Prepare(path, preparation);

@@ -21,7 +21,21 @@ internal sealed class ModelOptions
     public Option<string?> Scale { get; } = new("--scale") { Description = "1: pixels in [0,1] (default); 255: pixels in [0,255]." };
     public Option<bool> Bgr { get; } = new("--bgr") { Description = "Feed channels in B,G,R order." };
     public Option<string?> Labels { get; } = new("--labels") { Description = "Labels file, one class per line." };
+    public Option<string[]> Feed { get; } = new("--feed")
+    {
+        Description = "NAME=FILE.npy: a fixed float32 value for model input NAME besides the image (e.g. a caption model's previous words), " +
+            "one row: the input's shape with batch dimension 1, or without it; repeated for every image of a batch. Repeatable.",
+    };
     public Option<double> MaxMegapixels { get; } = new("--max-megapixels") { Description = "Refuse larger images before decoding.", DefaultValueFactory = _ => 50 };
+
+    private bool _feeds;
+
+    /// <summary>Adds <see cref="Feed"/>: for commands that run models with inputs besides the image.</summary>
+    public void AddFeeds(Command command)
+    {
+        command.Options.Add(Feed);
+        _feeds = true;
+    }
 
     public void AddTo(Command command, bool preprocessing = true)
     {
@@ -41,8 +55,24 @@ internal sealed class ModelOptions
             Layer = r.GetValue(Layer),
             InputName = r.GetValue(InputName),
             OutputName = r.GetValue(OutputName),
+            Feeds = _feeds ? Feeds(r.GetValue(Feed) ?? Array.Empty<string>()) : null,
             ProbeSize = size is { } s ? (s.Height, s.Width) : (224, 224),
         };
+    }
+
+    private static Dictionary<string, InputFeed> Feeds(string[] values)
+    {
+        var feeds = new Dictionary<string, InputFeed>(StringComparer.Ordinal);
+        foreach (string value in values)
+        {
+            int eq = value.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == value.Length - 1)
+                throw new UsageException($"--feed must be NAME=FILE.npy (an input name and a float32 .npy file); got '{value}'.");
+            string name = value[..eq];
+            if (feeds.ContainsKey(name)) throw new UsageException($"--feed gives input '{name}' twice; give each input once.");
+            feeds[name] = InputFeed.Read(value[(eq + 1)..]);
+        }
+        return feeds;
     }
 
     public InferenceOptions Inference(ParseResult r)

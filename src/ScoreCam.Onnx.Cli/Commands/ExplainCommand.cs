@@ -31,6 +31,12 @@ internal static class ExplainCommand
         };
         var tensor = new Option<string?>("--tensor") { Description = "An already preprocessed float32 .npy tensor (1,C,H,W) or (C,H,W), instead of --image." };
         var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: the top prediction." };
+        var targetOutput = new Option<string?>("--target-output")
+        {
+            Description = "Explain an element of this model output instead of a class (with --target-index), e.g. a caption model's next-word output (paper eq. 8). " +
+                "Scored as --scores says: probability (softmax over the output, the output itself if the graph ends in Softmax) or raw (the output's value).",
+        };
+        var targetIndex = new Option<int?>("--target-index") { Description = "With --target-output: the element to explain, 0-based in C order after the batch dimension (a word's index in the vocabulary)." };
         var versus = new Option<string?>("--versus")
         {
             Description = "Counterfactual explanation (paper eq. 7): why the target rather than this class (an index or a label; " +
@@ -51,11 +57,12 @@ internal static class ExplainCommand
 
         var command = new Command("explain", "Explain images: which regions make the model predict the target class.")
         {
-            image, tensor, target, versus, attack, epsilon, saveTensor, similarTo, method, outPng, json, outDir, quiet,
+            image, tensor, target, targetOutput, targetIndex, versus, attack, epsilon, saveTensor, similarTo, method, outPng, json, outDir, quiet,
         };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command);
         model.AddTo(command);
+        model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             string? modelPath = r.GetValue(model.Model), tensorPath = r.GetValue(tensor);
@@ -67,6 +74,8 @@ internal static class ExplainCommand
             var experiment = new Experiment(AttackStep(r.GetValue(attack), r.GetValue(epsilon), r.GetValue(saveTensor)), r.GetValue(saveTensor),
                 r.GetResult(versus) is not null, r.GetValue(versus) is { } v ? ExplanationTarget.Parse(v) : null);
             if (experiment.Any && r.GetValue(similarTo) is not null) throw new UsageException("--versus and --attack work on classes; they do not combine with --similar-to.");
+            string? scoreOutput = OutputElement(r.GetValue(targetOutput), r.GetValue(targetIndex), r.GetValue(model.OutputName),
+                r.GetValue(target) is not null || r.GetValue(similarTo) is not null, experiment.Any);
             List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
             PictureStyle style = pictureFlags.Style(r);
             // A run, not one explanation, whenever the arguments could name several; not when a folder happens to hold one picture.
@@ -79,8 +88,9 @@ internal static class ExplainCommand
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
-                out string modelName, methodFlags.BatchSize(r), maxBatchMemory: methodFlags.MaxBatchMemory(r));
-            ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t)
+                out string modelName, methodFlags.BatchSize(r), maxBatchMemory: methodFlags.MaxBatchMemory(r), scoreOutput: scoreOutput);
+            ExplanationTarget explanationTarget = scoreOutput is not null ? ExplanationTarget.OutputElement(scoreOutput, r.GetValue(targetIndex)!.Value)
+                : r.GetValue(target) is { } t ? ExplanationTarget.Parse(t)
                 : r.GetValue(similarTo) is { } reference ? SimilarityTo(explainer, reference)
                 : ExplanationTarget.TopPrediction;
             var inputs = tensorPath is not null ? new[] { new Input(tensorPath, IsTensor: true) }
@@ -269,6 +279,23 @@ internal static class ExplainCommand
             HeatmapRenderer.SavePng(attribution, attributionPath);
             return attributionPath;
         }
+    }
+
+    /// <summary>The output --target-output names (checked with --target-index), or null without them.</summary>
+    private static string? OutputElement(string? output, int? index, string? scoreOutput, bool otherTarget, bool experiment)
+    {
+        if (output is null)
+        {
+            if (index is not null) throw new UsageException("--target-index needs --target-output NAME: the model output it indexes.");
+            return null;
+        }
+        if (index is null) throw new UsageException($"--target-output {output} needs --target-index I: the element of that output to explain.");
+        if (index < 0) throw new UsageException($"--target-index must be 0 or more; got {index}.");
+        if (otherTarget) throw new UsageException("--target-output and --target-index name the target; leave out --target and --similar-to.");
+        if (experiment) throw new UsageException("--versus and --attack work on a --target class; they do not combine with --target-output.");
+        if (scoreOutput is not null && scoreOutput != output)
+            throw new UsageException($"--output {scoreOutput} and --target-output {output} name different outputs; --target-output alone chooses the output to score.");
+        return output;
     }
 
     /// <summary>The attack's step, or null without --attack; --epsilon and --save-tensor need --attack.</summary>
