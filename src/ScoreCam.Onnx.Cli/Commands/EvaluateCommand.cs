@@ -5,7 +5,10 @@ using System.Text.Json;
 using ScoreCam.Onnx.Cli.Terminal;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Metrics;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
@@ -13,7 +16,9 @@ namespace ScoreCam.Onnx.Cli.Commands;
 /// <c>scorecam evaluate</c>: the method × metric table over an annotated set (the library's
 /// <see cref="EvaluationProtocol"/>). Writes <c>results.csv</c> (rewritten after every image and read back on the next
 /// run with the same settings, so an interrupted run resumes), <c>summary.md</c> and <c>summary.json</c> (mean and 95%
-/// interval per method and metric over the correctly classified rows; misclassified rows listed apart).
+/// interval per method and metric over the correctly classified rows; misclassified rows listed apart, each with
+/// <c>misclassified/NAME-CLASS.png</c>: the picture and the first method's maps of the predicted and the true class,
+/// listed in <c>misclassified.json</c>; paper section 5.5.1).
 /// </summary>
 internal static class EvaluateCommand
 {
@@ -67,6 +72,7 @@ internal static class EvaluateCommand
             AtomicFile.Write(settingsPath, Encoding.UTF8.GetBytes(fingerprint));
 
             List<EvaluationRow> rows;
+            List<Misclassified> misclassified;
             string modelName;
             IReadOnlyList<string>? labels;
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet)))
@@ -82,6 +88,7 @@ internal static class EvaluateCommand
                         progress.Next(entry.File);
                     },
                     done => EvaluationCsv.Write(csvPath, done), progress);
+                misclassified = MisclassifiedMaps(explainer, annotated, rows, protocol.Methods[0], folder);
             }
             EvaluationCsv.Write(csvPath, rows);
 
@@ -93,7 +100,9 @@ internal static class EvaluateCommand
                     ["mean"] = Finite(x.Value.Mean),
                     ["ci95"] = Finite(x.Value.Ci95),
                 })), new JsonSerializerOptions { WriteIndented = true }));
-            string markdown = Markdown(setFolder, modelName, rows, methodNames, metricNames, summary, settings.Rise, protocol.Causal, labels);
+            AtomicFile.Write(Path.Combine(folder, "misclassified.json"), JsonSerializer.SerializeToUtf8Bytes(misclassified,
+                new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            string markdown = Markdown(setFolder, modelName, rows, methodNames, metricNames, summary, settings.Rise, protocol.Causal, labels, misclassified);
             AtomicFile.Write(Path.Combine(folder, "summary.md"), Encoding.UTF8.GetBytes(markdown));
 
             foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|')).Take(2 + methodNames.Count))
@@ -103,6 +112,38 @@ internal static class EvaluateCommand
             return CliApp.Ok;
         }));
         return command;
+    }
+
+    /// <summary>A misclassified row's picture of maps (relative to the output folder).</summary>
+    private sealed record Misclassified(string Image, int Class, int Predicted, string Method, string Picture);
+
+    /// <summary>
+    /// For each misclassified image and class: the picture, <paramref name="method"/>'s map of the predicted class and of
+    /// the true class (one explanation call, so Score-CAM's masked passes serve both), side by side.
+    /// </summary>
+    private static List<Misclassified> MisclassifiedMaps(CamExplainer explainer, AnnotatedSet set, List<EvaluationRow> rows, IExplanationMethod method, string folder)
+    {
+        var written = new List<Misclassified>();
+        foreach (EvaluationRow r in rows.Where(r => r.Method == method.Name && !r.Correct))
+        {
+            using Image<Rgb24> picture = explainer.LoadImage(Path.Combine(set.Folder, r.Image));
+            ImageTensor input = explainer.Preprocess(picture);
+            var maps = explainer.ExplainTargets(input, new[] { ExplanationTarget.Class(r.Predicted), ExplanationTarget.Class(r.Class) }, method);
+            string name = Path.Combine("misclassified", $"{Path.GetFileNameWithoutExtension(r.Image)}-{r.Class}.png");
+            Directory.CreateDirectory(Path.Combine(folder, "misclassified"));
+            using Image<Rgb24> grid = ExperimentFigures.Grid(new List<List<Image<Rgb24>>>
+            {
+                new()
+                {
+                    HeatmapRenderer.Enlarge(picture, ExperimentFigures.Tile),
+                    HeatmapRenderer.Render(picture, maps[0].Heatmap, input.SourceRegion, ExperimentFigures.Style),
+                    HeatmapRenderer.Render(picture, maps[1].Heatmap, input.SourceRegion, ExperimentFigures.Style),
+                },
+            });
+            HeatmapRenderer.SavePng(grid, Path.Combine(folder, name));
+            written.Add(new Misclassified(r.Image, r.Class, r.Predicted, method.Name, name.Replace('\\', '/')));
+        }
+        return written;
     }
 
     private static string Fingerprint(ParseResult r, ModelOptions model, MethodOptions methods, string set, RiseOptions rise, CausalMetricOptions causal)
@@ -132,7 +173,8 @@ internal static class EvaluateCommand
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     private static string Markdown(string set, string modelName, IReadOnlyList<EvaluationRow> rows, List<string> methods, IReadOnlyList<string> metrics,
-        Dictionary<string, Dictionary<string, MeanInterval>> summary, RiseOptions rise, CausalMetricOptions causal, IReadOnlyList<string>? labels)
+        Dictionary<string, Dictionary<string, MeanInterval>> summary, RiseOptions rise, CausalMetricOptions causal, IReadOnlyList<string>? labels,
+        List<Misclassified> pictures)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
@@ -166,11 +208,13 @@ internal static class EvaluateCommand
         if (wrong.Count == 0) sb.Append("None.\n");
         else
         {
-            sb.Append("| image | class | predicted |\n|---|---|---|\n");
+            sb.Append($"Maps: the picture, then {methods[0]} for the predicted class and for the true class.\n\n");
+            sb.Append("| image | class | predicted | maps |\n|---|---|---|---|\n");
             foreach (EvaluationRow r in wrong)
             {
                 string predicted = labels is not null && r.Predicted < labels.Count ? $"{labels[r.Predicted]} [{r.Predicted}]" : r.Predicted.ToString(inv);
-                sb.Append($"| {r.Image} | {(r.Label.Length > 0 ? $"{r.Label} [{r.Class}]" : r.Class.ToString(inv))} | {predicted} |\n");
+                string maps = pictures.FirstOrDefault(p => p.Image == r.Image && p.Class == r.Class) is { } p ? $"[{p.Picture}]({p.Picture})" : "–";
+                sb.Append($"| {r.Image} | {(r.Label.Length > 0 ? $"{r.Label} [{r.Class}]" : r.Class.ToString(inv))} | {predicted} | {maps} |\n");
             }
         }
         return sb.ToString();

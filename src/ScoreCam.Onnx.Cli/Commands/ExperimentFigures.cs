@@ -14,8 +14,8 @@ namespace ScoreCam.Onnx.Cli.Commands;
 /// </summary>
 internal static class ExperimentFigures
 {
-    private const int Tile = 192, Gap = 6;
-    private static readonly OverlayOptions Style = new() { MinShortSide = Tile };
+    public const int Tile = 192, Gap = 6;
+    public static readonly OverlayOptions Style = new() { MinShortSide = Tile };
 
     /// <summary>The method colours of <see cref="Stability"/>, in the order the methods were named.</summary>
     public static readonly (string Name, Rgb24 Color)[] Palette =
@@ -113,7 +113,7 @@ internal static class ExperimentFigures
     }
 
     /// <summary>Rows of pictures (disposed here) on white, left-aligned, <see cref="Gap"/> pixels apart.</summary>
-    private static Image<Rgb24> Grid(List<List<Image<Rgb24>>> rows)
+    public static Image<Rgb24> Grid(List<List<Image<Rgb24>>> rows)
     {
         try
         {

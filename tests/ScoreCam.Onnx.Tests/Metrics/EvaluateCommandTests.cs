@@ -93,6 +93,41 @@ public class EvaluateCommandTests
     }
 
     [Test]
+    public void Misclassified_images_get_the_maps_of_the_predicted_and_the_true_class_side_by_side()
+    {
+        string outDir = _folder.File("eval");
+        Run(Args(outDir)).Code.Should().Be(0);
+
+        using JsonDocument listed = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "misclassified.json")));
+        JsonElement only = listed.RootElement.EnumerateArray().Should().ContainSingle().Subject;
+        (only.GetProperty("image").GetString(), only.GetProperty("class").GetInt32(), only.GetProperty("predicted").GetInt32(), only.GetProperty("method").GetString())
+            .Should().Be(("c.png", 0, 1, "scorecam"));
+        string picture = only.GetProperty("picture").GetString()!;
+        picture.Should().Be("misclassified/c-0.png");
+        File.ReadAllText(Path.Combine(outDir, "summary.md")).Should().Contain($"| c.png | red [0] | 1 | [{picture}]({picture}) |");
+
+        // The tiles are the overlays of Score-CAM's maps for class 1 (predicted) and class 0 (true), as the library draws them.
+        using var explainer = CamExplainer.Open(_model, new ExplainerOptions
+        {
+            Preprocess = new ScoreCam.Onnx.Imaging.PreprocessOptions { Width = 32, Height = 32, Mean = new[] { 0f, 0f, 0f }, Std = new[] { 1f, 1f, 1f } },
+        });
+        using Image<Rgb24> source = explainer.LoadImage(Path.Combine(_set, "c.png"));
+        var input = explainer.Preprocess(source);
+        using Image<Rgb24> written = Image.Load<Rgb24>(Path.Combine(outDir, picture));
+        int tile = 192, gap = 6;
+        written.Width.Should().Be(3 * tile + 2 * gap);
+        foreach (var (column, target) in new[] { (1, 1), (2, 0) })
+        {
+            var e = explainer.Explain(input, ScoreCam.Onnx.Methods.ExplanationTarget.Class(target), new ScoreCam.Onnx.Methods.ScoreCamMethod());
+            using Image<Rgb24> expected = ScoreCam.Onnx.Imaging.HeatmapRenderer.Render(source, e.Heatmap, input.SourceRegion,
+                new ScoreCam.Onnx.Imaging.OverlayOptions { MinShortSide = tile });
+            for (int y = 0; y < tile; y += 7)
+                for (int x = 0; x < tile; x += 7)
+                    written[column * (tile + gap) + x, y].Should().Be(expected[x, y], $"class {target} at ({x}, {y})");
+        }
+    }
+
+    [Test]
     public void A_second_run_resumes_from_the_results_of_the_first()
     {
         string outDir = _folder.File("eval");
