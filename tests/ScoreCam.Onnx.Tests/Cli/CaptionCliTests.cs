@@ -1,0 +1,77 @@
+using System.Text.Json;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Tests.Models;
+using ScoreCam.Onnx.Tests.Support;
+using static ScoreCam.Onnx.Tests.Support.CliRunner;
+
+namespace ScoreCam.Onnx.Tests.Cli;
+
+/// <summary>`scorecam explain --feed ... --target-output ... --target-index ...` on the toy captioner (paper eq. 8).</summary>
+public class CaptionCliTests
+{
+    private TempFolder _folder = null!;
+    private static readonly string Model = CaptionModelTests.File("captioner.onnx"), Sample = CaptionModelTests.File("sample.png");
+    private static string Feed(string prefix) => "tokens=" + CaptionModelTests.File($"prefix-{prefix}.npy");
+
+    [SetUp]
+    public void SetUp() => _folder = new TempFolder();
+
+    [TearDown]
+    public void TearDown() => _folder.Dispose();
+
+    [Test]
+    public void Explain_writes_the_next_words_map_that_pytorch_computed()
+    {
+        JsonElement c = CaptionModelTests.Case("right");
+        int word = c.GetProperty("index").GetInt32();
+        string json = _folder.File("word.json"), png = _folder.File("word.png");
+        var (code, output, error) = Run("explain", "--model", Model, "--image", Sample, "--feed", Feed("right"),
+            "--target-output", "logits", "--target-index", word.ToString(), "--json", json, "--out", png, "--quiet");
+        (code, error).Should().Be((0, ""));
+        output.Should().Contain($"target:     {c.GetProperty("word").GetString()} [{word}]");
+        File.Exists(png).Should().BeTrue();
+        JsonElement root = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        root.GetProperty("target").GetProperty("probability").GetSingle().Should().BeApproximately(c.GetProperty("probability").GetSingle(), 1e-4f);
+        float[] map = root.GetProperty("map").GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        CaptionModelTests.OverMax(map).Should().Equal(CaptionModelTests.OverMax(NpyFile.Read(CaptionModelTests.File("scorecam-right.npy")).Data),
+            (a, b) => Math.Abs(a - b) <= 1e-4f);
+    }
+
+    [Test]
+    public void A_model_input_without_a_feed_is_named_with_the_flag()
+    {
+        var (code, _, error) = Run("explain", "--model", Model, "--image", Sample, "--target-output", "logits", "--target-index", "7");
+        code.Should().Be(1);
+        error.Should().Contain("needs input 'tokens' [batchx7x10] float besides its image 'image'").And.Contain("--feed tokens=FILE.npy");
+    }
+
+    [Test]
+    public void A_feed_of_the_wrong_shape_or_form_is_refused()
+    {
+        string wrong = _folder.File("six.npy");
+        NpyFile.Write(wrong, new float[60], 1, 6, 10);
+        var (code, _, error) = Run("explain", "--model", Model, "--image", Sample, "--feed", $"tokens={wrong}", "--target-output", "logits", "--target-index", "7");
+        code.Should().Be(1);
+        error.Should().Contain("shape [1x6x10]").And.Contain("takes [batchx7x10]").And.Contain("[1x7x10] or [7x10]");
+
+        Run("explain", "--model", Model, "--image", Sample, "--feed", "tokens", "--target-output", "logits", "--target-index", "7")
+            .Should().Match<(int Code, string Out, string Err)>(r => r.Code == 2 && r.Err.Contains("--feed must be NAME=FILE.npy"));
+        Run("explain", "--model", Model, "--image", Sample, "--feed", Feed("right"), "--feed", Feed("left"), "--target-output", "logits", "--target-index", "7")
+            .Should().Match<(int Code, string Out, string Err)>(r => r.Code == 2 && r.Err.Contains("gives input 'tokens' twice"));
+    }
+
+    [TestCase("--target-index 7", 2, "--target-index needs --target-output NAME")]
+    [TestCase("--target-output logits", 2, "--target-output logits needs --target-index I")]
+    [TestCase("--target-output logits --target-index -1", 2, "--target-index must be 0 or more")]
+    [TestCase("--target-output logits --target-index 7 --target 3", 2, "leave out --target")]
+    [TestCase("--target-output logits --target-index 7 --output probabilities", 2, "name different outputs")]
+    [TestCase("--target-output logits --target-index 10", 1, "Index 10 is out of range for output 'logits', which holds 10 values per image (valid indices 0..9)")]
+    [TestCase("--target-output scores --target-index 1", 1, "has no output named 'scores'")]
+    [TestCase("--target-output logits --target-index 7 --method gradcam", 1, "not supported")]
+    public void Target_output_and_index_are_checked(string flags, int exit, string message)
+    {
+        var (code, _, error) = Run(new[] { "explain", "--model", Model, "--image", Sample, "--feed", Feed("right"), "--quiet", "--out", _folder.File("x.png") }
+            .Concat(flags.Split(' ')).ToArray());
+        (code, error).Should().Match<(int, string)>(r => r.Item1 == exit && r.Item2.Contains(message), $"stderr was: {error}");
+    }
+}
