@@ -3,7 +3,7 @@ using ScoreCam.Onnx.Methods;
 
 namespace ScoreCam.Onnx.Cli.Serve;
 
-/// <summary>The page at <c>GET /</c>: pick a picture and a method, see the overlay and the prediction. Self-contained (no network).</summary>
+/// <summary>The page at <c>GET /</c>: pick a picture, a method, a target and the colours, see the overlay (or the panel) and the prediction. Self-contained (no network).</summary>
 internal static class UploadPage
 {
     /// <summary>Inline style and script only; the overlay arrives as a data: URI.</summary>
@@ -29,6 +29,8 @@ internal static class UploadPage
           <input type="file" id="file" accept="image/*" required>
           <label>Method <select id="method">{{string.Concat(MethodCatalog.Names.Select(n => $"<option>{WebUtility.HtmlEncode(n)}</option>"))}}</select></label>
           <label>Target <input id="target" placeholder="top prediction" size="14"></label>
+          <label>Colours <select id="colormap"><option>jet</option><option>viridis</option></select></label>
+          <label><input type="checkbox" id="panel"> input | overlay | heatmap</label>
           <button type="submit" id="submit">Explain</button>
         </form>
         <p id="error" role="alert"></p>
@@ -38,7 +40,8 @@ internal static class UploadPage
         document.getElementById('form').addEventListener('submit', async event => {
           event.preventDefault();
           const file = document.getElementById('file').files[0];
-          const query = new URLSearchParams({ method: document.getElementById('method').value });
+          const query = new URLSearchParams({ method: document.getElementById('method').value, colormap: document.getElementById('colormap').value });
+          if (document.getElementById('panel').checked) query.set('panel', 'true');
           const target = document.getElementById('target').value.trim();
           if (target) query.set('target', target);
           document.getElementById('error').textContent = '';

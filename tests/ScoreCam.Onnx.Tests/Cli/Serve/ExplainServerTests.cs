@@ -290,7 +290,8 @@ public class ExplainServerTests
         await using HeadlessChromium browser = await HeadlessChromium.StartAsync(cancel.Token);
         await browser.NavigateAsync(server.Address);
         await browser.SetFileInputAsync("#file", _picture);
-        await browser.EvaluateAsync("document.getElementById('method').value = 'gradcam'; document.getElementById('submit').click(); true");
+        await browser.EvaluateAsync("document.getElementById('method').value = 'gradcam'; document.getElementById('colormap').value = 'viridis'; " +
+            "document.getElementById('panel').checked = true; document.getElementById('submit').click(); true");
         JsonNode shown = (await browser.EvaluateAsync("""
             new Promise(resolve => {
               const check = () => {
@@ -304,7 +305,11 @@ public class ExplainServerTests
             """))!;
 
         ((string)shown["error"]!).Should().BeEmpty();
-        ((int)shown["width"]!, (int)shown["height"]!).Should().Be(EnlargedSize(), "the overlay is scaled up as explain's is by default");
+        string panel = _folder.File("panel.png");
+        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, "--method", "gradcam", "--colormap", "viridis", "--panel", "--out", panel, "--quiet" },
+            new StringWriter(), new StringWriter()).Should().Be(CliApp.Ok);
+        var expected = Image.Identify(panel);
+        ((int)shown["width"]!, (int)shown["height"]!).Should().Be((expected.Width, expected.Height), "the page asked for the panel explain --panel writes");
         ((string)shown["result"]!).Should().StartWith("gradcam: prediction");
         browser.PageErrors.Should().BeEmpty();
         string shot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "serve-page.png");
