@@ -12,6 +12,7 @@ internal static class LayersCommand
         var model = new ModelOptions();
         var command = new Command("layers", "List candidate target layers (tensor, op, shape); * marks the automatic choice.");
         model.AddTo(command, preprocessing: false);
+        model.AddFeeds(command);
         command.Options.Add(model.Size);
         command.SetAction(r => CliApp.Guard(error, () =>
         {

@@ -15,6 +15,7 @@ internal static class PrepareCommand
         var outPath = new Option<string?>("--out") { Description = "Prepared model path. Default: NAME.cam.onnx next to the model." };
         var command = new Command("prepare", "Find the target layer, expose its activations and save the prepared model.") { outPath };
         model.AddTo(command, preprocessing: false);
+        model.AddFeeds(command);
         command.Options.Add(model.Size);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
@@ -41,6 +42,13 @@ internal static class PrepareCommand
             output.WriteLine($"batch size:   {choice.BatchSize} ({choice.Reason})");
             output.WriteLine($"wrote {camPath}");
             output.WriteLine($"wrote {jsonPath}");
+            if (prepared.Feeds.Count > 0)
+            {
+                // The gradient graphs take the image alone; the explainer refuses gradient methods on such a model.
+                error.WriteLine($"warning: no gradient graphs: the model takes inputs besides the image ({string.Join(", ", prepared.Feeds.Keys)}); " +
+                    "the gradient methods do not work with it.");
+                return CliApp.Ok;
+            }
             string gradPath = Gradients.GradientGraph.DefaultPath(camPath);
             try
             {

@@ -45,7 +45,13 @@ public static class ModelPreparer
     private static PreparedModel Prepare(ModelProto model, string source, string? folder, ModelPreparationOptions options)
     {
         var feeds = options.Feeds ?? new Dictionary<string, InputFeed>();
-        if (options.Layer is null && PreparedModel.FromMetadata(model, source, folder) is { } saved) return saved.WithFeeds(feeds);
+        if (options.Layer is null && PreparedModel.FromMetadata(model, source, folder) is { } saved)
+        {
+            if (options.OutputName is { } name && name != saved.OutputName)
+                throw new ScoreCamException(
+                    $"Prepared model '{source}' scores output '{saved.OutputName}', not '{name}'; prepare the original model again with that output.");
+            return saved.WithFeeds(feeds);
+        }
 
         var (index, input, (channels, height, width), layoutNote) = ReadInput(model, options, source);
         var fed = FedInput.Bind(index, input.Name, feeds, source);

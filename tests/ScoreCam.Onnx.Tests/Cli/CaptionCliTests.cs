@@ -38,6 +38,34 @@ public class CaptionCliTests
     }
 
     [Test]
+    public void Prepare_keeps_the_fed_input_and_explain_feeds_the_prepared_model()
+    {
+        string model = _folder.File("captioner.onnx");
+        File.Copy(Model, model);
+        var (code, output, error) = Run("prepare", "--model", model, "--feed", Feed("left"), "--output", "logits");
+        code.Should().Be(0, error);
+        error.Should().Contain("no gradient graphs").And.Contain("tokens");
+        output.Should().Contain("wrote " + _folder.File("captioner.cam.onnx"));
+
+        var layers = Run("layers", "--model", model, "--feed", Feed("left"), "--output", "logits");
+        (layers.Code, layers.Out).Should().Match<(int, string)>(r => r.Item1 == 0 && r.Item2.Contains("* /encoder/encoder.6/Relu_output_0"), layers.Out + layers.Err);
+
+        JsonElement c = CaptionModelTests.Case("right");
+        int word = c.GetProperty("index").GetInt32();
+        string json = _folder.File("prepared.json"), cam = _folder.File("captioner.cam.onnx");
+        (code, _, error) = Run("explain", "--model", cam, "--tensor", CaptionModelTests.File("sample.input.npy"), "--feed", Feed("right"),
+            "--target-output", "logits", "--target-index", word.ToString(), "--json", json, "--quiet");
+        (code, error).Should().Be((0, ""));
+        float[] map = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("map").GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        CaptionModelTests.OverMax(map).Should().Equal(CaptionModelTests.OverMax(NpyFile.Read(CaptionModelTests.File("scorecam-right.npy")).Data),
+            (a, b) => Math.Abs(a - b) <= 1e-4f);
+
+        (code, _, error) = Run("explain", "--model", cam, "--tensor", CaptionModelTests.File("sample.input.npy"), "--feed", Feed("right"),
+            "--target-output", "probabilities", "--target-index", word.ToString(), "--quiet", "--json", json);
+        (code, error).Should().Match<(int, string)>(r => r.Item1 == 1 && r.Item2.Contains("scores output 'logits', not 'probabilities'"), error);
+    }
+
+    [Test]
     public void A_model_input_without_a_feed_is_named_with_the_flag()
     {
         var (code, _, error) = Run("explain", "--model", Model, "--image", Sample, "--target-output", "logits", "--target-index", "7");
