@@ -86,9 +86,25 @@ def main():
                  "The early checkpoint stopped after 150 of 3510 training steps (28% test accuracy; the final model 88.6%). "
                  "Both explain the true class of the same images with Score-CAM.\n\n"
                  f"    {cmd}\n\n{md}\n\nThe figure, per image (rows: the first two): the picture, the early checkpoint's "
-                 "overlay, the final model's. `scorecam evaluate` draws the other half of section 5.5.1 for every "
-                 "misclassified image: its `misclassified/` pictures show the map of the predicted class beside the map "
-                 "of the true class.\n")
+                 "overlay, the final model's.\n")
+
+    # The other half of section 5.5.1: evaluate draws, for each misclassified image, both classes' maps.
+    out = os.path.join(WORK, "evaluate")
+    cmd = scorecam("evaluate", "--set", SET, "--limit", LIMIT, "--methods", "scorecam", "--metrics", "energy_pointing_game",
+                   "--out", os.path.relpath(out, ROOT), "--fresh", "--quiet").replace(os.path.relpath(WORK, ROOT), "OUT")
+    with open(os.path.join(out, "misclassified.json")) as f:
+        wrong = json.load(f)
+    with open(os.path.join(ROOT, SET, "annotations.json")) as f:
+        labels = {i["class"]: i["label"] for image in json.load(f)["images"] for i in image["items"]}
+    lines = [f"### Misclassified images\n\n    {cmd}\n\nwrites `misclassified/NAME-CLASS.png` for each of the "
+             f"{len(wrong)} misclassified images among the {LIMIT}: the picture, Score-CAM of the predicted class, Score-CAM "
+             "of the true class (the paper's Fig. 13).\n"]
+    for w in wrong[:2]:
+        target = f"exp-misclassified-{os.path.basename(w['picture'])}"
+        shutil.copyfile(os.path.join(out, w["picture"]), os.path.join(IMAGES, target))
+        lines.append(f"`{w['image']}`: true {labels[w['class']]}, predicted {labels.get(w['predicted'], w['predicted'])}.\n\n"
+                     f"![picture, predicted class, true class](images/{target})\n")
+    parts.append("\n".join(lines))
 
     parts.append("## Counterfactual explanation (section 5.5.2, eq. 7)\n")
     for file in ("0001.png", "0002.png"):
