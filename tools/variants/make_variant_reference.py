@@ -6,7 +6,7 @@ so the file stays under 1 MB) and a 1000-class head (gradients of a logit are ~1
 ResNet-18, where pytorch-grad-cam's epsilon matters). Seeded weights, BatchNorm statistics calibrated as
 the coverage models'. Exports it to ONNX and writes, for the top class and the runner-up on the input
 x[i] = 2 sin(0.001 i) + 0.5 cos(0.0173 i) (i the flat index of 1x3x224x224), each method's 7x7 map as
-each implementation computes it, re-implemented here from their published formulas (read in
+each implementation computes it (Score-CAM as well, from score_cam.py and activation.py), re-implemented here from their published formulas (read in
 jacobgil/pytorch-grad-cam's base_cam.py, grad_cam.py, grad_cam_plusplus.py, xgrad_cam.py, layer_cam.py
 and utils/image.py's scale_cam_image; frgfm/torch-cam's methods/gradient.py and core.py), with A the
 layer4 output and g = dY_c/dA, Y_c the raw logit (both implementations' default target):
@@ -19,6 +19,12 @@ layer4 output and g = dY_c/dA, Y_c the raw logit (both implementations' default 
                         grayscale_cam its __call__ returns: min-max (1e-7), cv2.resize (bilinear; cv2 when
                         installed, else F.interpolate(bilinear, align_corners=False), the same arithmetic
                         for upscaling), then min-max (1e-7) again.
+  Score-CAM:            paper: masks min-max(bilinear(A_k)) (align_corners=False, eq. 1), constant maps weigh 0,
+                        w_k = softmax over classes of the logits of x * M_k at the target (eq. 2-4);
+                        pytorch-grad-cam: masks (U - min)/(max - min + 1e-8) with U upsampled align_corners=True,
+                        w = softmax across channels of the raw target logits on x * M_k; torch-cam: masks
+                        upsampled (align_corners=False) after (A - min)/(max + 1e-8) at the layer's size,
+                        w = softmax across channels of Y_c(x * M_k) - Y_c(x).
   torch-cam:            float32; Grad-CAM++'s division `alpha[mask].div_(...)` acts on the copy that
                         boolean indexing returns, so its alpha stays g^2 and w = sum g^2 ReLU(g) (checked
                         below on this torch); XGrad-CAM adds 1e-8 to sum A; map ReLU(sum_k w_k A_k),
@@ -45,7 +51,7 @@ from export_coverage import NarrowResNet, calibrate_batchnorm  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "..", "tests", "ScoreCam.Onnx.Tests", "Methods", "Fixtures")
 SEED, SIZE, CLASSES = 2024, 224, 1000
-METHODS = ("gradcam", "gradcam++", "xgradcam", "layercam")
+METHODS = ("gradcam", "gradcam++", "xgradcam", "layercam", "scorecam")
 
 
 def paper_weights(method, A, g):
@@ -86,6 +92,32 @@ def torch_cam_weights(method, A, g):
     if method == "xgradcam":
         return (g * A).flatten(1).sum(-1) / A.flatten(1).sum(-1).add(1e-8)
     raise ValueError(method)
+
+
+@torch.no_grad()
+def scorecam_weights(variant, model, x, A, c):
+    """Score-CAM's channel weights from masked forward passes of the input x (1x3xHxW) by each activation map."""
+    a = torch.from_numpy(np.float32(A))[:, None]                              # K x 1 x h x w
+    size = x.shape[-2:]
+    if variant == "pytorch-grad-cam":   # UpsamplingBilinear2d (align_corners=True), (up - min) / (max - min + 1e-8)
+        up = F.interpolate(a, size=size, mode="bilinear", align_corners=True)
+        lo, hi = up.amin(dim=(2, 3), keepdim=True), up.amax(dim=(2, 3), keepdim=True)
+        masks = (up - lo) / (hi - lo + 1e-8)
+    elif variant == "torch-cam":        # (a - min) / (max + 1e-8) after the min is subtracted, at the layer's size, then upsampled
+        lo = a.amin(dim=(2, 3), keepdim=True)
+        shifted = a - lo
+        masks = F.interpolate(shifted / (shifted.amax(dim=(2, 3), keepdim=True) + 1e-8), size=size, mode="bilinear", align_corners=False)
+    else:                               # paper: upsample (align_corners=False), min-max (eq. 1); constant maps get no weight
+        up = F.interpolate(a.double(), size=size, mode="bilinear", align_corners=False)
+        lo, hi = up.amin(dim=(2, 3), keepdim=True), up.amax(dim=(2, 3), keepdim=True)
+        masks = torch.where(hi > lo, (up - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi)), torch.zeros_like(up)).float()
+    logits = torch.cat([model(x * masks[i:i + 16]) for i in range(0, len(masks), 16)])      # eq. 2: X ∘ M_k
+    if variant == "paper":              # eq. 3-4: the target's softmax probability on each masked input
+        w = torch.softmax(logits.double(), dim=1)[:, c]
+        constant = (a.amax(dim=(1, 2, 3)) == a.amin(dim=(1, 2, 3)))
+        return torch.where(constant, torch.zeros_like(w), w).numpy()
+    scores = logits[:, c] - (model(x)[0, c] if variant == "torch-cam" else 0)
+    return torch.softmax(scores, dim=0).numpy()                               # across channels
 
 
 def cam(method, weights, A, g):
@@ -129,8 +161,9 @@ def main():
     saved = {}
 
     def keep(_module, _inputs, output):
-        output.retain_grad()
-        saved["A"] = output
+        if output.requires_grad:   # the unmasked pass, not Score-CAM's masked ones (no_grad)
+            output.retain_grad()
+            saved["A"] = output
 
     model.layer4.register_forward_hook(keep)
     logits = model(x)
@@ -145,18 +178,22 @@ def main():
         g = saved["A"].grad.numpy()[0]
         maps = {"paper": {}, "pytorch-grad-cam": {}, "torch-cam": {}}
         for m in METHODS:
-            layer = m == "layercam"
-            maps["paper"][m] = cam(m, None if layer else paper_weights(m, A, g), A.astype(np.float64), g.astype(np.float64))
-            maps["pytorch-grad-cam"][m] = cam(m, None if layer else pytorch_grad_cam_weights(m, A, g), A, g)
-            maps["torch-cam"][m] = min_max(cam(m, None if layer else torch_cam_weights(m, A, g).numpy(), A, g), 1e-8)
+            layer, score = m == "layercam", m == "scorecam"
+            weight = {"paper": lambda: paper_weights(m, A, g), "pytorch-grad-cam": lambda: pytorch_grad_cam_weights(m, A, g),
+                      "torch-cam": lambda: torch_cam_weights(m, A, g).numpy()}
+            for v in maps:
+                w = None if layer else scorecam_weights(v, model, x, A, c) if score else weight[v]()
+                maps[v][m] = cam(m, w, A.astype(np.float64), g.astype(np.float64)) if v == "paper" else cam(m, w, A, g)
+            maps["torch-cam"][m] = min_max(maps["torch-cam"][m], 1e-8)
         if c == classes[0]:
             grayscale = min_max(resize_bilinear(min_max(maps["pytorch-grad-cam"]["gradcam++"], 1e-7), SIZE), 1e-7)
             np.save(os.path.join(OUT, "variants.pytorch-grad-cam-gradcam++.npy"), grayscale.astype(np.float32)[None])
         result["maps"][str(c)] = {v: {m: np.asarray(a, dtype=np.float64).ravel().tolist() for m, a in ms.items()} for v, ms in maps.items()}
         norm = lambda a: (a - a.min()) / (a.max() - a.min())
-        for v in ("pytorch-grad-cam", "torch-cam"):
-            print(f"class {c}: gradcam++ {v} vs paper, max |difference| after min-max: "
-                  f"{np.abs(norm(maps[v]['gradcam++']) - norm(maps['paper']['gradcam++'])).max():.4f}")
+        for m in ("gradcam++", "scorecam"):
+            for v in ("pytorch-grad-cam", "torch-cam"):
+                print(f"class {c}: {m} {v} vs paper, max |difference| after min-max: "
+                      f"{np.abs(norm(maps[v][m]) - norm(maps['paper'][m])).max():.4f}")
     with open(os.path.join(OUT, "variants.reference.json"), "w") as f:
         json.dump(result, f)
     print("classes", classes, "model bytes", os.path.getsize(path))

@@ -7,14 +7,14 @@ using ScoreCam.Onnx.Tests.Support;
 namespace ScoreCam.Onnx.Tests.Methods;
 
 /// <summary>
-/// The Grad-CAM family's compatibility variants against pytorch-grad-cam's and torch-cam's formulas re-implemented in
+/// The compatibility variants of the Grad-CAM family and Score-CAM against pytorch-grad-cam's and torch-cam's formulas re-implemented in
 /// PyTorch on a narrow torchvision ResNet-18 layout (1000 classes, 7×7 layer4 maps): Fixtures/variants.* were made by
 /// tools/variants/make_variant_reference.py. Maps are compared after min-max normalization, within 1e-3.
 /// </summary>
 public class CompatibilityVariantTests
 {
     private static readonly string Fixtures = Repository.Path("tests", "ScoreCam.Onnx.Tests", "Methods", "Fixtures");
-    private static readonly string[] Methods = { "gradcam", "gradcam++", "xgradcam", "layercam" };
+    private static readonly string[] Methods = { "gradcam", "gradcam++", "xgradcam", "layercam", "scorecam" };
     private static readonly (string Name, CompatibilityVariant Variant)[] Variants =
         { ("paper", CompatibilityVariant.Paper), ("pytorch-grad-cam", CompatibilityVariant.PytorchGradCam), ("torch-cam", CompatibilityVariant.TorchCam) };
 
@@ -52,14 +52,17 @@ public class CompatibilityVariantTests
     }
 
     [Test]
-    public void The_fixture_tells_the_Grad_CAM_plus_plus_variants_apart()
+    public void The_fixture_tells_the_Grad_CAM_plus_plus_and_Score_CAM_variants_apart()
     {
         foreach (string c in Classes)
         {
-            double[] paper = Expected(c, "paper", "gradcam++");
-            foreach (string other in new[] { "pytorch-grad-cam", "torch-cam" })
-                paper.Zip(Expected(c, other, "gradcam++"), (a, b) => Math.Abs(a - b)).Max().Should().BeGreaterThan(0.01,
-                    $"{other}'s Grad-CAM++ differs from the closed form by more than the tolerance on class {c}, so a wrong variant fails");
+            foreach (string method in new[] { "gradcam++", "scorecam" })
+            {
+                double[] paper = Expected(c, "paper", method);
+                foreach (string other in new[] { "pytorch-grad-cam", "torch-cam" })
+                    paper.Zip(Expected(c, other, method), (a, b) => Math.Abs(a - b)).Max().Should().BeGreaterThan(0.01,
+                        $"{other}'s {method} differs from the paper's by more than the tolerance on class {c}, so a wrong variant fails");
+            }
         }
     }
 
