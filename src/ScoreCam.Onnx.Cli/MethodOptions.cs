@@ -30,11 +30,12 @@ internal sealed class MethodOptions
         if (stepsAlias) IgSteps.Aliases.Add("--steps");
     }
 
-    /// <summary>Adds the flags; a command that takes several batch sizes (bench) defines its own --batch.</summary>
-    public void AddTo(Command command, bool batch = true)
+    /// <summary>Adds the flags; a command that takes several batch sizes or channel counts (bench) defines its own --batch and --channels.</summary>
+    public void AddTo(Command command, bool batch = true, bool channels = true)
     {
         if (batch) command.Options.Add(Batch);
-        foreach (Option o in new Option[] { MaxMemory, Variant, Masks, Scores, Channels, Ranking, RiseMasks, Seed, Samples, Noise, IgSteps, Baseline, MaskIterations, Reduction })
+        if (channels) command.Options.Add(Channels);
+        foreach (Option o in new Option[] { MaxMemory, Variant, Masks, Scores, Ranking, RiseMasks, Seed, Samples, Noise, IgSteps, Baseline, MaskIterations, Reduction })
             command.Options.Add(o);
     }
 

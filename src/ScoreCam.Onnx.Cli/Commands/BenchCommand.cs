@@ -13,56 +13,80 @@ namespace ScoreCam.Onnx.Cli.Commands;
 
 /// <summary>
 /// <c>scorecam bench</c>: end-to-end explanation time against its floor, the same number of forward passes on
-/// unmasked inputs at the same batch size, measured interleaved in one process and session. Medians.
+/// unmasked inputs at the same batch size, for each configuration (method × channels × batch size × images per call
+/// × target classes), all on one ONNX Runtime session, run by run interleaved across configurations and against the
+/// floor. Medians.
 /// </summary>
 internal static class BenchCommand
 {
-    private const string Auto = "auto";
+    private const string Auto = "auto", AllChannels = "all";
+
+    /// <summary>Upper bound on --images: far beyond a useful value, so that a typo is a usage error rather than an allocation failure.</summary>
+    internal const int MaxImages = 1024;
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new ModelOptions();
         var methodFlags = new MethodOptions();
         var image = new Option<string?>("--image") { Description = "Picture to explain. Default: the embedded sample canvas." };
-        var method = new Option<string>("--method") { Description = $"One of: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
+        var method = new Option<string>("--method") { Description = $"Methods to measure, comma-separated, from: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
         var batches = new Option<string>("--batch") { Description = "Batch sizes to measure, comma-separated; auto: the size chosen for the model (within --max-memory).", DefaultValueFactory = _ => Auto };
-        var runs = new Option<int>("--runs") { Description = "Measured runs per batch size (after one warm-up).", DefaultValueFactory = _ => 5 };
+        var images = new Option<string>("--images") { Description = "Images per call, comma-separated: copies of the picture explained together (ExplainMany), sharing batches.", DefaultValueFactory = _ => "1" };
+        var targets = new Option<string>("--targets") { Description = "Target classes per call, comma-separated: the top predictions, explained from one set of passes.", DefaultValueFactory = _ => "1" };
+        var channels = new Option<string>("--channels") { Description = "Score-CAM: channel counts K to measure, comma-separated (top K by --channel-ranking); all: every channel (the paper).", DefaultValueFactory = _ => AllChannels };
+        var runs = new Option<int>("--runs") { Description = "Measured runs per configuration (after one warm-up).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core).", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
-        var command = new Command("bench", "Measure explanation time against the forward-pass floor.") { image, method, batches, runs, threads, json };
-        methodFlags.AddTo(command, batch: false);
+        var command = new Command("bench", "Measure explanation time against the forward-pass floor.") { image, method, batches, images, targets, channels, runs, threads, json };
+        methodFlags.AddTo(command, batch: false, channels: false);
         model.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
-            int?[] sizes = r.GetValue(batches)!.Split(',', StringSplitOptions.TrimEntries)
-                .Select(b => b == Auto ? (int?)null
-                    : int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v is > 0 and <= MethodOptions.MaxBatch ? v
-                    : throw new UsageException($"--batch must list integers between 1 and {MethodOptions.MaxBatch}, or auto; got '{b}'."))
-                .ToArray();
+            int?[] sizes = List(r.GetValue(batches)!, "--batch", Auto, MethodOptions.MaxBatch);
+            int[] imageCounts = List(r.GetValue(images)!, "--images", null, MaxImages).Select(n => n!.Value).ToArray();
+            int[] targetCounts = List(r.GetValue(targets)!, "--targets", null, int.MaxValue).Select(n => n!.Value).ToArray();
+            int?[] channelCounts = List(r.GetValue(channels)!, "--channels", AllChannels, int.MaxValue);
             int runCount = r.GetValue(runs);
             if (runCount < 1) throw new UsageException("--runs must be at least 1.");
             if (r.GetValue(threads) < 0) throw new UsageException($"--threads must be 0 (one per core) or more; got {r.GetValue(threads)}.");
-            IExplanationMethod m = MethodOptions.Create(r.GetValue(method)!, methodFlags.Settings(r));
-            using CamExplainer explainer = ExplainerFactory.Create(r, model, m, new WarningLogger(error.WriteLine), out string modelName,
+            List<(IExplanationMethod Method, int? Channels)> methods = Methods(r.GetValue(method)!, methodFlags.Settings(r), channelCounts);
+            using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0].Method, new WarningLogger(error.WriteLine), out string modelName,
                 threads: r.GetValue(threads), maxBatchMemory: methodFlags.MaxBatchMemory(r));
             using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
             ImageTensor input = explainer.Preprocess(picture);
-            // One session; each batch size is a view on it, measured in turn within every run.
-            var views = sizes.Select(b => b is null ? explainer : explainer.WithBatchSize(b)).ToList();
+            float[] p = explainer.Probabilities(input);
+            if (targetCounts.Max() > p.Length) throw new UsageException($"--targets {targetCounts.Max()}: the model has {p.Length} outputs.");
+            ExplanationTarget[] ranking = Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).ThenBy(c => c).Select(ExplanationTarget.Class).ToArray();
             if (sizes.Contains(null)) output.WriteLine($"auto: batch {explainer.BatchSize} ({explainer.BatchSizeChoice.Reason})");
-            var rows = Measure(views, input, runCount);
-            output.WriteLine("batch  wall_ms  floor_ms  ratio  outside_ort  passes/s  alloc_KB/expl");
-            for (int i = 0; i < rows.Count; i++)
+
+            // One session; each batch size is a view on it.
+            var configs = new List<Configuration>();
+            foreach (int? batch in sizes)
             {
-                var row = rows[i];
-                row["auto"] = sizes[i] is null;
-                row["model"] = modelName;
-                row["method"] = m.Name;
-                row["device"] = explainer.Session.Device.ToString();
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(sizes[i] is null ? $"{row["batch"]}*" : row["batch"]),5}  {row["wall_ms"],7:0.0}  {row["floor_ms"],8:0.0}  {row["ratio"],5:0.000}  {row["outside_ort_share"],11:0.000}  {row["passes_per_second"],8:0.0}  {row["allocated_kb_per_explanation"],13:0.0}"));
+                CamExplainer view = batch is null ? explainer : explainer.WithBatchSize(batch);
+                foreach (var (m, k) in methods)
+                    foreach (int n in imageCounts)
+                        foreach (int t in targetCounts)
+                            configs.Add(new Configuration(view, batch is null, m, k, Enumerable.Repeat(input, n).ToArray(), ranking[..t]));
             }
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak working set of the run: {rows[0]["peak_working_set_mb"]:0} MB{(sizes.Contains(null) ? "; * the size chosen for the model" : "")}"));
+            Measure(configs, runCount);
+
+            double peak = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
+            output.WriteLine("method            K  batch  images  targets  passes  wall_ms  floor_ms  ratio  outside_ort  passes/s  fill   ms/image  alloc_KB/call");
+            var rows = new List<Dictionary<string, object?>>();
+            foreach (Configuration c in configs)
+            {
+                Dictionary<string, object?> row = c.Row(runCount);
+                row["model"] = modelName;
+                row["device"] = explainer.Session.Device.ToString();
+                row["peak_working_set_mb"] = peak;
+                rows.Add(row);
+                string fill = row["batch_fill"] is double f ? f.ToString("0.000", CultureInfo.InvariantCulture) : "-";
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{c.Method.Name,-15} {(c.Channels?.ToString(CultureInfo.InvariantCulture) ?? AllChannels),3}  {(c.Auto ? $"{c.View.BatchSize}*" : c.View.BatchSize),5}  {c.Images.Length,6}  {c.Targets.Length,7}  {row["forward_passes"],6}  {row["wall_ms"],7:0.0}  {row["floor_ms"],8:0.0}  {row["ratio"],5:0.000}  {row["outside_ort_share"],11:0.000}  {row["passes_per_second"],8:0.0}  {fill,5}  {row["ms_per_image"],8:0.0}  {row["allocated_kb_per_call"],13:0.0}"));
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"peak working set of the run: {peak:0} MB{(sizes.Contains(null) ? "; * the size chosen for the model" : "")}; fill: masked passes / (model calls × batch size)"));
             if (r.GetValue(json) is { } jsonPath)
                 AtomicFile.Write(jsonPath, JsonSerializer.SerializeToUtf8Bytes(rows, new JsonSerializerOptions { WriteIndented = true }));
             return CliApp.Ok;
@@ -70,65 +94,112 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary>
-    /// Each run measures every batch size in turn, starting one further each run, and each explanation is followed by
-    /// its floor, so that drift in machine load affects all sides alike. The peak working set is the process's.
-    /// </summary>
-    private static List<Dictionary<string, object>> Measure(IReadOnlyList<CamExplainer> views, ImageTensor input, int runs)
+    /// <summary>A comma-separated list of integers 1..<paramref name="max"/>, or <paramref name="word"/> (null in the result).</summary>
+    internal static int?[] List(string list, string flag, string? word, int max) => list.Split(',', StringSplitOptions.TrimEntries)
+        .Select(b => b == word ? (int?)null
+            : int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1 && v <= max ? v
+            : throw new UsageException($"{flag} must list integers {(max == int.MaxValue ? "of at least 1" : $"between 1 and {max}")}{(word is null ? "" : $", or {word}")}; got '{b}'."))
+        .ToArray();
+
+    /// <summary>Each method named, and for Score-CAM (and Guided Score-CAM) each channel count; other methods once.</summary>
+    private static List<(IExplanationMethod, int?)> Methods(string names, MethodSettings settings, int?[] channelCounts)
     {
-        int n = views.Count;
-        var masked = new int[n];
-        var warm = new Explanation[n];
-        for (int v = 0; v < n; v++)
+        var result = new List<(IExplanationMethod, int?)>();
+        bool channelsUsed = false;
+        foreach (string name in names.Split(',', StringSplitOptions.TrimEntries))
         {
-            warm[v] = views[v].Explain(input);
-            masked[v] = warm[v].ForwardPasses - 1;
-            Floor(views[v], input, masked[v]);
+            bool usesChannels = MethodCatalog.TryFind(name, out MethodEntry entry) && entry.Name is "scorecam" or "guided-scorecam";
+            channelsUsed |= usesChannels;
+            foreach (int? k in usesChannels ? channelCounts : new int?[] { null })
+                result.Add((MethodOptions.Create(name, settings with { ScoreCam = settings.ScoreCam with { MaxChannels = k } }), k));
         }
-        var wall = Lists(n); var floor = Lists(n); var inference = Lists(n); var allocated = Lists(n);
+        if (!channelsUsed && channelCounts.Any(k => k is not null))
+            throw new UsageException($"--channels applies to scorecam and guided-scorecam only; --method is '{names}'.");
+        return result;
+    }
+
+    /// <summary>
+    /// Warm-up of every configuration, then run after run each configuration's explanation followed by its floor, the
+    /// first configuration one further each run, so that drift in machine load affects all sides alike.
+    /// </summary>
+    private static void Measure(List<Configuration> configs, int runs)
+    {
+        foreach (Configuration c in configs) c.WarmUp();
         for (int run = 0; run < runs; run++)
-            for (int step = 0; step < n; step++)
-            {
-                int v = (run + step) % n;
-                long bytes = GC.GetTotalAllocatedBytes(precise: true);
-                var clock = Stopwatch.StartNew();
-                Explanation e = views[v].Explain(input);
-                wall[v].Add(clock.Elapsed.TotalMilliseconds);
-                allocated[v].Add((GC.GetTotalAllocatedBytes(precise: true) - bytes) / 1024.0);
-                inference[v].Add(e.InferenceTime.TotalMilliseconds);
-                clock.Restart();
-                Floor(views[v], input, masked[v]);
-                floor[v].Add(clock.Elapsed.TotalMilliseconds);
-            }
-        double peak = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
-        return Enumerable.Range(0, n).Select(v =>
+            for (int step = 0; step < configs.Count; step++)
+                configs[(run + step) % configs.Count].MeasureOnce();
+    }
+
+    private sealed class Configuration(CamExplainer view, bool auto, IExplanationMethod method, int? channels, ImageTensor[] images, ExplanationTarget[] targets)
+    {
+        private readonly List<double> _wall = new(), _floor = new(), _inference = new(), _allocated = new(), _fill = new();
+        private int _passes, _skipped;
+
+        public CamExplainer View => view;
+        public bool Auto => auto;
+        public IExplanationMethod Method => method;
+        public int? Channels => channels;
+        public ImageTensor[] Images => images;
+        public ExplanationTarget[] Targets => targets;
+
+        private MaskedBatchRunner Runner => (MaskedBatchRunner)view.Runner;
+
+        public void WarmUp()
         {
-            double wallMs = Median(wall[v]), floorMs = Median(floor[v]);
-            return new Dictionary<string, object>
+            var first = view.ExplainMany(images, targets, method);
+            _passes = first.Sum(e => e[0].ForwardPasses);
+            _skipped = first.Sum(e => e[0].SkippedChannels);
+            Floor();
+        }
+
+        public void MeasureOnce()
+        {
+            long bytes = GC.GetTotalAllocatedBytes(precise: true), calls = Runner.BatchesRun;
+            var clock = Stopwatch.StartNew();
+            var explanations = view.ExplainMany(images, targets, method);
+            _wall.Add(clock.Elapsed.TotalMilliseconds);
+            _allocated.Add((GC.GetTotalAllocatedBytes(precise: true) - bytes) / 1024.0);
+            _inference.Add(explanations.Sum(e => e[0].InferenceTime.TotalMilliseconds));
+            calls = Runner.BatchesRun - calls;
+            if (calls > 0) _fill.Add((double)explanations.Sum(e => e[0].ForwardPasses - 1) / (calls * view.BatchSize));
+            clock.Restart();
+            Floor();
+            _floor.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        /// <summary>The passes the call needs, on the unmasked input: one full forward per image, the rest in full batches.</summary>
+        private void Floor()
+        {
+            foreach (ImageTensor image in images) view.Session.Forward(image);
+            ImageTensor input = images[0];
+            view.Runner.Run(input, _passes - images.Length, (_, slot) => { input.Data.CopyTo(slot); return true; }, (_, _) => { });
+        }
+
+        public Dictionary<string, object?> Row(int runs)
+        {
+            double wallMs = Median(_wall), floorMs = Median(_floor);
+            return new Dictionary<string, object?>
             {
-                ["batch"] = views[v].BatchSize,
-                ["batch_reason"] = views[v].BatchSizeChoice.Reason,
+                ["method"] = method.Name,
+                ["channels"] = channels,
+                ["batch"] = view.BatchSize,
+                ["auto"] = auto,
+                ["batch_reason"] = view.BatchSizeChoice.Reason,
+                ["images"] = images.Length,
+                ["targets"] = targets.Length,
                 ["runs"] = runs,
-                ["forward_passes"] = warm[v].ForwardPasses,
-                ["skipped_channels"] = warm[v].SkippedChannels,
+                ["forward_passes"] = _passes,
+                ["skipped_channels"] = _skipped,
                 ["wall_ms"] = Math.Round(wallMs, 2),
                 ["floor_ms"] = Math.Round(floorMs, 2),
                 ["ratio"] = Math.Round(wallMs / floorMs, 4),
-                ["outside_ort_share"] = Math.Round(Median(wall[v].Zip(inference[v], (w, i) => 1 - i / w).ToList()), 4),
-                ["passes_per_second"] = Math.Round(warm[v].ForwardPasses / (wallMs / 1000), 1),
-                ["allocated_kb_per_explanation"] = Math.Round(Median(allocated[v]), 1),
-                ["peak_working_set_mb"] = peak,
+                ["outside_ort_share"] = Math.Round(Median(_wall.Zip(_inference, (w, i) => 1 - i / w).ToList()), 4),
+                ["passes_per_second"] = Math.Round(_passes / (wallMs / 1000), 1),
+                ["batch_fill"] = _fill.Count > 0 ? Math.Round(Median(_fill), 4) : null,
+                ["ms_per_image"] = Math.Round(wallMs / images.Length, 2),
+                ["allocated_kb_per_call"] = Math.Round(Median(_allocated), 1),
             };
-        }).ToList();
-    }
-
-    private static List<double>[] Lists(int n) => Enumerable.Range(0, n).Select(_ => new List<double>()).ToArray();
-
-    /// <summary>The passes an explanation needs, on the unmasked input: one full forward and the masked count in batches.</summary>
-    private static void Floor(CamExplainer explainer, ImageTensor input, int masked)
-    {
-        explainer.Session.Forward(input);
-        explainer.Runner.Run(input, masked, (_, slot) => { input.Data.CopyTo(slot); return true; }, (_, _) => { });
+        }
     }
 
     private static double Median(List<double> values)

@@ -17,6 +17,7 @@ public sealed class MaskedBatchRunner : IBatchRunner, IDisposable
     private readonly bool _pipelined;
     private readonly List<BatchScorer> _idle = new();
     private int _graphs;
+    private long _batches;
 
     public MaskedBatchRunner(ModelSession session, int batchSize, bool pipelined = true)
     {
@@ -30,6 +31,9 @@ public sealed class MaskedBatchRunner : IBatchRunner, IDisposable
     public ModelOutputKind OutputKind => _session.Model.OutputKind;
 
     public int BatchSize { get; }
+
+    /// <summary>Model calls this runner has made, over all its runs: how full batches were is passes / (calls × batch size).</summary>
+    public long BatchesRun => Interlocked.Read(ref _batches);
 
     /// <summary>Two batches: one being written while the other runs.</summary>
     public int MaxInFlight => 2 * BatchSize;
@@ -76,9 +80,10 @@ public sealed class MaskedBatchRunner : IBatchRunner, IDisposable
         Task? running = null;
         Batch? inFlight = null;
 
-        static void Execute(Batch batch)
+        void Execute(Batch batch)
         {
             long start = Stopwatch.GetTimestamp();
+            Interlocked.Increment(ref _batches);
             batch.Scorer.Run(batch.Count);
             batch.Ticks = Stopwatch.GetElapsedTime(start).Ticks;
         }

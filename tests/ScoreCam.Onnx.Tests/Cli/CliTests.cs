@@ -132,7 +132,32 @@ public class CliTests
 
         var bench = Run("bench", "--model", model, "--image", png, "--batch", "auto,2", "--runs", "1", "--max-memory", "4");
         (bench.Code, bench.Err).Should().Be((0, ""));
-        bench.Out.Should().Contain("auto: batch 5 (").And.MatchRegex(@"\n\s+5\*\s").And.MatchRegex(@"\n\s+2\s");
+        bench.Out.Should().Contain("auto: batch 5 (").And.MatchRegex(@"\nscorecam\s+all\s+5\*\s").And.MatchRegex(@"\nscorecam\s+all\s+2\s");
+    }
+
+    [Test]
+    public void Bench_measures_every_configuration_and_shared_batches_fill_where_one_image_alone_does_not()
+    {
+        var (code, output, error) = Run("bench", "--model", _model, "--image", SquaresPng(), "--batch", "3", "--images", "1,3",
+            "--targets", "1,2", "--channels", "all,2", "--runs", "1", "--json", _folder.File("bench.json"));
+        (code, error).Should().Be((0, ""));
+        output.Should().Contain("fill");
+        using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("bench.json")));
+        var rows = json.RootElement.EnumerateArray().ToList();
+        rows.Select(r => (r.GetProperty("channels").ValueKind == JsonValueKind.Null ? 0 : r.GetProperty("channels").GetInt32(),
+                r.GetProperty("images").GetInt32(), r.GetProperty("targets").GetInt32()))
+            .Should().Equal((0, 1, 1), (0, 1, 2), (0, 3, 1), (0, 3, 2), (2, 1, 1), (2, 1, 2), (2, 3, 1), (2, 3, 2));
+        foreach (var r in rows)
+        {
+            int k = r.GetProperty("channels").ValueKind == JsonValueKind.Null ? TestModels.Channels : 2;
+            int n = r.GetProperty("images").GetInt32();
+            int masked = n * (k - r.GetProperty("skipped_channels").GetInt32() / n);
+            r.GetProperty("forward_passes").GetInt32().Should().Be(masked + n, "one unmasked and one masked pass per kept channel and image, whatever the targets");
+            // Shared batches: only the run's last batch can be part-empty; 3 images of 4 masked passes fill four batches of 3.
+            r.GetProperty("batch_fill").GetDouble().Should().BeApproximately(masked / (Math.Ceiling(masked / 3.0) * 3), 1e-4);
+        }
+        rows[2].GetProperty("batch_fill").GetDouble().Should().Be(1.0);
+        rows[0].GetProperty("batch_fill").GetDouble().Should().BeApproximately(4 / 6.0, 1e-4, "one image's 4 masked passes take two calls of 3");
     }
 
     [Test]

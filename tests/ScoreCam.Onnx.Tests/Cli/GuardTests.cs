@@ -84,6 +84,12 @@ public class GuardTests
         yield return Case(2, "--runs must be at least 1", "bench", "--model", "m.onnx", "--runs", "0");
         yield return Case(2, "--threads must be 0", "bench", "--model", "m.onnx", "--threads", "-1");
         yield return Case(2, "--batch must list integers", "bench", "--model", "m.onnx", "--batch", "8,0");
+        yield return Case(2, "--images must list integers between 1 and 1024", "bench", "--model", "m.onnx", "--images", "1,0");
+        yield return Case(2, "--targets must list integers of at least 1", "bench", "--model", "m.onnx", "--targets", "two");
+        yield return Case(2, "--targets 5: the model has 3 outputs", "bench", "--model", "m.onnx", "--targets", "1,5");
+        yield return Case(2, "--channels must list integers of at least 1, or all", "bench", "--model", "m.onnx", "--channels", "all,-4");
+        yield return Case(2, "--channels applies to scorecam", "bench", "--model", "m.onnx", "--method", "gradcam", "--channels", "2");
+        yield return Case(2, "unknown method", "bench", "--model", "m.onnx", "--method", "scorecam,nope");
         yield return Case(2, "--steps must be between 1", "evaluate", "--model", "m.onnx", "--set", "folder", "--steps", "0");
         yield return Case(2, "--limit must not be negative", "evaluate", "--model", "m.onnx", "--set", "folder", "--limit", "-1");
         yield return Case(2, "--timeout must be a positive number", "serve", "--model", "m.onnx", "--timeout", "Infinity");
