@@ -11,18 +11,20 @@ namespace ScoreCam.Onnx.Cli;
 /// </summary>
 internal static class ExplanationJson
 {
-    public static byte[] Serialize(Explanation e, string model, BatchSizeChoice batch, Action<Utf8JsonWriter>? extra = null)
+    public static byte[] Serialize(Explanation e, string model, BatchSizeChoice batch, Action<Utf8JsonWriter>? extra = null, bool heatmapValues = false)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true })) Write(w, e, model, extra, batch);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true })) Write(w, e, model, extra, batch, heatmapValues);
         return buffer.ToArray();
     }
 
     /// <summary>
     /// Writes one explanation object; <paramref name="extra"/> adds fields of its own first, <paramref name="batch"/>
-    /// the batch size it ran at (a run states it once for all its explanations instead).
+    /// the batch size it ran at (a run states it once for all its explanations instead); <paramref name="heatmapValues"/>
+    /// adds the display heatmap's values at the input size (large: H×W numbers).
     /// </summary>
-    public static void Write(Utf8JsonWriter w, Explanation e, string model, Action<Utf8JsonWriter>? extra = null, BatchSizeChoice? batch = null)
+    public static void Write(Utf8JsonWriter w, Explanation e, string model, Action<Utf8JsonWriter>? extra = null, BatchSizeChoice? batch = null,
+        bool heatmapValues = false)
     {
         w.WriteStartObject();
         extra?.Invoke(w);
@@ -48,7 +50,7 @@ internal static class ExplanationJson
         w.WriteStartArray("weights");
         foreach (float v in e.ChannelWeights) w.WriteNumberValue(v);
         w.WriteEndArray();
-        WriteMap(w, "heatmap", e.Heatmap, withValues: false);
+        WriteMap(w, "heatmap", e.Heatmap, withValues: heatmapValues);
         if (e.Attribution is { } a)
         {
             // The signed C×H×W attribution of a pixel-space method, before any reduction over channels.

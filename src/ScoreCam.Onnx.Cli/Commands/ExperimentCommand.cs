@@ -168,14 +168,9 @@ internal static class ExperimentCommand
         var values = new List<float>();
         foreach (string item in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            static bool Number(string s, out double v) => double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out v);
-            string[] parts = item.Split('/');
-            double value = double.NaN;
-            if (parts.Length == 1 && Number(parts[0], out double n)) value = n;
-            else if (parts.Length == 2 && Number(parts[0], out double a) && Number(parts[1], out double b) && b != 0) value = a / b;
-            if (!(double.IsFinite(value) && value >= 0 && value <= 1))
+            if (!EpsilonText.TryParse(item, out float value))
                 throw new UsageException($"--epsilons: '{item}' is not a step in [0, 1] (a number or a fraction such as 8/255).");
-            values.Add((float)value);
+            values.Add(value);
         }
         if (values.Count == 0 || values[0] != 0) throw new UsageException("--epsilons must start with 0: every step is measured against the clean input.");
         if (values.Distinct().Count() != values.Count) throw new UsageException("--epsilons names a step twice.");

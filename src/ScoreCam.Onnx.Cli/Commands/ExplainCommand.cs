@@ -54,10 +54,14 @@ internal static class ExplainCommand
         var json = new Option<string?>("--json") { Description = "Explanation JSON to write (one picture, one method)." };
         var outDir = new Option<string?>("--out-dir") { Description = $"Folder for NAME-METHOD.png per picture and method and one {ResultsFile}. Default with several pictures or methods: {DefaultOutputFolder}." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
+        var heatmapValues = new Option<bool>("--heatmap-values")
+        {
+            Description = "The JSON also holds heatmap.values: the display map at the input size (H×W, row-major; min-max, bilinear, min-max).",
+        };
 
         var command = new Command("explain", "Explain images: which regions make the model predict the target class.")
         {
-            image, tensor, target, targetOutput, targetIndex, versus, attack, epsilon, saveTensor, similarTo, method, outPng, json, outDir, quiet,
+            image, tensor, target, targetOutput, targetIndex, versus, attack, epsilon, saveTensor, similarTo, method, outPng, json, outDir, quiet, heatmapValues,
         };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command);
@@ -96,7 +100,7 @@ internal static class ExplainCommand
             var inputs = tensorPath is not null ? new[] { new Input(tensorPath, IsTensor: true) }
                 : pictures.Count > 0 ? pictures.Select(p => new Input(p, IsTensor: false)).ToArray()
                 : new[] { new Input(null, IsTensor: false) };
-            var explain = new Run(explainer, explanationTarget, methods, style, progress, cancellation);
+            var explain = new Run(explainer, explanationTarget, methods, style, progress, r.GetValue(heatmapValues), cancellation);
             return run
                 ? explain.Many(inputs, r.GetValue(outDir) ?? DefaultOutputFolder, modelName, output, error)
                 : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), modelName, output, experiment);
@@ -118,7 +122,7 @@ internal static class ExplainCommand
 
     /// <summary>One invocation's explainer, target, methods and display.</summary>
     private sealed class Run(CamExplainer explainer, ExplanationTarget target, List<IExplanationMethod> methods, PictureStyle style, ProgressDisplay progress,
-        CancellationToken cancellation)
+        bool heatmapValues, CancellationToken cancellation)
     {
         public int One(Input input, string? pngPath, string? jsonPath, string modelName, TextWriter output, Experiment experiment)
         {
@@ -149,7 +153,7 @@ internal static class ExplainCommand
                 {
                     if (adversarial is not null) WriteAttack(w, adversarial);
                     if (reasoning is not null) ExplanationJson.WriteCounterfactual(w, reasoning);
-                }));
+                }, heatmapValues));
             progress.Dispose();
 
             // For a custom target the output row is an embedding, whose "top class" means nothing.
@@ -218,7 +222,7 @@ internal static class ExplainCommand
                                 x.WriteString("image", shown);
                                 x.WriteString("overlay", System.IO.Path.GetFileName(png));
                                 if (attribution is not null) x.WriteString("attribution_picture", System.IO.Path.GetFileName(attribution));
-                            });
+                            }, heatmapValues: heatmapValues);
                             explained++;
                             progress.WriteLine(output, $"{shown} {method.Name}: {DescribeTarget(result)} (score={result.Target.Score:0.####}), {result.ForwardPasses} passes, {result.Elapsed.TotalSeconds:0.00} s -> {png}");
                         }
@@ -308,14 +312,8 @@ internal static class ExplainCommand
         }
         if (!attack.Equals("fgsm", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--attack must be fgsm; got '{attack}'.");
         if (epsilon is null) throw new UsageException("--attack fgsm needs --epsilon E (a number or a fraction such as 8/255).");
-        string[] parts = epsilon.Split('/');
-        static bool Number(string text, out double v) =>
-            double.TryParse(text.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v);
-        double value = double.NaN;
-        if (parts.Length == 1 && Number(parts[0], out double n)) value = n;
-        else if (parts.Length == 2 && Number(parts[0], out double a) && Number(parts[1], out double b) && b != 0) value = a / b;
-        if (double.IsFinite(value) && value >= 0) return (float)value;
-        throw new UsageException($"--epsilon must be a non-negative number or fraction such as 8/255; got '{epsilon}'.");
+        if (EpsilonText.TryParse(epsilon, out float value)) return value;
+        throw new UsageException($"--epsilon must be a number or fraction such as 8/255 in [0, 1]; got '{epsilon}'.");
     }
 
     private static void WriteAttack(System.Text.Json.Utf8JsonWriter w, AdversarialExample a)

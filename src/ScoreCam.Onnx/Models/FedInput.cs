@@ -72,17 +72,17 @@ internal sealed class FedInput
             : null;
         if (row is null || (dims.Count > 0 && dims.Skip(1).Zip(row).Any(p => p.First is { } d && d != p.Second)))
             throw new ScoreCamException(
-                $"The feed for input '{input.Name}' has shape [{string.Join('x', given)}]; the input takes [{DimsText(input)}]. " +
-                $"Give one row: [1x{RowText(dims)}] or [{RowText(dims)}] (the batch dimension 1, or none); it is repeated for every image of a batch.");
+                $"The feed for input '{input.Name}' has shape [{string.Join('×', given)}]; the input takes [{DimsText(input)}]. " +
+                $"Give one row: [1×{RowText(dims)}] or [{RowText(dims)}] (the batch dimension 1, or none); it is repeated for every image of a batch.");
         return new FedInput(input.Name, row.Select(d => (long)d).ToArray(), feed.Data);
     }
 
-    private static string RowText(List<long?> dims) => dims.Count == 0 ? "..." : string.Join('x', dims.Skip(1).Select(d => d?.ToString() ?? "?"));
+    private static string RowText(List<long?> dims) => dims.Count == 0 ? "..." : string.Join('×', dims.Skip(1).Select(d => d?.ToString() ?? "?"));
 
     private static string DimsText(ValueInfoProto input)
     {
         var d = input.Type?.TensorType?.Shape?.Dim;
-        return d is null ? "unknown shape" : string.Join('x', d.Select(x => x.HasDimValue ? x.DimValue.ToString() : x.DimParam is { Length: > 0 } p ? p : "?"));
+        return d is null ? "unknown shape" : string.Join('×', d.Select(x => x.HasDimValue ? x.DimValue.ToString() : x.DimParam is { Length: > 0 } p ? p : "?"));
     }
 
     private static string ElementType(ValueInfoProto value) =>

@@ -70,7 +70,7 @@ public class CaptionCliTests
     {
         var (code, _, error) = Run("explain", "--model", Model, "--image", Sample, "--target-output", "logits", "--target-index", "7");
         code.Should().Be(1);
-        error.Should().Contain("needs input 'tokens' [batchx7x10] float besides its image 'image'").And.Contain("--feed tokens=FILE.npy");
+        error.Should().Contain("needs input 'tokens' [batch×7×10] float besides its image 'image'").And.Contain("--feed tokens=FILE.npy");
     }
 
     [Test]
@@ -80,7 +80,7 @@ public class CaptionCliTests
         NpyFile.Write(wrong, new float[60], 1, 6, 10);
         var (code, _, error) = Run("explain", "--model", Model, "--image", Sample, "--feed", $"tokens={wrong}", "--target-output", "logits", "--target-index", "7");
         code.Should().Be(1);
-        error.Should().Contain("shape [1x6x10]").And.Contain("takes [batchx7x10]").And.Contain("[1x7x10] or [7x10]");
+        error.Should().Contain("shape [1×6×10]").And.Contain("takes [batch×7×10]").And.Contain("[1×7×10] or [7×10]");
 
         Run("explain", "--model", Model, "--image", Sample, "--feed", "tokens", "--target-output", "logits", "--target-index", "7")
             .Should().Match<(int Code, string Out, string Err)>(r => r.Code == 2 && r.Err.Contains("--feed must be NAME=FILE.npy"));

@@ -94,4 +94,26 @@ public class CompatibilityVariantTests
         Reference.MinMax(written.RootElement.GetProperty("map").GetProperty("values").EnumerateArray().Select(v => v.GetDouble()))
             .Should().Equal(Expected(top, "pytorch-grad-cam", "gradcam++"), (a, b) => Math.Abs(a - b) <= 1e-3);
     }
+
+    [Test]
+    public void Explain_heatmap_values_are_pytorch_grad_cams_grayscale_cam_and_absent_without_the_flag()
+    {
+        using var folder = new TempFolder();
+        string tensor = folder.File("x.npy"), with = folder.File("with.json"), without = folder.File("without.json");
+        NpyFile.Write(tensor, Reference.SineInput().Data, 1, 3, 224, 224);
+        var (expected, _) = NpyFile.Read(Path.Combine(Fixtures, "variants.pytorch-grad-cam-gradcam++.npy"));
+        foreach (var (json, flags) in new[] { (with, new[] { "--heatmap-values" }), (without, Array.Empty<string>()) })
+        {
+            var error = new StringWriter();
+            ScoreCam.Onnx.Cli.CliApp.Run(new[] { "explain", "--model", Path.Combine(Fixtures, "variants.onnx"), "--tensor", tensor, "--method", "gradcam++",
+                "--variant", "pytorch-grad-cam", "--json", json }.Concat(flags).ToArray(), new StringWriter(), error).Should().Be(0, error.ToString());
+        }
+        using var written = JsonDocument.Parse(File.ReadAllText(with));
+        JsonElement heatmap = written.RootElement.GetProperty("heatmap");
+        (heatmap.GetProperty("width").GetInt32(), heatmap.GetProperty("height").GetInt32()).Should().Be((224, 224));
+        heatmap.GetProperty("values").EnumerateArray().Select(v => (float)v.GetDouble())
+            .Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-3f, "the grayscale_cam of the same tensor and class");
+        using var plain = JsonDocument.Parse(File.ReadAllText(without));
+        plain.RootElement.GetProperty("heatmap").TryGetProperty("values", out _).Should().BeFalse("the H×W values are only written when asked for");
+    }
 }
