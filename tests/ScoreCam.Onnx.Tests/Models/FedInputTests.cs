@@ -33,20 +33,20 @@ public class FedInputTests
     public void An_input_nothing_feeds_is_refused_naming_it_and_the_flag()
     {
         Action prepare = () => ModelPreparer.Prepare(Tempered(), "tempered");
-        prepare.Should().Throw<ScoreCamException>().WithMessage("*needs input 'temperature' [1x1] float besides its image 'input'*--feed temperature=FILE.npy*");
+        prepare.Should().Throw<ScoreCamException>().WithMessage("*needs input 'temperature' [1×1] float besides its image 'input'*--feed temperature=FILE.npy*");
     }
 
     [Test]
     public void A_feed_of_the_wrong_shape_or_for_no_input_is_refused()
     {
         Action wrong = () => ModelPreparer.Prepare(Tempered(), "tempered", new ModelPreparationOptions { Feeds = Feed(T, 1, 1, 1) });
-        wrong.Should().Throw<ScoreCamException>().WithMessage("*feed for input 'temperature' has shape [1x1x1]*takes [1x1]*[1x1] or [1]*");
+        wrong.Should().Throw<ScoreCamException>().WithMessage("*feed for input 'temperature' has shape [1×1×1]*takes [1×1]*[1×1] or [1]*");
         var two = new Dictionary<string, InputFeed> { ["temperature"] = new InputFeed(new[] { T, T }, 2) };
         Action rows = () => ModelPreparer.Prepare(Tempered(), "tempered", new ModelPreparationOptions { Feeds = two });
         rows.Should().Throw<ScoreCamException>().WithMessage("*shape [2]*one row*");
         var other = new Dictionary<string, InputFeed>(Feed(T, 1)) { ["tokens"] = new InputFeed(new[] { 1f }, 1) };
         Action unknown = () => ModelPreparer.Prepare(Tempered(), "tempered", new ModelPreparationOptions { Feeds = other });
-        unknown.Should().Throw<ScoreCamException>().WithMessage("*no input named 'tokens'*temperature [1x1] float*");
+        unknown.Should().Throw<ScoreCamException>().WithMessage("*no input named 'tokens'*temperature [1×1] float*");
         var image = new Dictionary<string, InputFeed>(Feed(T, 1)) { ["input"] = new InputFeed(new[] { 1f }, 1) };
         Action picture = () => ModelPreparer.Prepare(Tempered(), "tempered", new ModelPreparationOptions { Feeds = image });
         picture.Should().Throw<ScoreCamException>().WithMessage("*'input' is the image input*");

@@ -64,7 +64,7 @@ public class ModelInputTests
         OnnxGraphBuilder two = TestModels.ColouredSquares();
         two.Node("Add", new[] { two.Input("other", null, 3, TestModels.Size, TestModels.Size), "input" }, "unused");
         Prepare(two).Should().Throw<ScoreCamException>().WithMessage("*several image-like inputs (input, other)*name one*");
-        Prepare(two, new ModelPreparationOptions { InputName = "input" }).Should().Throw<ScoreCamException>().WithMessage("*needs input 'other' [?x3x32x32] float besides its image 'input'*--feed other=*");
+        Prepare(two, new ModelPreparationOptions { InputName = "input" }).Should().Throw<ScoreCamException>().WithMessage("*needs input 'other' [?×3×32×32] float besides its image 'input'*--feed other=*");
     }
 
     [Test]
