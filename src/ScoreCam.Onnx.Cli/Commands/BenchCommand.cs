@@ -49,7 +49,7 @@ internal static class BenchCommand
             int runCount = r.GetValue(runs);
             if (runCount < 1) throw new UsageException("--runs must be at least 1.");
             if (r.GetValue(threads) < 0) throw new UsageException($"--threads must be 0 (one per core) or more; got {r.GetValue(threads)}.");
-            List<(IExplanationMethod Method, int? Channels)> methods = Methods(r.GetValue(method)!, methodFlags.Settings(r), channelCounts);
+            List<(IExplanationMethod Method, bool UsesChannels, int? Channels)> methods = Methods(r.GetValue(method)!, methodFlags.Settings(r), channelCounts);
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0].Method, new WarningLogger(error.WriteLine), out string modelName,
                 threads: r.GetValue(threads), maxBatchMemory: methodFlags.MaxBatchMemory(r));
             using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
@@ -64,10 +64,11 @@ internal static class BenchCommand
             foreach (int? batch in sizes)
             {
                 CamExplainer view = batch is null ? explainer : explainer.WithBatchSize(batch);
-                foreach (var (m, k) in methods)
+                foreach (var (m, usesChannels, k) in methods)
                     foreach (int n in imageCounts)
                         foreach (int t in targetCounts)
-                            configs.Add(new Configuration(view, batch is null, m, k, Enumerable.Repeat(input, n).ToArray(), ranking[..t]));
+                            configs.Add(new Configuration(view, batch is null, m, usesChannels ? k?.ToString(CultureInfo.InvariantCulture) ?? AllChannels : "-", k,
+                                Enumerable.Repeat(input, n).ToArray(), ranking[..t]));
             }
             Measure(configs, runCount);
 
@@ -83,7 +84,7 @@ internal static class BenchCommand
                 rows.Add(row);
                 string fill = row["batch_fill"] is double f ? f.ToString("0.000", CultureInfo.InvariantCulture) : "-";
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{c.Method.Name,-15} {(c.Channels?.ToString(CultureInfo.InvariantCulture) ?? AllChannels),3}  {(c.Auto ? $"{c.View.BatchSize}*" : c.View.BatchSize),5}  {c.Images.Length,6}  {c.Targets.Length,7}  {row["forward_passes"],6}  {row["wall_ms"],7:0.0}  {row["floor_ms"],8:0.0}  {row["ratio"],5:0.000}  {row["outside_ort_share"],11:0.000}  {row["passes_per_second"],8:0.0}  {fill,5}  {row["ms_per_image"],8:0.0}  {row["allocated_kb_per_call"],13:0.0}"));
+                    $"{c.Method.Name,-15} {c.ChannelsLabel,3}  {(c.Auto ? $"{c.View.BatchSize}*" : c.View.BatchSize),5}  {c.Images.Length,6}  {c.Targets.Length,7}  {row["forward_passes"],6}  {row["wall_ms"],7:0.0}  {row["floor_ms"],8:0.0}  {row["ratio"],5:0.000}  {row["outside_ort_share"],11:0.000}  {row["passes_per_second"],8:0.0}  {fill,5}  {row["ms_per_image"],8:0.0}  {row["allocated_kb_per_call"],13:0.0}"));
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"peak working set of the run: {peak:0} MB{(sizes.Contains(null) ? "; * the size chosen for the model" : "")}; fill: masked passes / (model calls × batch size)"));
@@ -102,16 +103,16 @@ internal static class BenchCommand
         .ToArray();
 
     /// <summary>Each method named, and for Score-CAM (and Guided Score-CAM) each channel count; other methods once.</summary>
-    private static List<(IExplanationMethod, int?)> Methods(string names, MethodSettings settings, int?[] channelCounts)
+    private static List<(IExplanationMethod, bool, int?)> Methods(string names, MethodSettings settings, int?[] channelCounts)
     {
-        var result = new List<(IExplanationMethod, int?)>();
+        var result = new List<(IExplanationMethod, bool, int?)>();
         bool channelsUsed = false;
         foreach (string name in names.Split(',', StringSplitOptions.TrimEntries))
         {
             bool usesChannels = MethodCatalog.TryFind(name, out MethodEntry entry) && entry.Name is "scorecam" or "guided-scorecam";
             channelsUsed |= usesChannels;
             foreach (int? k in usesChannels ? channelCounts : new int?[] { null })
-                result.Add((MethodOptions.Create(name, settings with { ScoreCam = settings.ScoreCam with { MaxChannels = k } }), k));
+                result.Add((MethodOptions.Create(name, settings with { ScoreCam = settings.ScoreCam with { MaxChannels = k } }), usesChannels, k));
         }
         if (!channelsUsed && channelCounts.Any(k => k is not null))
             throw new UsageException($"--channels applies to scorecam and guided-scorecam only; --method is '{names}'.");
@@ -130,7 +131,8 @@ internal static class BenchCommand
                 configs[(run + step) % configs.Count].MeasureOnce();
     }
 
-    private sealed class Configuration(CamExplainer view, bool auto, IExplanationMethod method, int? channels, ImageTensor[] images, ExplanationTarget[] targets)
+    private sealed class Configuration(CamExplainer view, bool auto, IExplanationMethod method, string channelsLabel, int? channels, ImageTensor[] images,
+        ExplanationTarget[] targets)
     {
         private readonly List<double> _wall = new(), _floor = new(), _inference = new(), _allocated = new(), _fill = new();
         private int _passes, _skipped;
@@ -138,7 +140,8 @@ internal static class BenchCommand
         public CamExplainer View => view;
         public bool Auto => auto;
         public IExplanationMethod Method => method;
-        public int? Channels => channels;
+        /// <summary>K as the table shows it: a count, all, or - for a method without channel selection.</summary>
+        public string ChannelsLabel => channelsLabel;
         public ImageTensor[] Images => images;
         public ExplanationTarget[] Targets => targets;
 

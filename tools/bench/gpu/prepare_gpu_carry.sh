@@ -3,8 +3,8 @@
 # root of the checkout whose working tree the device calls send (tools/bench/gpu/README.md says how it is carried).
 #   tools/bench/gpu/prepare_gpu_carry.sh [CHECKOUT]        (default: the checkout this script is in)
 # Writes, each file under the 48 MiB a call can carry beside a ~4 MB working tree:
-#   .gpu/app.tar.xz      self-contained linux-x64 publishes of the scorecam CLI and the benchmark tool, in one folder,
-#                        without the CUDA provider library
+#   .gpu/app.part.*      self-contained linux-x64 publishes of the scorecam CLI and the benchmark tool, in one folder,
+#                        without the CUDA provider library: a tar, xz-compressed and split
 #   .gpu/cuda.part.*     libonnxruntime_providers_cuda.so (ONNX Runtime 1.31), xz-compressed and split
 #   .gpu/models/         the default model (fashion-clutter), its preprocessing and labels; the torchvision models are made
 #                        there by export_models.py with the machine's PyTorch
@@ -35,15 +35,15 @@ rm -rf "$gpu"
 mkdir -p "$gpu/models"
 mv "$provider" "$work/"
 xz -9 -T0 -c "$work/libonnxruntime_providers_cuda.so" | split -b 45M - "$gpu/cuda.part."
-tar -C "$pub" -cf - . | xz -9 -T0 -c > "$gpu/app.tar.xz"
+tar -C "$pub" -cf - . | xz -9 -T0 -c | split -b 45M - "$gpu/app.part."
 cp "$repo/onnx-models/fashion-clutter/fashion-clutter.onnx" "$repo/onnx-models/fashion-clutter/fashion-clutter.preprocess.json" "$repo/onnx-models/fashion-clutter/labels.txt" "$gpu/models/"
 cp "$repo/onnx-models/samples/chelsea.png" "$gpu/chelsea.png"
 cp "$repo/onnx-models/fashion-clutter/sample.png" "$gpu/sample.png"
 
 limit=$((48 * 1024 * 1024))
-for f in "$gpu"/cuda.part.* "$gpu/app.tar.xz"; do
+for f in "$gpu"/app.part.* "$gpu"/cuda.part.*; do
   size=$(stat -c %s "$f")
   [ "$size" -le "$limit" ] || { echo "$f is $size bytes, over the 48 MiB a call carries" >&2; exit 1; }
 done
 ls -l "$gpu" "$gpu/models"
-echo "calls: one per .gpu/cuda.part.* (carry it, copy it to /tmp/stash), then the last one: tools/bench/gpu/README.md"
+echo "calls: one per .gpu/*.part.* (carry it, copy it to /tmp/stash), then the last one: tools/bench/gpu/README.md"

@@ -30,20 +30,27 @@ else
   mkdir -p /tmp/app /tmp/models
   step unpack
   python3 - "$G" /tmp/app <<'PY' || exit 1
-import glob, lzma, os, sys, tarfile
+import glob, io, lzma, os, sys, tarfile
 gpu, app = sys.argv[1], sys.argv[2]
-with tarfile.open(os.path.join(gpu, "app.tar.xz"), "r:xz") as t:
-    t.extractall(app)
-parts = sorted(glob.glob(os.path.join(gpu, "cuda.part.*")))
-if not parts:
-    sys.exit("no .gpu/cuda.part.*: copy the stashed parts into .gpu/ first")
-d = lzma.LZMADecompressor()
-with open(os.path.join(app, "libonnxruntime_providers_cuda.so"), "wb") as out:
+
+def unpack(pattern):
+    """The parts of one xz stream, in order, decompressed."""
+    parts = sorted(glob.glob(os.path.join(gpu, pattern)))
+    if not parts:
+        sys.exit(f"no .gpu/{pattern}: copy the stashed parts into .gpu/ first")
+    d = lzma.LZMADecompressor()
+    chunks = []
     for p in parts:
         with open(p, "rb") as f:
-            out.write(d.decompress(f.read()))
-if not d.eof:
-    sys.exit("the CUDA provider parts are incomplete")
+            chunks.append(d.decompress(f.read()))
+    if not d.eof:
+        sys.exit(f".gpu/{pattern}: the parts are incomplete")
+    return b"".join(chunks)
+
+with tarfile.open(fileobj=io.BytesIO(unpack("app.part.*"))) as t:
+    t.extractall(app)
+with open(os.path.join(app, "libonnxruntime_providers_cuda.so"), "wb") as out:
+    out.write(unpack("cuda.part.*"))
 PY
   chmod +x /tmp/app/scorecam /tmp/app/ScoreCam.Onnx.Benchmarks
   nv=$(python3 -c 'import nvidia, os; print(list(nvidia.__path__)[0])')
