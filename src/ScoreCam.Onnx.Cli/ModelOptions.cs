@@ -14,6 +14,14 @@ internal sealed class ModelOptions
     public Option<string?> InputName { get; } = new("--input") { Description = "Name of the image input, when the model has several." };
     public Option<string?> OutputName { get; } = new("--output") { Description = "Name of the class-score output, when the model has several." };
     public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda[:ID].", DefaultValueFactory = _ => "cpu" };
+    public Option<string> Precision { get; } = new("--precision")
+    {
+        Description = "tf32: float32, with TF32 tensor cores on CUDA GPUs that have them (default); fp32: float32 throughout; " +
+            "fp16: a float16 copy of the model (for GPUs; gradient methods keep float32).",
+        DefaultValueFactory = _ => "tf32",
+    };
+    public Option<bool> IoBinding { get; } = new("--io-binding") { Description = "Keep full batches' inputs and outputs in the device's memory, bound once (ONNX Runtime IOBinding)." };
+    public Option<bool> CudaGraphs { get; } = new("--cuda-graphs") { Description = "With --device cuda: record full batches as a CUDA graph and replay it (implies --io-binding)." };
     public Option<string?> Size { get; } = new("--size") { Description = "Input size: N or WxH. Default: the model's, else the sidecar's, else 224." };
     public Option<string?> Resize { get; } = new("--resize") { Description = "stretch or crop (scale the shorter side, cut the centre)." };
     public Option<string?> Mean { get; } = new("--mean") { Description = "Per-channel mean, a,b,c (after scaling). Default 0.485,0.456,0.406." };
@@ -44,7 +52,7 @@ internal sealed class ModelOptions
         command.Options.Add(InputName);
         command.Options.Add(OutputName);
         if (!preprocessing) return;
-        foreach (Option o in new Option[] { Device, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Device, Precision, IoBinding, CudaGraphs, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels }) command.Options.Add(o);
     }
 
     public ModelPreparationOptions Preparation(ParseResult r)
@@ -78,11 +86,24 @@ internal sealed class ModelOptions
     public InferenceOptions Inference(ParseResult r)
     {
         string device = r.GetValue(Device)!.Trim().ToLowerInvariant();
-        if (device == "cpu") return new InferenceOptions();
-        if (device == "cuda") return new InferenceOptions { Device = ExecutionDevice.Cuda };
-        if (device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int id))
-            return new InferenceOptions { Device = ExecutionDevice.Cuda, CudaDeviceId = id };
-        throw new UsageException($"--device must be cpu, cuda or cuda:ID; got '{device}'.");
+        InferenceOptions options = device switch
+        {
+            "cpu" => new InferenceOptions(),
+            "cuda" => new InferenceOptions { Device = ExecutionDevice.Cuda },
+            _ when device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int id)
+                => new InferenceOptions { Device = ExecutionDevice.Cuda, CudaDeviceId = id },
+            _ => throw new UsageException($"--device must be cpu, cuda or cuda:ID; got '{device}'."),
+        };
+        options = r.GetValue(Precision)!.Trim().ToLowerInvariant() switch
+        {
+            "tf32" => options with { CudaTf32 = true },
+            "fp32" => options with { CudaTf32 = false },
+            "fp16" => options with { Float16 = true },
+            var other => throw new UsageException($"--precision must be tf32, fp32 or fp16; got '{other}'."),
+        };
+        bool graphs = r.GetValue(CudaGraphs);
+        if (graphs && options.Device != ExecutionDevice.Cuda) throw new UsageException("--cuda-graphs needs --device cuda (CUDA graphs are a GPU feature).");
+        return options with { DeviceResidentBuffers = graphs || r.GetValue(IoBinding), CudaGraphs = graphs };
     }
 
     /// <summary>Flags over the sidecar over the model's own input size over the paper's defaults.</summary>
