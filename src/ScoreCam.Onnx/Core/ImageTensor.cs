@@ -12,7 +12,7 @@ public sealed class ImageTensor
             throw new ScoreCamException($"An image tensor needs positive dimensions; got {channels}x{height}x{width}.");
         if (data.Length != channels * height * width)
             throw new ScoreCamException($"An image tensor of {channels}x{height}x{width} needs {channels * height * width} values; got {data.Length}.");
-        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(data)))
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(data))
             throw new ScoreCamException("The image tensor contains NaN or infinite values.");
         (Data, Channels, Height, Width, SourceRegion) = (data, channels, height, width, sourceRegion);
     }

@@ -115,7 +115,7 @@ public static class AttributionRenderer
             throw new ArgumentOutOfRangeException(nameof(channels), $"An attribution needs positive dimensions; got {channels}x{height}x{width}.");
         if (attribution.Length != channels * height * width)
             throw new ArgumentException($"An attribution of {channels}x{height}x{width} needs {channels * height * width} values; got {attribution.Length}.", nameof(attribution));
-        if (!float.IsFinite(TensorPrimitives.Sum(attribution)))
+        if (!TensorPrimitives.IsFiniteAll<float>(attribution))
             throw new ArgumentException("The attribution contains NaN or infinite values.", nameof(attribution));
     }
 

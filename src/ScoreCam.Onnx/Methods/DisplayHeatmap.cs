@@ -11,7 +11,7 @@ public static class DisplayHeatmap
 {
     public static SaliencyMap From(SaliencyMap map, int width, int height)
     {
-        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(map.Values)))
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(map.Values))
             throw new ScoreCamException("The explanation map contains NaN or infinite values: the model's outputs or gradients overflowed for this input.");
         var heat = new float[width * height];
         if (map.Width == width && map.Height == height) map.Values.CopyTo(heat, 0);

@@ -77,4 +77,19 @@ public class AttributionRendererTests
         FluentActions.Invoking(() => AttributionRenderer.Render(TwoChannels, 2, 1, 2, AttributionView.Rgb)).Should().Throw<ArgumentException>().WithMessage("*1 or 3 channels*");
         FluentActions.Invoking(() => AttributionRenderer.Render(new float[3], 3, 1, 1, AttributionView.Rgb, colorBar: true)).Should().Throw<ArgumentException>().WithMessage("*colour scale*");
     }
+
+    [Test]
+    public void Large_finite_values_are_not_mistaken_for_overflow_and_a_non_finite_value_anywhere_is_refused()
+    {
+        // Their sum is +∞ in float32, but every value is finite: a tensor, a map and an attribution like this are valid.
+        float[] large = { 3e38f, 3e38f, 1f };
+        FluentActions.Invoking(() => new ScoreCam.Onnx.Core.ImageTensor(large, 1, 1, 3)).Should().NotThrow();
+        FluentActions.Invoking(() => AttributionRenderer.Signed(large, 1, 1, 3)).Should().NotThrow();
+        for (int i = 0; i < 3; i++)
+        {
+            float[] bad = { 1f, 2f, 3f };
+            bad[i] = i == 1 ? float.PositiveInfinity : float.NaN;
+            FluentActions.Invoking(() => new ScoreCam.Onnx.Core.ImageTensor(bad, 1, 1, 3)).Should().Throw<ScoreCam.Onnx.Core.ScoreCamException>().WithMessage("*NaN or infinite*");
+        }
+    }
 }
