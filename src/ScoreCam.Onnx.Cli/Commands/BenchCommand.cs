@@ -40,6 +40,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure explanation time against the forward-pass floor.") { image, method, batches, images, targets, channels, runs, threads, json };
         methodFlags.AddTo(command, batch: false, channels: false);
         model.AddTo(command);
+        model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             int?[] sizes = List(r.GetValue(batches)!, "--batch", Auto, MethodOptions.MaxBatch);

@@ -52,6 +52,7 @@ internal static class ReportCommand
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command, panel: false);
         model.AddTo(command);
+        model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));

@@ -102,4 +102,25 @@ public class CaptionCliTests
             .Concat(flags.Split(' ')).ToArray());
         (code, error).Should().Match<(int, string)>(r => r.Item1 == exit && r.Item2.Contains(message), $"stderr was: {error}");
     }
+
+    [Test]
+    public void Bench_and_report_feed_the_other_input_as_explain_does()
+    {
+        string json = _folder.File("e.json"), bench = _folder.File("b.json"), page = _folder.File("r.html");
+        var (code, _, error) = Run("explain", "--model", Model, "--image", Sample, "--feed", Feed("right"), "--output", "logits", "--json", json, "--quiet");
+        code.Should().Be(0, error);
+        int passes = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("forwardPasses").GetInt32();
+
+        (code, _, error) = Run("bench", "--model", Model, "--image", Sample, "--feed", Feed("right"), "--output", "logits", "--runs", "1", "--json", bench);
+        code.Should().Be(0, error);
+        JsonDocument.Parse(File.ReadAllText(bench)).RootElement.EnumerateArray().Single().GetProperty("forward_passes").GetInt32()
+            .Should().Be(passes, "the same fed model and picture need the same passes");
+
+        (code, _, error) = Run("report", "--model", Model, "--image", Sample, "--feed", Feed("right"), "--output", "logits", "--method", "scorecam", "--out", page, "--quiet");
+        code.Should().Be(0, error);
+        File.ReadAllText(page).Should().Contain("data:image/png;base64,");
+
+        (code, _, error) = Run("bench", "--model", Model, "--image", Sample, "--output", "logits", "--runs", "1");
+        (code, error).Should().Match<(int, string)>(r => r.Item1 != 0 && r.Item2.Contains("--feed tokens=FILE.npy"), "an input nothing feeds is refused by name");
+    }
 }
