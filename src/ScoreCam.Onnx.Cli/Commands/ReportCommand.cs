@@ -100,7 +100,7 @@ internal static class ReportCommand
                 Summary = evaluated?.Summary,
             });
             progress.Dispose();
-            output.WriteLine($"report: {path} ({entries.Count} pictures, {methods.Count} methods{(failures.Count > 0 ? $", {failures.Count} pictures failed" : "")})");
+            output.WriteLine($"report: {path} ({Count(entries.Count, "picture")}, {Count(methods.Count, "method")}{(failures.Count > 0 ? $", {Count(failures.Count, "picture")} failed" : "")})");
             return failures.Count > 0 ? CliApp.InputError : CliApp.Ok;
         }));
         return command;
@@ -161,6 +161,8 @@ internal static class ReportCommand
     private static readonly string[] CheckColumns = { "target on input", "reference on input", "target on masked input", "reference on masked input" };
 
     /// <summary>A class or a custom target with its score, as the page names it.</summary>
+    private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+
     private static ReportScore Score(TargetInfo t) => new(t.Index is null ? t.Name : t.Label, t.Index, t.Score);
 
     /// <summary>Whether each method's counterfactual map is asked for, and against which class (null: the most probable other one).</summary>

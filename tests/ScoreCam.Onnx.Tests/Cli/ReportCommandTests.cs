@@ -33,7 +33,7 @@ public class ReportCommandTests
             "--mean", "0,0,0", "--std", "1,1,1", "--overlay-size", "96", "--out", html, "--quiet" }, output, error);
         code.Should().Be(CliApp.InputError, "one picture could not be read");
         error.ToString().Should().Contain("broken.png");
-        output.ToString().Should().Contain("2 pictures, 2 methods, 1 pictures failed");
+        output.ToString().Should().Contain("2 pictures, 2 methods, 1 picture failed");
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // a guard against a hung browser, not a timing
         await using HeadlessChromium browser = await HeadlessChromium.StartAsync(timeout.Token);
