@@ -99,6 +99,7 @@ internal static class EvaluateCommand
                 {
                     ["mean"] = Finite(x.Value.Mean),
                     ["ci95"] = Finite(x.Value.Ci95),
+                    ["count"] = x.Value.Count,   // the values averaged (correctly classified images; NaN left out)
                 })), new JsonSerializerOptions { WriteIndented = true }));
             AtomicFile.Write(Path.Combine(folder, "misclassified.json"), JsonSerializer.SerializeToUtf8Bytes(misclassified,
                 new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));

@@ -81,6 +81,7 @@ public class EvaluateCommandTests
             {
                 m.GetProperty(metric).GetProperty("mean").ValueKind.Should().Be(JsonValueKind.Number, $"{method} {metric}");
                 m.GetProperty(metric).GetProperty("ci95").ValueKind.Should().Be(JsonValueKind.Number);
+                m.GetProperty(metric).GetProperty("count").GetInt32().Should().Be(2, "c.png is misclassified and left out of the means");
             }
         }
         // Score-CAM's map of the coloured squares lies on the square (an exact 4-pixel cell grid in 32×32 input).
