@@ -28,6 +28,7 @@ internal static class ServeCommand
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command);
         model.AddTo(command);
+        model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             if (!IPAddress.TryParse(r.GetValue(host), out IPAddress? address)) throw new UsageException($"--host must be an IP address such as 127.0.0.1 or 0.0.0.0; got '{r.GetValue(host)}'.");

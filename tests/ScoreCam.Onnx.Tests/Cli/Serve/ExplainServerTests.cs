@@ -7,6 +7,7 @@ using ScoreCam.Onnx.Cli;
 using ScoreCam.Onnx.Cli.Serve;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Tests.Models;
 using ScoreCam.Onnx.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -328,6 +329,41 @@ public class ExplainServerTests
         var error = new StringWriter();
         CliApp.Run(new[] { "serve", "--model", _model, option, value }, new StringWriter(), error).Should().Be(CliApp.UsageError);
         error.ToString().Trim().Split('\n').Should().ContainSingle().Which.Should().StartWith("error: ").And.Contain(message);
+    }
+
+    [Test]
+    public async Task A_model_with_inputs_besides_the_image_is_served_with_fixed_feeds()
+    {
+        string captioner = CaptionModelTests.File("captioner.onnx");
+        var error = new StringWriter();
+        CliApp.Run(new[] { "serve", "--model", captioner, "--output", "logits", "--port", "0" }, new StringWriter(), error).Should().Be(CliApp.InputError);
+        error.ToString().Should().Contain("'tokens'").And.Contain("--feed tokens=FILE.npy");
+        error = new StringWriter();
+        CliApp.Run(new[] { "serve", "--model", captioner, "--output", "logits", "--feed", "tokens=" + _folder.File("none.npy"), "--port", "0" },
+            new StringWriter(), error).Should().Be(CliApp.InputError);
+        error.ToString().Should().Contain("none.npy' does not exist");
+
+        // What serve --feed builds: the explainer with the feeds; a request names the word as the target class of `logits`.
+        JsonElement c = CaptionModelTests.Case("right");
+        var options = new ExplainerOptions
+        {
+            Preparation = new ScoreCam.Onnx.Models.ModelPreparationOptions
+            {
+                OutputName = "logits",
+                Feeds = new Dictionary<string, ScoreCam.Onnx.Models.InputFeed> { ["tokens"] = ScoreCam.Onnx.Models.InputFeed.Read(CaptionModelTests.File("prefix-right.npy")) },
+            },
+        };
+        await using ExplainServer server = await ExplainServer.StartAsync(new ServerOptions { Port = 0 },
+            logger => (CamExplainer.Open(captioner, options with { Logger = logger }), "captioner.onnx"), new MethodSettings(),
+            logging: l => l.ClearProviders());
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using HttpResponseMessage response = await http.PostAsync($"/explain?target={c.GetProperty("index").GetInt32()}",
+            Png(File.ReadAllBytes(CaptionModelTests.File("sample.png"))));
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        json.RootElement.GetProperty("target").GetProperty("label").GetString().Should().Be(c.GetProperty("word").GetString());
+        CaptionModelTests.OverMax(Map(json.RootElement)).Should().Equal(
+            CaptionModelTests.OverMax(ScoreCam.Onnx.Imaging.NpyFile.Read(CaptionModelTests.File("scorecam-right.npy")).Data), (a, b) => Math.Abs(a - b) <= 1e-4f);
     }
 
     /// <summary>Sends quick gradcam requests until one gets <paramref name="wanted"/> (at most 10 s); the last status.</summary>
