@@ -42,13 +42,7 @@ internal static class PrepareCommand
             output.WriteLine($"batch size:   {choice.BatchSize} ({choice.Reason})");
             output.WriteLine($"wrote {camPath}");
             output.WriteLine($"wrote {jsonPath}");
-            if (prepared.Feeds.Count > 0)
-            {
-                // The gradient graphs take the image alone; the explainer refuses gradient methods on such a model.
-                error.WriteLine($"warning: no gradient graphs: the model takes inputs besides the image ({string.Join(", ", prepared.Feeds.Keys)}); " +
-                    "the gradient methods do not work with it.");
-                return CliApp.Ok;
-            }
+            // The gradient graphs keep the fed inputs as inputs: they do not depend on the values given here.
             string gradPath = Gradients.GradientGraph.DefaultPath(camPath);
             try
             {

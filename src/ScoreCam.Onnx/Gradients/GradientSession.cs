@@ -8,16 +8,19 @@ namespace ScoreCam.Onnx.Gradients;
 /// <summary>
 /// The ONNX Runtime session of a gradient graph: of the head (<see cref="GradientGraph"/>: activations A, N×K×h×w)
 /// or of the whole model (<see cref="InputGradientGraph"/>: the input x, N×C×H×W). For sources and seeds (N×OutputSize)
-/// it returns the logits and d Σ(seed ⊙ logits) / d source. Owns its native session; thread-safe.
+/// it returns the logits and d Σ(seed ⊙ logits) / d source. The model's fed inputs (<see cref="PreparedModel.FedInputs"/>)
+/// that the graph reads go with every run, their row repeated over the run's samples. Owns its native session; thread-safe.
 /// </summary>
 public sealed class GradientSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly string[] _inputs, _outputs;
+    private readonly FedInput[] _fed;
 
     /// <summary>Runs the model's head gradient graph: NAME.grad.onnx next to the model when present, else built in memory.</summary>
     public GradientSession(PreparedModel model, InferenceOptions? options = null)
-        : this(GradientGraph.Load(model), model.Layer.Channels, model.Layer.Height, model.Layer.Width, model.OutputSize, options, model.ExternalDataFolder)
+        : this(GradientGraph.Load(model), model.Layer.Channels, model.Layer.Height, model.Layer.Width, model.OutputSize, model.FedInputs, options,
+            model.ExternalDataFolder)
     {
     }
 
@@ -28,6 +31,13 @@ public sealed class GradientSession : IDisposable
     /// </summary>
     public GradientSession(byte[] gradientGraph, int channels, int height, int width, int outputSize, InferenceOptions? options = null,
         string? externalDataFolder = null)
+        : this(gradientGraph, channels, height, width, outputSize, Array.Empty<FedInput>(), options, externalDataFolder)
+    {
+    }
+
+    /// <summary>A serialized gradient graph that may also read <paramref name="fed"/> (by name), given with every run.</summary>
+    internal GradientSession(byte[] gradientGraph, int channels, int height, int width, int outputSize, IReadOnlyList<FedInput> fed,
+        InferenceOptions? options, string? externalDataFolder)
     {
         (Channels, Height, Width, OutputSize) = (channels, height, width, outputSize);
         var warnings = new List<string>();
@@ -40,15 +50,22 @@ public sealed class GradientSession : IDisposable
             throw new ScoreCamException($"ONNX Runtime rejected the gradient graph: {OrtRuntime.Describe(e)} Delete the saved gradient graph (NAME.*grad.onnx) and prepare the model again.", e);
         }
         Warnings = warnings;
-        string source = _session.InputNames.FirstOrDefault(n => n != GraphDifferentiator.SeedInput) ?? "";
+        // Inputs: the source, the seed and any of the fed inputs; outputs: the logits and the gradient.
+        _fed = fed.Where(f => _session.InputNames.Contains(f.Name)).ToArray();
+        var sources = _session.InputNames.Where(n => n != GraphDifferentiator.SeedInput && _fed.All(f => f.Name != n)).ToList();
         string gradient = _session.OutputNames.FirstOrDefault(n => n != GraphDifferentiator.LogitsOutput) ?? "";
-        if (_session.InputNames.Count != 2 || !_session.InputNames.Contains(GraphDifferentiator.SeedInput) ||
+        if (sources.Count != 1 || !_session.InputNames.Contains(GraphDifferentiator.SeedInput) ||
             _session.OutputNames.Count != 2 || !_session.OutputNames.Contains(GraphDifferentiator.LogitsOutput))
         {
+            string inputs = string.Join(", ", _session.InputNames), outputs = string.Join(", ", _session.OutputNames);
+            string feeds = fed.Count == 0 ? "none" : string.Join(", ", fed.Select(f => f.Name));
             _session.Dispose();
-            throw new ScoreCamException("The gradient graph does not have the inputs (source, seed) and outputs (logits, gradient) of one made by ScoreCam.Onnx; prepare the model again.");
+            throw new ScoreCamException(
+                $"The gradient graph takes the inputs ({inputs}) and gives the outputs ({outputs}); one made by ScoreCam.Onnx " +
+                $"takes a source, '{GraphDifferentiator.SeedInput}' and some of the model's fed inputs (here: {feeds}), and gives '{GraphDifferentiator.LogitsOutput}' " +
+                "and a gradient. Delete the saved gradient graph (NAME.*grad.onnx) and prepare the model again (with its feeds).");
         }
-        _inputs = new[] { source, GraphDifferentiator.SeedInput };
+        _inputs = new[] { sources[0], GraphDifferentiator.SeedInput }.Concat(_fed.Select(f => f.Name)).ToArray();
         _outputs = new[] { GraphDifferentiator.LogitsOutput, gradient };
     }
 
@@ -61,7 +78,8 @@ public sealed class GradientSession : IDisposable
     /// size, else built in memory.
     /// </summary>
     public static GradientSession ForInput(PreparedModel model, int height, int width, bool guided, InferenceOptions? options = null) =>
-        new(InputGradientGraph.Load(model, height, width, guided), model.Input.Channels, height, width, model.OutputSize, options, model.ExternalDataFolder);
+        new(InputGradientGraph.Load(model, height, width, guided), model.Input.Channels, height, width, model.OutputSize, model.FedInputs, options,
+            model.ExternalDataFolder);
 
     /// <summary>True when the model outputs probabilities and the graph's logits are the Softmax's input.</summary>
     public bool PreSoftmax => _session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.PreSoftmaxKey, out string? v) && v == "true";
@@ -91,10 +109,14 @@ public sealed class GradientSession : IDisposable
             throw new ArgumentException($"Expected {count}×{OutputSize} seed values; got {seeds.Length}.", nameof(seeds));
         using var a = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(inputs), new long[] { count, Channels, Height, Width });
         using var s = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(seeds), new long[] { count, OutputSize });
+        var values = new OrtValue[2 + _fed.Length];
+        (values[0], values[1]) = (a, s);
+        for (int i = 0; i < _fed.Length; i++)
+            values[2 + i] = OrtValue.CreateTensorValueFromMemory(_fed[i].Broadcast(count), _fed[i].Shape(count));
         using var runOptions = new RunOptions();
         try
         {
-            using var outputs = _session.Run(runOptions, _inputs, new[] { a, s }, _outputs);
+            using var outputs = _session.Run(runOptions, _inputs, values, _outputs);
             return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
         }
         catch (OnnxRuntimeException e)
@@ -102,6 +124,10 @@ public sealed class GradientSession : IDisposable
             throw new ScoreCamException(
                 $"ONNX Runtime could not run the gradient graph on {count} input(s) of {Channels}×{Height}×{Width}: {OrtRuntime.Describe(e)} " +
                 "A model whose batch size is fixed at 1 takes one input per run.", e);
+        }
+        finally
+        {
+            for (int i = 2; i < values.Length; i++) values[i].Dispose();
         }
     }
 

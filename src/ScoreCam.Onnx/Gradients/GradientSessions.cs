@@ -45,11 +45,6 @@ public sealed class GradientSessions : IDisposable
     private GradientSession Create(Func<GradientSession> create)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        // The gradient graphs take the image alone; a model with fed inputs would be differentiated without them.
-        if (_model.FedInputs.Count > 0)
-            throw new ScoreCamException(
-                $"Gradient-based methods are not supported for model '{_model.Source}', which takes inputs besides the image " +
-                $"({string.Join(", ", _model.FedInputs.Select(f => f.Name))}); use a forward-only method: scorecam or rise.");
         GradientSession session = create();
         foreach (string warning in session.Warnings) ExplainerLog.SessionWarning(_logger, warning);
         return session;

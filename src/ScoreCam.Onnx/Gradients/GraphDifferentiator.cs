@@ -19,6 +19,8 @@ internal static class GraphDifferentiator
     /// <summary>Metadata key: "true" when <c>logits</c> are the pre-softmax scores of a model that outputs probabilities.</summary>
     public const string PreSoftmaxKey = Prefix + "presoftmax";
     private const string OutputKey = Prefix + "output";
+    /// <summary>Metadata key: the model's inputs besides the image (comma-separated) that the graph was made for.</summary>
+    private const string FedKey = Prefix + "fed_inputs";
     private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
 
     /// <summary>
@@ -42,10 +44,17 @@ internal static class GraphDifferentiator
     public static ModelProto Build(PreparedModel model, GradientSource source)
     {
         var (graph, nodes) = Cut(model, source, forGradients: true);
-        var differentiable = new GraphIndex(graph.Graph).DataDerivedFrom(source.Tensor);
         long[] sourceShape = new long[] { 1 }.Concat(source.Shape).ToArray();
+        // The fed inputs the cut graph reads: constants of the gradient graph, given with every run.
+        var fed = model.FedInputs.Where(f => graph.Graph.Input.Any(i => i.Name == f.Name)).ToList();
+        IReadOnlyList<string> unrolled = nodes.Any(GruUnrolling.IsGru)
+            ? GruUnrolling.Apply(graph.Graph, nodes, TensorShapeProbe.Run(graph, source.GraphInput, sourceShape,
+                nodes.Where(GruUnrolling.IsGru).Select(n => n.Input[0]).Distinct().ToArray(), model.ExternalDataFolder, fed))
+            : Array.Empty<string>();
+        var differentiable = new GraphIndex(graph.Graph).DataDerivedFrom(source.Tensor);
         var shapes = TensorShapeProbe.Run(graph, source.GraphInput, sourceShape,
-            nodes.SelectMany(n => n.Output).Where(o => o != source.Tensor && differentiable.Contains(o)).Distinct().ToArray(), model.ExternalDataFolder);
+            nodes.SelectMany(n => n.Output).Where(o => o != source.Tensor && differentiable.Contains(o)).Concat(unrolled).Distinct().ToArray(),
+            model.ExternalDataFolder, fed);
         shapes[source.Tensor] = sourceShape;
 
         var g = graph.Graph;
@@ -71,6 +80,7 @@ internal static class GraphDifferentiator
         g.Output.Add(Value(source.GradientOutput, source.Shape));
         foreach (var (key, value) in source.Metadata) Put(graph, Prefix + key, value);
         Put(graph, OutputKey, logits);
+        Put(graph, FedKey, FedNames(model));
         Put(graph, PreSoftmaxKey, preSoftmax ? "true" : "false");
         return graph;
     }
@@ -92,12 +102,24 @@ internal static class GraphDifferentiator
                 var meta = ModelProto.Parser.ParseFrom(bytes).MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
                 if (meta.GetValueOrDefault(OutputKey) == Differentiated(model).Tensor &&
                     source.Metadata.All(m => meta.GetValueOrDefault(Prefix + m.Key) == m.Value))
+                {
+                    // Made for the same source and output, but for the model with other inputs besides the image: stale.
+                    string made = meta.GetValueOrDefault(FedKey) ?? "", wanted = FedNames(model);
+                    if (made != wanted)
+                        throw new ScoreCamException(
+                            $"The saved gradient graph '{path}' was made for a model whose inputs besides the image are {Listed(made)}, but model " +
+                            $"'{model.Source}' takes {Listed(wanted)}. Delete it, or prepare the model again (with its feeds) to rewrite it.");
                     return bytes;
+                }
             }
             catch (InvalidProtocolBufferException) { }
         }
         return Build(model, source).ToByteArray();
     }
+
+    private static string FedNames(PreparedModel model) => string.Join(",", model.FedInputs.Select(f => f.Name));
+
+    private static string Listed(string names) => names.Length == 0 ? "none" : $"({names.Replace(",", ", ")})";
 
     /// <summary>The file NAME<paramref name="suffix"/> next to the model at <paramref name="modelPath"/> (NAME without .cam).</summary>
     public static string NextTo(string modelPath, string suffix)
@@ -115,8 +137,10 @@ internal static class GraphDifferentiator
     }
 
     /// <summary>
-    /// Cuts the nodes the output needs, back to the source tensor. Anything else they read must be an initializer or
-    /// a constant computed from initializers; a graph input other than the source is an error.
+    /// Cuts the nodes the output needs, back to the source tensor. Anything else they read must be an initializer, a
+    /// constant computed from initializers, or a fed input (<see cref="PreparedModel.FedInputs"/>), which stays a graph
+    /// input of the cut graph (a constant of the gradient: nothing is differentiated with respect to it); another graph
+    /// input is an error.
     /// </summary>
     private static (ModelProto Model, List<NodeProto> Nodes) Cut(PreparedModel prepared, GradientSource source, bool forGradients)
     {
@@ -128,6 +152,8 @@ internal static class GraphDifferentiator
             throw new ScoreCamException(
                 $"Model '{prepared.Source}' uses ONNX opset {opset}; gradient graphs need opset {MinimumOpset} or later (numpy-style broadcasting). Re-export the model with a newer opset.");
 
+        var fedInputs = prepared.FedInputs.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var fedUsed = new HashSet<string>(StringComparer.Ordinal);
         var needed = new SortedSet<int>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var stack = new Stack<(string Tensor, string? Reader)>();
@@ -136,6 +162,11 @@ internal static class GraphDifferentiator
         {
             var (tensor, reader) = stack.Pop();
             if (!seen.Add(tensor) || tensor == from || index.Initializers.Contains(tensor)) continue;
+            if (fedInputs.ContainsKey(tensor) && !index.Producer.ContainsKey(tensor))
+            {
+                fedUsed.Add(tensor);
+                continue;
+            }
             if (!index.Producer.TryGetValue(tensor, out int i))
                 throw new ScoreCamException(
                     $"Cannot build the gradient graph: the output '{output}' depends on the model input '{tensor}' (read by node '{reader}') other than through " +
@@ -154,6 +185,14 @@ internal static class GraphDifferentiator
             cut.OpsetImport.Add(o.Domain is "" or "ai.onnx" ? new OperatorSetIdProto { Domain = o.Domain, Version = forGradients ? Math.Max(o.Version, GradientOpset) : o.Version } : o.Clone());
         var g = cut.Graph;
         g.Input.Add(Value(source.GraphInput, source.Shape));
+        foreach (FedInput fed in prepared.FedInputs.Where(f => fedUsed.Contains(f.Name)))
+        {
+            if (fed.Name is SeedInput or LogitsOutput || fed.Name == source.GraphInput || fed.Name == source.GradientOutput)
+                throw new ScoreCamException(
+                    $"Model '{prepared.Source}' has an input named '{fed.Name}', which is also the name of one of the gradient graph's own inputs and outputs " +
+                    $"({source.GraphInput}, {SeedInput}, {LogitsOutput}, {source.GradientOutput}). Rename that input in the model.");
+            g.Input.Add(Value(fed.Name, fed.RowShape));
+        }
         if (from != source.GraphInput) g.Node.Add(Node("Identity", source.GraphInput, from));
         var nodes = new List<NodeProto>();
         var used = new HashSet<string>(StringComparer.Ordinal);

@@ -52,7 +52,7 @@ public static class InputGradientGraph
         return new GradientSource(input.Name, Input, new long[] { input.Channels, height, width }, GradientOutput, guided,
             $"the input '{input.Name}'",
             "Convert the op, or use a method that needs no gradient with respect to the input.",
-            "Gradients with respect to the input need a model whose only input is the image.",
+            "Give every input besides the image a fixed value (ModelPreparationOptions.Feeds); it is held constant.",
             new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["input"] = input.Name,
