@@ -192,6 +192,64 @@ public class GradientRuleTests
         result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
     }
 
+    /// <summary>
+    /// A GRU over the target layer's channels as the sequence (X: T = 4 steps of 25 values) with hidden size 3, its
+    /// initial state computed from the activations too, so both X and H_0 carry gradients: the unrolled equations
+    /// against finite differences of ONNX Runtime's own GRU kernel.
+    /// </summary>
+    [TestCase(1, true, true, false, TestName = "GRU linear_before_reset, bias, initial state, Y_h")]
+    [TestCase(0, true, true, true, TestName = "GRU default reset, bias, initial state, Y")]
+    [TestCase(1, false, false, true, TestName = "GRU linear_before_reset, no bias, zero initial state, Y")]
+    public void A_GRU_is_unrolled_with_the_same_gradient(int linearBeforeReset, bool bias, bool initialState, bool sequenceOutput)
+    {
+        const int hidden = 3, steps = K, size = H * W;
+        var (g, a) = GradientCheck.Start(K, H, W);
+        string x = g.Node("Transpose", new[] { g.Node("Reshape", new[] { a, g.Int64s("seq_shape", 0, steps, size) }) }, null, Ints("perm", 1, 0, 2));
+        string h0 = initialState
+            ? g.Node("Unsqueeze", new[] { g.Node("MatMul", new[] { g.Node("Flatten", new[] { g.Node("GlobalAveragePool", new[] { a }) }),
+                g.Weights("h0_w", RandomWeights(K * hidden), K, hidden) }), g.Int64s("axis0", 0) })
+            : "";
+        var inputs = new[] { x, g.Weights("gru_w", RandomWeights(3 * hidden * size), 1, 3 * hidden, size),
+            g.Weights("gru_r", RandomWeights(3 * hidden * hidden).Select(v => 2 * v).ToArray(), 1, 3 * hidden, hidden),
+            bias ? g.Weights("gru_b", RandomWeights(6 * hidden), 1, 6 * hidden) : "", "", h0 };
+        var gru = new global::Onnx.NodeProto { OpType = "GRU", Name = "gru" };
+        gru.Input.AddRange(initialState ? inputs : inputs.Take(bias ? 4 : 3));
+        gru.Output.AddRange(new[] { sequenceOutput ? "gru_y" : "", "gru_y_h" });
+        gru.Attribute.Add(Int("hidden_size", hidden));
+        gru.Attribute.Add(Int("linear_before_reset", linearBeforeReset));
+        g.Graph.Node.Add(gru);
+        string last = sequenceOutput ? g.Node("Transpose", new[] { "gru_y" }, null, Ints("perm", 2, 0, 1, 3)) : "gru_y_h";
+        string flat = g.Node("Flatten", new[] { sequenceOutput ? last : g.Node("Squeeze", new[] { last, g.Int64s("axis0b", 0) }) }, "output");
+        g.Output(flat, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, OutputSize(g, flat));
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 19, positive: false));
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(20, "a GRU is smooth: no kinks to skip");
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+    }
+
+    [Test]
+    public void A_GRU_the_unrolling_does_not_cover_is_refused_naming_the_node_and_what_to_do()
+    {
+        var (g, a) = GradientCheck.Start(K, H, W);
+        string x = g.Node("Transpose", new[] { g.Node("Reshape", new[] { a, g.Int64s("seq_shape", 0, K, H * W) }) }, null, Ints("perm", 1, 0, 2));
+        var gru = new global::Onnx.NodeProto { OpType = "GRU", Name = "backwards" };
+        gru.Input.AddRange(new[] { x, g.Weights("gru_w", RandomWeights(2 * 3 * 2 * H * W), 2, 6, H * W), g.Weights("gru_r", RandomWeights(2 * 6 * 2), 2, 6, 2) });
+        gru.Output.AddRange(new[] { "", "gru_y_h" });
+        gru.Attribute.Add(Int("hidden_size", 2));
+        gru.Attribute.Add(Str("direction", "bidirectional"));
+        g.Graph.Node.Add(gru);
+        string flat = g.Node("Flatten", new[] { g.Node("Transpose", new[] { "gru_y_h" }, null, Ints("perm", 1, 0, 2)) }, "output");
+        g.Output(flat, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, OutputSize(g, flat));
+
+        Action build = () => GradientGraph.Build(model);
+        build.Should().Throw<ScoreCam.Onnx.Core.ScoreCamException>()
+            .WithMessage("*node 'backwards' is a GRU with direction 'bidirectional'*unroll forward GRUs*Re-export*scorecam, rise*");
+    }
+
     [TestCaseSource(nameof(OldOpsets))]
     public void Heads_of_older_opsets_are_upgraded_with_the_same_meaning(int opset, object head)
     {
