@@ -49,7 +49,7 @@ internal static class GradientCheck
             while (node.Input.Count > 1) node.Input.RemoveAt(1);
         }
         return new PreparedModel(proto, model.Input, model.OutputName, model.OutputSize, model.OutputKind, model.Layer, model.SupportsBatching,
-            model.IntermediateBytesPerImage, model.Warnings, model.Source + " (smoothed)", model.ExternalDataFolder, model.ExportedLayout);
+            model.IntermediateBytesPerImage, model.Warnings, model.Source + " (smoothed)", model.ExternalDataFolder, model.ExportedLayout, model.Feeds, model.FedInputs);
     }
 
     private static float[] Values(TensorProto t) =>
