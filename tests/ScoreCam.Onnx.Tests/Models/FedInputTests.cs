@@ -115,12 +115,36 @@ public class FedInputTests
         half.Embed(image).Should().Equal(single.Embed(image), (a, b) => Math.Abs(a - b) < 1e-2f * Math.Max(1, Math.Abs(b)));
     }
 
-    [Test]
-    public void Gradient_methods_on_a_model_with_fed_inputs_are_refused_rather_than_run_without_them()
+    [TestCase("gradcam", 1)]
+    [TestCase("gradcam", 3)]
+    [TestCase("xgradcam", 1)]
+    [TestCase("gradient", 1)]
+    [TestCase("integrated-gradients", 2)]
+    public void Gradient_methods_differentiate_with_the_fed_value_held_constant(string method, int batch)
     {
-        using var explainer = new CamExplainer(ModelPreparer.Prepare(Tempered(), "tempered", new ModelPreparationOptions { Feeds = Feed(T, 1) }));
+        // d(Y / T) = dY / T: the gradients, Grad-CAM's weights and the maps are the plain model's divided by T.
+        var options = new ExplainerOptions { Inference = new InferenceOptions { BatchSize = batch } };
+        using var tempered = new CamExplainer(ModelPreparer.Prepare(Tempered(), "tempered", new ModelPreparationOptions { Feeds = Feed(T, 1) }), options);
+        using var plain = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "plain"), options);
+        var image = TestModels.TwoSquares();
+        Explanation e = tempered.Explain(image, ExplanationTarget.Class(0), MethodCatalog.Create(method));
+        Explanation p = plain.Explain(image, ExplanationTarget.Class(0), MethodCatalog.Create(method));
+        p.Map.Values.Max().Should().BeGreaterThan(0);
+        e.ChannelWeights.Should().Equal(p.ChannelWeights.Select(w => w / T), (a, b) => Math.Abs(a - b) < 1e-5f * Math.Max(1, Math.Abs(b)));
+        e.Map.Values.Should().Equal(p.Map.Values.Select(v => v / T), (a, b) => Math.Abs(a - b) < 1e-5f * Math.Max(1, p.Map.Values.Max()));
+    }
+
+    [Test]
+    public void A_fed_input_named_like_a_gradient_graph_input_is_refused_naming_it()
+    {
+        OnnxGraphBuilder g = TestModels.ColouredSquares(batch: 1);
+        string seed = g.Input("seed", 1, 1);
+        g.Graph.Node.Single(n => n.Output[0] == "output").Output[0] = "raw";
+        g.Node("Div", new[] { "raw", seed }, "output");
+        var feeds = new Dictionary<string, InputFeed> { ["seed"] = new InputFeed(new[] { T }, 1) };
+        using var explainer = new CamExplainer(ModelPreparer.Prepare(g.Build(), "seeded", new ModelPreparationOptions { Feeds = feeds }));
         Action gradCam = () => explainer.Explain(TestModels.TwoSquares(), method: MethodCatalog.Create("gradcam"));
-        gradCam.Should().Throw<ScoreCamException>().WithMessage("*not supported*temperature*scorecam or rise*");
+        gradCam.Should().Throw<ScoreCamException>().WithMessage("*'seeded' has an input named 'seed'*gradient graph's own inputs*Rename that input*");
     }
 
     [Test]
