@@ -1,4 +1,5 @@
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Gradients;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Kernels;
 using ScoreCam.Onnx.Methods;
@@ -29,7 +30,7 @@ public static class Fgsm
 
         var gradients = explainer.Gradients.Input(image.Height, image.Width, guided: false);
         var seed = new float[model.OutputSize];
-        LossSeed(model.OutputKind, gradients.PreSoftmax, scores, before, c, seed);
+        LossSeed(model.OutputKind, gradients.Softmax, scores, before, c, seed);
         float[] gradient = gradients.Run(image.Data, seed).Gradients;
         ImageTensor adversarial = Step(image, gradient, explainer.Preprocessing, epsilon);
         float[] after = explainer.Probabilities(adversarial);
@@ -65,8 +66,9 @@ public static class Fgsm
     /// The seed of the gradient graph for L = −log P(c): on pre-softmax logits softmax(z) − onehot(c); on a graph
     /// whose outputs are already probabilities, dL/dP = −onehot(c) / P(c); for a single sigmoid unit σ(z) − 1.
     /// P(c) − 1 is written as −Σ_{j≠c} P(j) (and σ(z) − 1 as −σ(−z)) so that a confident prediction keeps its sign.
+    /// Through the model's own Softmax (<paramref name="softmax"/>) only c's group has a gradient: the values normalised with it.
     /// </summary>
-    internal static void LossSeed(ModelOutputKind kind, bool preSoftmax, ReadOnlySpan<float> scores, ReadOnlySpan<float> probabilities, int c, Span<float> seed)
+    internal static void LossSeed(ModelOutputKind kind, SoftmaxAxis? softmax, ReadOnlySpan<float> scores, ReadOnlySpan<float> probabilities, int c, Span<float> seed)
     {
         seed.Clear();
         switch (kind)
@@ -74,13 +76,16 @@ public static class Fgsm
             case ModelOutputKind.SingleLogit:
                 seed[0] = -MapKernels.Sigmoid(-scores[0]);
                 break;
-            case ModelOutputKind.Probabilities when !preSoftmax:
+            case ModelOutputKind.Probabilities when softmax is null:
                 seed[c] = -1f / Math.Max(probabilities[c], float.Epsilon);
                 break;
             default:
+                // c's group: the model's Softmax's, or the whole row for logits (eq. 3).
+                SoftmaxAxis axis = softmax ?? new SoftmaxAxis(probabilities.Length, 1);
+                int block = axis.Length * axis.Inner, first = c / block * block + c % axis.Inner;
                 double others = 0;
-                for (int j = 0; j < probabilities.Length; j++)
-                    if (j != c) others += seed[j] = probabilities[j];
+                for (int a = 0; a < axis.Length; a++)
+                    if (first + a * axis.Inner is var j && j != c) others += seed[j] = probabilities[j];
                 seed[c] = (float)-others;
                 break;
         }

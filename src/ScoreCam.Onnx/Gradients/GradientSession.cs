@@ -67,6 +67,19 @@ public sealed class GradientSession : IDisposable
         }
         _inputs = new[] { sources[0], GraphDifferentiator.SeedInput }.Concat(_fed.Select(f => f.Name)).ToArray();
         _outputs = new[] { GraphDifferentiator.LogitsOutput, gradient };
+        if (PreSoftmax)
+        {
+            if (!(_session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.SoftmaxAxisKey, out string? axis) &&
+                  axis.Split(',') is [var length, var inner] && int.TryParse(length, out int l) && int.TryParse(inner, out int i) && l > 0 && i > 0 &&
+                  outputSize % (l * i) == 0))
+            {
+                _session.Dispose();
+                throw new ScoreCamException(
+                    $"The gradient graph's logits feed a Softmax, but it does not record how that Softmax groups the {outputSize} outputs " +
+                    $"('{GraphDifferentiator.SoftmaxAxisKey}' in its metadata). Delete the saved gradient graph (NAME.*grad.onnx) and prepare the model again.");
+            }
+            Softmax = new SoftmaxAxis(l, i);
+        }
     }
 
     /// <summary>The head's gradients: dY/dA at the target layer (the Grad-CAM family).</summary>
@@ -83,6 +96,11 @@ public sealed class GradientSession : IDisposable
 
     /// <summary>True when the model outputs probabilities and the graph's logits are the Softmax's input.</summary>
     public bool PreSoftmax => _session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.PreSoftmaxKey, out string? v) && v == "true";
+
+    /// <summary>
+    /// When <see cref="PreSoftmax"/>, how the Softmax after the logits groups an output row; else null.
+    /// </summary>
+    internal SoftmaxAxis? Softmax { get; }
 
     /// <summary>The device the session actually runs on (CPU after a CUDA fallback).</summary>
     public ExecutionDevice Device { get; }

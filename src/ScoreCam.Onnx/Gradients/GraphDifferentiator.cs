@@ -23,18 +23,48 @@ internal static class GraphDifferentiator
     private const string FedKey = Prefix + "fed_inputs";
     private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
 
+    /// <summary>Metadata key: "LENGTH,INNER" of the <see cref="SoftmaxAxis"/> when <see cref="PreSoftmaxKey"/> is "true".</summary>
+    public const string SoftmaxAxisKey = Prefix + "softmax_axis";
+
     /// <summary>
     /// The tensor the graph differentiates: the model's output, or for a model whose output is a Softmax (possibly
-    /// reshaped) the Softmax's input, the pre-softmax logits that Grad-CAM and the pixel-space gradients differentiate.
+    /// reshaped) over any axis but the batch's, the Softmax's input, the pre-softmax logits that Grad-CAM and the
+    /// pixel-space gradients differentiate.
     /// </summary>
-    public static (string Tensor, bool PreSoftmax) Differentiated(PreparedModel model)
+    public static (string Tensor, bool PreSoftmax) Differentiated(PreparedModel model) =>
+        FinalSoftmax(model) is { } softmax ? (softmax.Input[0], true) : (model.OutputName, false);
+
+    private static NodeProto? FinalSoftmax(PreparedModel model)
     {
-        if (model.OutputKind != ModelOutputKind.Probabilities) return (model.OutputName, false);
+        if (model.OutputKind != ModelOutputKind.Probabilities) return null;
         var index = new GraphIndex(model.Proto.Graph);
         NodeProto? node = index.ProducerOf(model.OutputName);
         while (node is not null && node.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze")
             node = index.ProducerOf(node.Input[0]);
-        return node is { OpType: "Softmax" } && Attr.GetInt(node, "axis", -1) is 1 or -1 ? (node.Input[0], true) : (model.OutputName, false);
+        return node is { OpType: "Softmax" } && Attr.GetInt(node, "axis", DefaultAxis(model)) != 0 ? node : null;
+    }
+
+    private static long Opset(PreparedModel model) =>
+        model.Proto.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
+
+    private static long DefaultAxis(PreparedModel model) => Opset(model) < 13 ? 1 : -1;
+
+    /// <summary>
+    /// The groups the final Softmax normalises, from its input's shape at batch size 1: one axis (opset 13 on), or the
+    /// flattened dimensions from the axis on (before 13, "coerced to 2-D").
+    /// </summary>
+    private static SoftmaxAxis Grouping(PreparedModel model, NodeProto softmax, long[] shape)
+    {
+        long axis = Attr.GetInt(softmax, "axis", DefaultAxis(model));
+        if (axis < 0) axis += shape.Length;
+        if (axis <= 0 || axis >= shape.Length)
+            throw new ScoreCamException(
+                $"The output '{model.OutputName}' of model '{model.Source}' is a Softmax over axis {Attr.GetInt(softmax, "axis", DefaultAxis(model))} of a " +
+                $"{string.Join('×', shape)} tensor, not over values of one image; gradient graphs differentiate a Softmax within each image. Score another output.");
+        long Product(IEnumerable<long> dims) => dims.Aggregate(1L, (a, d) => a * d);
+        return Opset(model) < 13
+            ? new SoftmaxAxis((int)Product(shape.Skip((int)axis)), 1)
+            : new SoftmaxAxis((int)shape[axis], (int)Product(shape.Skip((int)axis + 1)));
     }
 
     /// <summary>
@@ -82,6 +112,8 @@ internal static class GraphDifferentiator
         Put(graph, OutputKey, logits);
         Put(graph, FedKey, FedNames(model));
         Put(graph, PreSoftmaxKey, preSoftmax ? "true" : "false");
+        if (preSoftmax && Grouping(model, FinalSoftmax(model)!, shapes[logits]) is { } axis)
+            Put(graph, SoftmaxAxisKey, $"{axis.Length},{axis.Inner}");
         return graph;
     }
 
@@ -100,8 +132,10 @@ internal static class GraphDifferentiator
             try
             {
                 var meta = ModelProto.Parser.ParseFrom(bytes).MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+                // A graph saved before the Softmax's grouping was recorded is built again.
                 if (meta.GetValueOrDefault(OutputKey) == Differentiated(model).Tensor &&
-                    source.Metadata.All(m => meta.GetValueOrDefault(Prefix + m.Key) == m.Value))
+                    source.Metadata.All(m => meta.GetValueOrDefault(Prefix + m.Key) == m.Value) &&
+                    (meta.GetValueOrDefault(PreSoftmaxKey) != "true" || meta.ContainsKey(SoftmaxAxisKey)))
                 {
                     // Made for the same source and output, but for the model with other inputs besides the image: stale.
                     string made = meta.GetValueOrDefault(FedKey) ?? "", wanted = FedNames(model);
@@ -147,7 +181,7 @@ internal static class GraphDifferentiator
         ModelProto model = prepared.Proto;
         var index = new GraphIndex(model.Graph);
         string from = source.Tensor, output = Differentiated(prepared).Tensor;
-        long opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
+        long opset = Opset(prepared);
         if (opset < MinimumOpset)
             throw new ScoreCamException(
                 $"Model '{prepared.Source}' uses ONNX opset {opset}; gradient graphs need opset {MinimumOpset} or later (numpy-style broadcasting). Re-export the model with a newer opset.");

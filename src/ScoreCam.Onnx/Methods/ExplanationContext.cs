@@ -109,7 +109,7 @@ public sealed class ExplanationContext
         for (int t = 0; t < n; t++)
         {
             Activations.CopyTo(activations, t * plane);
-            GradientSeed.Write(Targets[t], UnmaskedScores, seeds.AsSpan(t * outputs, outputs), session.PreSoftmax);
+            GradientSeed.Write(Targets[t], UnmaskedScores, seeds.AsSpan(t * outputs, outputs), session.Softmax);
         }
         long start = Stopwatch.GetTimestamp();
         float[] gradients = session.Run(activations, seeds, n).Gradients;
@@ -152,7 +152,7 @@ public sealed class ExplanationContext
             for (int i = 0; i < n; i++)
             {
                 float[] row = resolved.ClassIndex is null ? rows.AsSpan(i * outputs, outputs).ToArray() : UnmaskedScores;
-                GradientSeed.Write(resolved, row, seeds.AsSpan(i * outputs, outputs), session.PreSoftmax);
+                GradientSeed.Write(resolved, row, seeds.AsSpan(i * outputs, outputs), session.Softmax);
             }
             long begin = Stopwatch.GetTimestamp();
             var (logits, g) = session.Run(chunk.ToArray(), seeds.AsMemory(0, n * outputs), n);
@@ -189,14 +189,18 @@ public sealed class ExplanationContext
         var seed = new float[outputs];
         if (resolved.ClassIndex is { } c && mode == ScoreMode.Probability)
         {
-            // d p_c / d z for the graph's logits z: through the softmax (or the sigmoid of a single logit); the
-            // output itself when the model outputs probabilities that the graph could not trace back to a Softmax.
+            // d p_c / d z for the graph's logits z: through the softmax (the model's own, over the groups it normalises,
+            // or the row's of eq. 3 for logits), or the sigmoid of a single logit; the output itself when the model
+            // outputs probabilities that the graph could not trace back to a Softmax.
             if (Model.OutputKind == ModelOutputKind.SingleLogit) seed[0] = probabilities[0] * (1 - probabilities[0]);
-            else if (Model.OutputKind == ModelOutputKind.Probabilities && !session.PreSoftmax) seed[c] = 1;
             else
-                for (int j = 0; j < outputs; j++) seed[j] = probabilities[c] * ((j == c ? 1 : 0) - probabilities[j]);
+            {
+                seed[c] = 1;
+                if (Model.OutputKind != ModelOutputKind.Probabilities || session.Softmax is not null)
+                    (session.Softmax ?? new SoftmaxAxis(outputs, 1)).Backward(probabilities, seed);
+            }
         }
-        else GradientSeed.Write(resolved, row, seed, session.PreSoftmax);
+        else GradientSeed.Write(resolved, row, seed, session.Softmax);
         long begin = Stopwatch.GetTimestamp();
         float[] gradient = session.Run(copy, seed, 1).Gradients;
         Count(1, Stopwatch.GetElapsedTime(begin));

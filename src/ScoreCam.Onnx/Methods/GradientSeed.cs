@@ -1,14 +1,16 @@
+using ScoreCam.Onnx.Gradients;
+
 namespace ScoreCam.Onnx.Methods;
 
 /// <summary>
 /// The seed of a gradient pass: the gradient of the target's scalar with respect to the gradient graph's logits.
 /// One-hot for a class (its pre-softmax score, as Grad-CAM differentiates). A custom score of the output row is
 /// differentiated numerically; when the row holds probabilities and the graph's logits are the Softmax's input,
-/// through the Softmax: s_logits = p ⊙ (s − ⟨s, p⟩).
+/// through the Softmax (its <see cref="SoftmaxAxis"/>): s_logits = p ⊙ (s − ⟨s, p⟩) over each group it normalises.
 /// </summary>
 internal static class GradientSeed
 {
-    public static void Write(ResolvedTarget target, float[] row, Span<float> seed, bool preSoftmax = false)
+    public static void Write(ResolvedTarget target, float[] row, Span<float> seed, SoftmaxAxis? softmax = null)
     {
         seed.Clear();
         if (target.ClassIndex is { } c)
@@ -30,9 +32,6 @@ internal static class GradientSeed
             probe[j] = row[j];
             seed[j] = (float)((up - down) / ((double)(row[j] + h) - (row[j] - h)));
         }
-        if (!preSoftmax) return;
-        double dot = 0;
-        for (int j = 0; j < row.Length; j++) dot += (double)seed[j] * row[j];
-        for (int j = 0; j < row.Length; j++) seed[j] = (float)(row[j] * (seed[j] - dot));
+        softmax?.Backward(row, seed);
     }
 }
