@@ -21,10 +21,9 @@ internal static class GraphDifferentiator
     private const string OutputKey = Prefix + "output";
     /// <summary>Metadata key: the model's inputs besides the image (comma-separated) that the graph was made for.</summary>
     private const string FedKey = Prefix + "fed_inputs";
-    private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
-
     /// <summary>Metadata key: "LENGTH,INNER" of the <see cref="SoftmaxAxis"/> when <see cref="PreSoftmaxKey"/> is "true".</summary>
     public const string SoftmaxAxisKey = Prefix + "softmax_axis";
+    private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
 
     /// <summary>
     /// The tensor the graph differentiates: the model's output, or for a model whose output is a Softmax (possibly
@@ -60,7 +59,7 @@ internal static class GraphDifferentiator
         if (axis <= 0 || axis >= shape.Length)
             throw new ScoreCamException(
                 $"The output '{model.OutputName}' of model '{model.Source}' is a Softmax over axis {Attr.GetInt(softmax, "axis", DefaultAxis(model))} of a " +
-                $"{string.Join('×', shape)} tensor, not over values of one image; gradient graphs differentiate a Softmax within each image. Score another output.");
+                $"{string.Join('×', shape)} tensor, not over values of one image; gradient graphs differentiate a Softmax within each image. Score another output (ModelPreparationOptions.OutputName).");
         long Product(IEnumerable<long> dims) => dims.Aggregate(1L, (a, d) => a * d);
         return Opset(model) < 13
             ? new SoftmaxAxis((int)Product(shape.Skip((int)axis)), 1)
@@ -112,8 +111,11 @@ internal static class GraphDifferentiator
         Put(graph, OutputKey, logits);
         Put(graph, FedKey, FedNames(model));
         Put(graph, PreSoftmaxKey, preSoftmax ? "true" : "false");
-        if (preSoftmax && Grouping(model, FinalSoftmax(model)!, shapes[logits]) is { } axis)
+        if (preSoftmax)
+        {
+            SoftmaxAxis axis = Grouping(model, FinalSoftmax(model)!, shapes[logits]);
             Put(graph, SoftmaxAxisKey, $"{axis.Length},{axis.Inner}");
+        }
         return graph;
     }
 
