@@ -82,10 +82,9 @@ public static class Fgsm
             default:
                 // c's group: the model's Softmax's, or the whole row for logits (eq. 3).
                 SoftmaxAxis axis = softmax ?? new SoftmaxAxis(probabilities.Length, 1);
-                int block = axis.Length * axis.Inner, first = c / block * block + c % axis.Inner;
                 double others = 0;
-                for (int a = 0; a < axis.Length; a++)
-                    if (first + a * axis.Inner is var j && j != c) others += seed[j] = probabilities[j];
+                foreach (int j in axis.GroupOf(c))
+                    if (j != c) others += seed[j] = probabilities[j];
                 seed[c] = (float)-others;
                 break;
         }

@@ -67,7 +67,9 @@ public sealed class GradientSession : IDisposable
         }
         _inputs = new[] { sources[0], GraphDifferentiator.SeedInput }.Concat(_fed.Select(f => f.Name)).ToArray();
         _outputs = new[] { GraphDifferentiator.LogitsOutput, gradient };
-        if (PreSoftmax)
+        if (PreSoftmax && _session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.SoftmaxRefusalKey, out string? refusal))
+            Softmax = SoftmaxAxis.Refused(refusal);
+        else if (PreSoftmax)
         {
             if (!(_session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.SoftmaxAxisKey, out string? axis) &&
                   axis.Split(',') is [var length, var inner] && int.TryParse(length, out int l) && int.TryParse(inner, out int i) && l > 0 && i > 0 &&
@@ -98,7 +100,8 @@ public sealed class GradientSession : IDisposable
     public bool PreSoftmax => _session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.PreSoftmaxKey, out string? v) && v == "true";
 
     /// <summary>
-    /// When <see cref="PreSoftmax"/>, how the Softmax after the logits groups an output row; else null.
+    /// When <see cref="PreSoftmax"/>, how the Softmax after the logits groups an output row (refused where the row
+    /// keeps only part of its groups); else null.
     /// </summary>
     internal SoftmaxAxis? Softmax { get; }
 

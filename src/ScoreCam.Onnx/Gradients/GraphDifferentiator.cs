@@ -23,24 +23,56 @@ internal static class GraphDifferentiator
     private const string FedKey = Prefix + "fed_inputs";
     /// <summary>Metadata key: "LENGTH,INNER" of the <see cref="SoftmaxAxis"/> when <see cref="PreSoftmaxKey"/> is "true".</summary>
     public const string SoftmaxAxisKey = Prefix + "softmax_axis";
+    /// <summary>Metadata key, instead of <see cref="SoftmaxAxisKey"/>: why the output row's probabilities cannot be differentiated through the Softmax.</summary>
+    public const string SoftmaxRefusalKey = Prefix + "softmax_refusal";
+    /// <summary>Prefix of the tensors and nodes that apply the output's selection to the Softmax's input.</summary>
+    private const string PreSoftmaxName = "scorecam/presoftmax/";
     private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
 
     /// <summary>
-    /// The tensor the graph differentiates: the model's output, or for a model whose output is a Softmax (possibly
-    /// reshaped) over any axis but the batch's, the Softmax's input, the pre-softmax logits that Grad-CAM and the
-    /// pixel-space gradients differentiate.
+    /// The tensor the graph differentiates: the model's output, or for a model whose output is read from Softmaxes over
+    /// any axis but the batch's (<see cref="ProbabilityOutput"/>), the pre-softmax score of each output element, the
+    /// logits that Grad-CAM and the pixel-space gradients differentiate: the Softmax's input when the output only
+    /// reshapes it, else the output's selection (Gather, Slice, Transpose, ...) applied to the Softmaxes' inputs.
     /// </summary>
     public static (string Tensor, bool PreSoftmax) Differentiated(PreparedModel model) =>
-        FinalSoftmax(model) is { } softmax ? (softmax.Input[0], true) : (model.OutputName, false);
+        FinalSoftmax(model) is not { } p ? (model.OutputName, false)
+        : p.IsReshape ? (p.Softmaxes[0].Input[0], true)
+        : (PreSoftmaxName + model.OutputName, true);
 
-    private static NodeProto? FinalSoftmax(PreparedModel model)
+    private static ProbabilityOutput? FinalSoftmax(PreparedModel model)
     {
         if (model.OutputKind != ModelOutputKind.Probabilities) return null;
-        var index = new GraphIndex(model.Proto.Graph);
-        NodeProto? node = index.ProducerOf(model.OutputName);
-        while (node is not null && node.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze")
-            node = index.ProducerOf(node.Input[0]);
-        return node is { OpType: "Softmax" } && Attr.GetInt(node, "axis", DefaultAxis(model)) != 0 ? node : null;
+        ProbabilityOutput? p = ProbabilityOutput.Trace(new GraphIndex(model.Proto.Graph), model.OutputName);
+        return p is not null && p.Softmaxes.All(s => Attr.GetInt(s, "axis", DefaultAxis(model)) != 0) ? p : null;
+    }
+
+    /// <summary>
+    /// Copies of the selection nodes that read each Softmax's input where the originals read its output, their
+    /// outputs renamed: the last one gives the pre-softmax score of every output element.
+    /// </summary>
+    private static List<NodeProto> PreSoftmaxSelection(ProbabilityOutput p)
+    {
+        var renamed = p.Softmaxes.ToDictionary(s => s.Output[0], s => s.Input[0], StringComparer.Ordinal);
+        foreach (NodeProto node in p.Selection) renamed[node.Output[0]] = PreSoftmaxName + node.Output[0];
+        return p.Selection.Select(node =>
+        {
+            NodeProto copy = node.Clone();
+            copy.Name = PreSoftmaxName + node.Name;
+            for (int i = 0; i < copy.Input.Count; i++)
+                if (renamed.TryGetValue(copy.Input[i], out string? pre)) copy.Input[i] = pre;
+            copy.Output[0] = renamed[node.Output[0]];
+            return copy;
+        }).ToList();
+    }
+
+    /// <summary>The output row's grouping: each Softmax's, carried through the selection nodes.</summary>
+    private static SoftmaxAxis OutputGrouping(PreparedModel model, ProbabilityOutput p, IReadOnlyDictionary<string, long[]> shapes)
+    {
+        if (p.IsReshape) return Grouping(model, p.Softmaxes[0], shapes[p.Softmaxes[0].Input[0]]);
+        var start = p.Softmaxes.ToDictionary(s => s.Input[0], s => Grouping(model, s, shapes[s.Input[0]]), StringComparer.Ordinal);
+        return SoftmaxGrouping.Through(PreSoftmaxSelection(p), start, shapes, Differentiated(model).Tensor,
+            $"the output '{model.OutputName}' of model '{model.Source}'", node => node.Name[PreSoftmaxName.Length..]);
     }
 
     private static long Opset(PreparedModel model) =>
@@ -113,8 +145,9 @@ internal static class GraphDifferentiator
         Put(graph, PreSoftmaxKey, preSoftmax ? "true" : "false");
         if (preSoftmax)
         {
-            SoftmaxAxis axis = Grouping(model, FinalSoftmax(model)!, shapes[logits]);
-            Put(graph, SoftmaxAxisKey, $"{axis.Length},{axis.Inner}");
+            SoftmaxAxis axis = OutputGrouping(model, FinalSoftmax(model)!, shapes);
+            if (axis.Refusal is { } why) Put(graph, SoftmaxRefusalKey, why);
+            else Put(graph, SoftmaxAxisKey, $"{axis.Length},{axis.Inner}");
         }
         return graph;
     }
@@ -137,7 +170,7 @@ internal static class GraphDifferentiator
                 // A graph saved before the Softmax's grouping was recorded is built again.
                 if (meta.GetValueOrDefault(OutputKey) == Differentiated(model).Tensor &&
                     source.Metadata.All(m => meta.GetValueOrDefault(Prefix + m.Key) == m.Value) &&
-                    (meta.GetValueOrDefault(PreSoftmaxKey) != "true" || meta.ContainsKey(SoftmaxAxisKey)))
+                    (meta.GetValueOrDefault(PreSoftmaxKey) != "true" || meta.ContainsKey(SoftmaxAxisKey) || meta.ContainsKey(SoftmaxRefusalKey)))
                 {
                     // Made for the same source and output, but for the model with other inputs besides the image: stale.
                     string made = meta.GetValueOrDefault(FedKey) ?? "", wanted = FedNames(model);
@@ -181,7 +214,16 @@ internal static class GraphDifferentiator
     private static (ModelProto Model, List<NodeProto> Nodes) Cut(PreparedModel prepared, GradientSource source, bool forGradients)
     {
         ModelProto model = prepared.Proto;
-        var index = new GraphIndex(model.Graph);
+        GraphProto graph = model.Graph;
+        if (FinalSoftmax(prepared) is { IsReshape: false } probabilities)
+        {
+            // The model's graph (shared, not copied) and, after it, the selection over the Softmaxes' inputs.
+            graph = new GraphProto();
+            graph.Node.AddRange(model.Graph.Node);
+            graph.Node.AddRange(PreSoftmaxSelection(probabilities));
+            graph.Initializer.AddRange(model.Graph.Initializer);
+        }
+        var index = new GraphIndex(graph);
         string from = source.Tensor, output = Differentiated(prepared).Tensor;
         long opset = Opset(prepared);
         if (opset < MinimumOpset)
@@ -207,7 +249,7 @@ internal static class GraphDifferentiator
                 throw new ScoreCamException(
                     $"Cannot build the gradient graph: the output '{output}' depends on the model input '{tensor}' (read by node '{reader}') other than through " +
                     $"{source.Description}. {source.BypassRemedy}");
-            NodeProto producer = model.Graph.Node[i];
+            NodeProto producer = graph.Node[i];
             needed.Add(i);
             foreach (string input in producer.Input.Where(t => t.Length > 0)) stack.Push((input, producer.Name));
         }
@@ -235,7 +277,7 @@ internal static class GraphDifferentiator
         int fresh = 0;
         foreach (int i in needed)
         {
-            NodeProto original = model.Graph.Node[i].Clone();
+            NodeProto original = graph.Node[i].Clone();
             // Older opsets: rewrite into the gradient graph's opset with the same meaning.
             var upgraded = forGradients ? OpsetUpgrade.Apply(original, opset, Constant) : new[] { original };
             foreach (NodeProto node in upgraded)
@@ -256,7 +298,7 @@ internal static class GraphDifferentiator
             g.Initializer.Add(value);
             return value.Name;
         }
-        g.Initializer.AddRange(model.Graph.Initializer.Where(t => used.Contains(t.Name)).Select(t => t.Clone()));
+        g.Initializer.AddRange(graph.Initializer.Where(t => used.Contains(t.Name)).Select(t => t.Clone()));
         if (output != LogitsOutput) g.Node.Add(Node("Identity", output, LogitsOutput));
         g.Output.Add(TensorShapeProbe.FloatOutput(LogitsOutput));
         return (cut, nodes);

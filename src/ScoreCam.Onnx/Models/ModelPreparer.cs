@@ -212,14 +212,14 @@ public static class ModelPreparer
         return new TargetLayer(chosen.TensorName, chosen.NodeName, chosen.OpType, (int)chosen.Shape[1], (int)chosen.Shape[2], (int)chosen.Shape[3]);
     }
 
-    private static ModelOutputKind DetectOutputKind(GraphIndex index, string output, long classCount)
-    {
-        if (classCount == 1) return ModelOutputKind.SingleLogit;
-        NodeProto? node = index.ProducerOf(output);
-        while (node is not null && node.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze")
-            node = index.ProducerOf(node.Input[0]);
-        return node?.OpType is "Softmax" ? ModelOutputKind.Probabilities : ModelOutputKind.Logits;
-    }
+    /// <summary>
+    /// Probabilities when the output is read from a Softmax through nodes that only select or rearrange its elements
+    /// (<see cref="ProbabilityOutput"/>: one class of several included), else one logit or logits.
+    /// </summary>
+    private static ModelOutputKind DetectOutputKind(GraphIndex index, string output, long classCount) =>
+        ProbabilityOutput.Trace(index, output) is not null ? ModelOutputKind.Probabilities
+        : classCount == 1 ? ModelOutputKind.SingleLogit
+        : ModelOutputKind.Logits;
 
     /// <summary>
     /// Rewrites a batch dimension fixed at 1 into a symbolic one and checks that a batch of 2 really runs;

@@ -1,0 +1,187 @@
+using Microsoft.ML.OnnxRuntime;
+using Onnx;
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Experiments;
+using ScoreCam.Onnx.Gradients;
+using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Tests.Support;
+using static ScoreCam.Onnx.Tests.Support.OnnxGraphBuilder;
+
+namespace ScoreCam.Onnx.Tests.Models;
+
+/// <summary>
+/// Outputs read from a Softmax through a selection (the last step of an N×T×V output, a subset of the classes, a
+/// Slice, a Transpose, an Unsqueeze and a Cast): they are probabilities, Score-CAM weighs each channel with the
+/// selected probability itself (eq. 3-4), Grad-CAM differentiates the selected element's pre-softmax score, and a
+/// score of the probabilities goes back through the Softmax's groups where the output keeps them whole; where it keeps
+/// only some of each group that is refused. Expectations come from ONNX Runtime runs of the models built here.
+/// </summary>
+public class ProbabilityOutputTests
+{
+    private const int K = 4, Side = 8, FeatureSide = 4, Logits = 12, T = 3, V = 4;
+
+    public enum Selection { LastStep, ClassSubset, Slice, Transpose, UnsqueezeCast }
+
+    private static readonly Selection[] All = Enum.GetValues<Selection>();
+    private static readonly Selection[] PartGroups = { Selection.ClassSubset, Selection.Slice };
+
+    private static int OutputSize(Selection s) => s switch
+    {
+        Selection.LastStep or Selection.ClassSubset => V,
+        Selection.Slice => 6,
+        _ => Logits,
+    };
+
+    /// <summary>
+    /// Conv (the target layer "features", 4×4×4) → Tanh → global average pool → MatMul to 12 logits → Softmax →
+    /// the selection. From the features on when <paramref name="fromFeatures"/> (the head alone, input "features"),
+    /// and with the Softmax replaced by an Identity when not <paramref name="softmax"/> (the selection of the logits).
+    /// </summary>
+    private static byte[] Build(Selection s, bool fromFeatures = false, bool softmax = true)
+    {
+        var g = new OnnxGraphBuilder();
+        var random = new Random(7);
+        float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
+        float[] conv = Random(K * 3 * 2 * 2), w = Random(K * Logits), b = Random(Logits);
+        string features = fromFeatures
+            ? g.Input("features", null, K, FeatureSide, FeatureSide)
+            : g.Node("Conv", new[] { g.Input("input", null, 3, Side, Side), g.Weights("conv.w", conv, K, 3, 2, 2) }, "features",
+                Ints("kernel_shape", 2, 2), Ints("strides", 2, 2));
+        string flat = g.Node("Flatten", new[] { g.Node("GlobalAveragePool", new[] { g.Node("Tanh", new[] { features }) }) });
+        string z = g.Node("Add", new[] { g.Node("MatMul", new[] { flat, g.Weights("w", w, K, Logits) }), g.Weights("b", b, Logits) });
+        bool steps = s is Selection.LastStep or Selection.Transpose;
+        if (steps) z = g.Node("Reshape", new[] { z, g.Int64s("steps", -1, T, V) });
+        string p = softmax ? g.Node("Softmax", new[] { z }, "probabilities", Int("axis", steps ? 2 : 1)) : g.Node("Identity", new[] { z }, "probabilities");
+        string output = s switch
+        {
+            Selection.LastStep => g.Node("Gather", new[] { p, Scalar(g, "last", T - 1) }, "output", Int("axis", 1)),
+            Selection.ClassSubset => g.Node("Gather", new[] { p, g.Int64s("subset", 0, 5, 7, 11) }, "output", Int("axis", 1)),
+            Selection.Slice => g.Node("Slice", new[] { p, g.Int64s("starts", 2), g.Int64s("ends", 8), g.Int64s("axes", 1) }, "output"),
+            Selection.Transpose => g.Node("Flatten", new[] { g.Node("Transpose", new[] { p }, null, Ints("perm", 0, 2, 1)) }, "output"),
+            _ => g.Node("Flatten", new[] { g.Node("Cast", new[] { g.Node("Unsqueeze", new[] { p, g.Int64s("axes", 2) }) }, null,
+                Int("to", (long)TensorProto.Types.DataType.Float)) }, "output"),
+        };
+        g.Output(output, null, OutputSize(s));
+        return g.Build();
+    }
+
+    private static string Scalar(OnnxGraphBuilder g, string name, long value)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Int64Data.Add(value);
+        g.Graph.Initializer.Add(tensor);
+        return name;
+    }
+
+    private static PreparedModel Prepare(Selection s) =>
+        ModelPreparer.Prepare(Build(s), s.ToString(), new ModelPreparationOptions { Layer = "features" });
+
+    private static CamExplainer Explainer(Selection s, IExplanationMethod method) => new(Prepare(s), new ExplainerOptions { Method = method });
+
+    private static ImageTensor Image()
+    {
+        var random = new Random(3);
+        return new ImageTensor(Enumerable.Range(0, 3 * Side * Side).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), 3, Side, Side);
+    }
+
+    /// <summary>The head's output row at activations <paramref name="a"/>.</summary>
+    private static float[] Head(InferenceSession head, float[] a)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(a, new long[] { 1, K, FeatureSide, FeatureSide });
+        using var run = new RunOptions();
+        using var outputs = head.Run(run, new[] { "features" }, new[] { input }, new[] { "output" });
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    /// <summary>Grad-CAM's weight of each channel by central differences: (1/hw) d/dε y(A + ε·1_k) for the score y of the head's output row.</summary>
+    private static float[] FiniteDifferenceWeights(InferenceSession head, float[] a, Func<float[], double> y)
+    {
+        const float eps = 1e-2f;
+        int plane = FeatureSide * FeatureSide;
+        var weights = new float[K];
+        for (int k = 0; k < K; k++)
+        {
+            float[] up = (float[])a.Clone(), down = (float[])a.Clone();
+            for (int i = k * plane; i < (k + 1) * plane; i++) (up[i], down[i]) = (a[i] + eps, a[i] - eps);
+            weights[k] = (float)((y(Head(head, up)) - y(Head(head, down))) / (2 * eps * plane));
+        }
+        return weights;
+    }
+
+    [TestCaseSource(nameof(All))]
+    public void The_prepared_model_reports_probabilities(Selection s) =>
+        Prepare(s).OutputKind.Should().Be(ModelOutputKind.Probabilities);
+
+    [TestCaseSource(nameof(All))]
+    public void Score_CAM_weighs_each_channel_with_the_selected_probability_of_the_masked_image(Selection s)
+    {
+        using var explainer = Explainer(s, new ScoreCamMethod());
+        ImageTensor image = Image();
+        float[] activations = Reference.Run(explainer.Model.ToBytes(), image)["features"];
+        foreach (int c in new[] { 0, OutputSize(s) - 1 })
+        {
+            // Eq. 3-4: the target's probability on each masked image, read as the model gives it (no second softmax).
+            float[] expected = Reference.ScoreCamWeights(Build(s), image, activations, K, FeatureSide, FeatureSide, c, p => p);
+            explainer.Explain(image, ExplanationTarget.Class(c)).ChannelWeights
+                .Should().Equal(expected, (x, e) => Math.Abs(x - e) <= 1e-5f, $"class {c}");
+        }
+    }
+
+    [TestCaseSource(nameof(All))]
+    public void Grad_CAM_differentiates_the_pre_softmax_score_of_the_selected_element(Selection s)
+    {
+        using var explainer = Explainer(s, new GradCamMethod());
+        ImageTensor image = Image();
+        float[] activations = Reference.Run(explainer.Model.ToBytes(), image)["features"];
+        using var logits = new InferenceSession(Build(s, fromFeatures: true, softmax: false));
+        foreach (int c in new[] { 0, OutputSize(s) - 1 })
+        {
+            float[] expected = FiniteDifferenceWeights(logits, activations, row => row[c]);
+            expected.Should().Contain(w => Math.Abs(w) > 1e-2f);
+            explainer.Explain(image, ExplanationTarget.Class(c)).ChannelWeights
+                .Should().Equal(expected, (x, e) => Math.Abs(x - e) <= 1e-4f + 1e-3f * Math.Abs(e), $"class {c}");
+        }
+    }
+
+    [TestCase(Selection.LastStep, V, 1)]
+    [TestCase(Selection.Transpose, V, T)]
+    [TestCase(Selection.UnsqueezeCast, Logits, 1)]
+    public void A_score_of_the_probabilities_goes_back_through_the_softmax_groups_the_output_keeps_whole(Selection s, int length, int inner)
+    {
+        using var explainer = Explainer(s, new GradCamMethod());
+        // The groups in the output row: the last step's vocabulary; after the Transpose V values T apart; the whole row.
+        explainer.Gradients.Head.Softmax.Should().Be(new SoftmaxAxis(length, inner));
+        ImageTensor image = Image();
+        float[] activations = Reference.Run(explainer.Model.ToBytes(), image)["features"];
+        using var head = new InferenceSession(Build(s, fromFeatures: true));
+        double Score(ReadOnlySpan<float> row)
+        {
+            double sum = 0;
+            for (int j = 0; j < row.Length; j++) sum += (j % 3 - 1) * (double)row[j] * row[j];
+            return sum;
+        }
+        float[] expected = FiniteDifferenceWeights(head, activations, row => Score(row));
+        expected.Should().Contain(w => Math.Abs(w) > 1e-3f);
+        explainer.Explain(image, ExplanationTarget.Custom("squares", row => (float)Score(row))).ChannelWeights
+            .Should().Equal(expected, (x, e) => Math.Abs(x - e) <= 1e-4f + 1e-2f * Math.Abs(e));
+    }
+
+    [TestCaseSource(nameof(PartGroups))]
+    public void Differentiating_a_probability_of_part_of_a_softmax_group_is_refused_with_the_node_and_the_remedy(Selection s)
+    {
+        using var explainer = Explainer(s, new GradCamMethod());
+        ImageTensor image = Image();
+        string op = s == Selection.Slice ? "Slice" : "Gather";
+        string node = new GraphIndex(ModelProto.Parser.ParseFrom(Build(s)).Graph).ProducerOf("output")!.Name;
+
+        var custom = () => explainer.Explain(image, ExplanationTarget.Custom("first", row => row[0]));
+        custom.Should().Throw<ScoreCamException>()
+            .Which.Message.Should().Contain($"'{node}' ({op})").And.Contain("keeps only some of the values a Softmax normalises together")
+            .And.Contain("ModelPreparationOptions.OutputName");
+        var attack = () => Fgsm.Attack(explainer, image, 0.01f);
+        attack.Should().Throw<ScoreCamException>().Which.Message.Should().Contain($"'{node}' ({op})");
+        // The pre-softmax score of a selected class is still differentiated.
+        explainer.Explain(image, ExplanationTarget.Class(1)).ChannelWeights.Should().Contain(w => w != 0);
+    }
+}
