@@ -7,7 +7,8 @@ namespace ScoreCam.Onnx.Gradients;
 /// <summary>
 /// Carries the groups the final Softmaxes normalise (<see cref="SoftmaxAxis"/>) through the nodes that select or
 /// rearrange their elements (<see cref="ProbabilityOutput"/>) to the output row: unchanged by a reshape, moved by a
-/// Transpose, Gather or Slice along another axis, kept by a Concat of like groups along another axis. A selection
+/// Transpose, Gather or Slice along another axis, kept by a Concat of like inputs (along another axis, or along the
+/// groups' own when it is all of each group). A selection
 /// that keeps only part of a group, or leaves groups that are not evenly spaced runs, gives a refused grouping.
 /// </summary>
 internal static class SoftmaxGrouping
@@ -55,8 +56,11 @@ internal static class SoftmaxGrouping
                 break;
             case "Concat":
                 int joined = Normalise(Attr.GetInt(node, "axis", 0), inShape.Length);
-                if (axes.Contains(joined) || inputs.Skip(1).Any(i => Axes(groups[i], shapes[i]) is not { } other || !other.SequenceEqual(axes)))
+                if (inputs.Skip(1).Any(i => !shapes[i].SequenceEqual(inShape) || Axes(groups[i], shapes[i]) is not { } other || !other.SequenceEqual(axes)))
                     return Uneven(describe);
+                // Like groups side by side along their own axis: runs of the same length and spacing, one input's after another's.
+                if (axes.SequenceEqual(new[] { joined })) return group;
+                if (axes.Contains(joined)) return Uneven(describe);
                 moved = axes;
                 break;
             default:

@@ -216,7 +216,7 @@ public static class ModelPreparer
     /// Probabilities when the output is read from a Softmax through nodes that only select or rearrange its elements
     /// (<see cref="ProbabilityOutput"/>: one class of several included), else one logit or logits.
     /// </summary>
-    private static ModelOutputKind DetectOutputKind(GraphIndex index, string output, long classCount) =>
+    internal static ModelOutputKind DetectOutputKind(GraphIndex index, string output, long classCount) =>
         ProbabilityOutput.Trace(index, output) is not null ? ModelOutputKind.Probabilities
         : classCount == 1 ? ModelOutputKind.SingleLogit
         : ModelOutputKind.Logits;

@@ -118,8 +118,9 @@ public sealed class PreparedModel
             int[] shape = meta["layer_shape"].Split(',').Select(int.Parse).ToArray();
             ValueInfoProto output = model.Graph.Output.First(o => o.Name == meta["output"]);
             int outputSize = (int)ModelPreparer.Dims(output).Skip(1).Aggregate(1L, (a, d) => a * (d ?? 1));
+            // The kind follows from the graph: read again, a file saved by a version that knew fewer probability outputs is scored right.
             return new PreparedModel(model, new ImageInputSpec(input.Name, channels, height, width), output.Name, outputSize,
-                Enum.Parse<ModelOutputKind>(meta["output_kind"]),
+                ModelPreparer.DetectOutputKind(index, output.Name, outputSize),
                 new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2]),
                 bool.Parse(meta["batching"]), bytesPerImage, Array.Empty<string>(), source, externalDataFolder,
                 meta.TryGetValue("exported_layout", out string? layout) ? Enum.Parse<InputLayout>(layout) : InputLayout.ChannelsFirst);

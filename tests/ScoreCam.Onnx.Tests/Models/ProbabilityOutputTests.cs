@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Onnx;
 using ScoreCam.Onnx.Core;
@@ -21,10 +22,9 @@ public class ProbabilityOutputTests
 {
     private const int K = 4, Side = 8, FeatureSide = 4, Logits = 12, T = 3, V = 4;
 
-    public enum Selection { LastStep, ClassSubset, Slice, Transpose, UnsqueezeCast }
+    public enum Selection { LastStep, ClassSubset, Slice, Transpose, UnsqueezeCast, ConcatAlike, Concat }
 
     private static readonly Selection[] All = Enum.GetValues<Selection>();
-    private static readonly Selection[] PartGroups = { Selection.ClassSubset, Selection.Slice };
 
     private static int OutputSize(Selection s) => s switch
     {
@@ -35,7 +35,7 @@ public class ProbabilityOutputTests
 
     /// <summary>
     /// Conv (the target layer "features", 4×4×4) → Tanh → global average pool → MatMul to 12 logits → Softmax →
-    /// the selection. From the features on when <paramref name="fromFeatures"/> (the head alone, input "features"),
+    /// the selection (for the Concats: a Softmax over each of two parts of the logits, 6 and 6 or 5 and 7, joined). From the features on when <paramref name="fromFeatures"/> (the head alone, input "features"),
     /// and with the Softmax replaced by an Identity when not <paramref name="softmax"/> (the selection of the logits).
     /// </summary>
     private static byte[] Build(Selection s, bool fromFeatures = false, bool softmax = true)
@@ -52,9 +52,13 @@ public class ProbabilityOutputTests
         string z = g.Node("Add", new[] { g.Node("MatMul", new[] { flat, g.Weights("w", w, K, Logits) }), g.Weights("b", b, Logits) });
         bool steps = s is Selection.LastStep or Selection.Transpose;
         if (steps) z = g.Node("Reshape", new[] { z, g.Int64s("steps", -1, T, V) });
-        string p = softmax ? g.Node("Softmax", new[] { z }, "probabilities", Int("axis", steps ? 2 : 1)) : g.Node("Identity", new[] { z }, "probabilities");
+        string Softmax(string logits) => softmax ? g.Node("Softmax", new[] { logits }, null, Int("axis", steps ? 2 : 1)) : g.Node("Identity", new[] { logits });
+        string p = s is Selection.ConcatAlike or Selection.Concat ? "" : Softmax(z);
+        string Part(long start, long end) => Softmax(g.Node("Slice", new[] { z, g.Int64s($"starts{start}", start), g.Int64s($"ends{start}", end), g.Int64s($"axes{start}", 1) }));
         string output = s switch
         {
+            Selection.ConcatAlike => g.Node("Concat", new[] { Part(0, 6), Part(6, 12) }, "output", Int("axis", 1)),
+            Selection.Concat => g.Node("Concat", new[] { Part(0, 5), Part(5, 12) }, "output", Int("axis", 1)),
             Selection.LastStep => g.Node("Gather", new[] { p, Scalar(g, "last", T - 1) }, "output", Int("axis", 1)),
             Selection.ClassSubset => g.Node("Gather", new[] { p, g.Int64s("subset", 0, 5, 7, 11) }, "output", Int("axis", 1)),
             Selection.Slice => g.Node("Slice", new[] { p, g.Int64s("starts", 2), g.Int64s("ends", 8), g.Int64s("axes", 1) }, "output"),
@@ -113,6 +117,19 @@ public class ProbabilityOutputTests
     public void The_prepared_model_reports_probabilities(Selection s) =>
         Prepare(s).OutputKind.Should().Be(ModelOutputKind.Probabilities);
 
+    [Test]
+    public void A_prepared_model_saved_with_its_output_taken_for_logits_is_read_as_probabilities()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("steps.cam.onnx");
+        Prepare(Selection.LastStep).Save(path);
+        // As an earlier version recorded it.
+        ModelProto saved = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        saved.MetadataProps.Single(p => p.Key.EndsWith("output_kind", StringComparison.Ordinal)).Value = nameof(ModelOutputKind.Logits);
+        File.WriteAllBytes(path, saved.ToByteArray());
+        ModelPreparer.Prepare(path).OutputKind.Should().Be(ModelOutputKind.Probabilities);
+    }
+
     [TestCaseSource(nameof(All))]
     public void Score_CAM_weighs_each_channel_with_the_selected_probability_of_the_masked_image(Selection s)
     {
@@ -147,6 +164,7 @@ public class ProbabilityOutputTests
     [TestCase(Selection.LastStep, V, 1)]
     [TestCase(Selection.Transpose, V, T)]
     [TestCase(Selection.UnsqueezeCast, Logits, 1)]
+    [TestCase(Selection.ConcatAlike, 6, 1)]
     public void A_score_of_the_probabilities_goes_back_through_the_softmax_groups_the_output_keeps_whole(Selection s, int length, int inner)
     {
         using var explainer = Explainer(s, new GradCamMethod());
@@ -167,17 +185,18 @@ public class ProbabilityOutputTests
             .Should().Equal(expected, (x, e) => Math.Abs(x - e) <= 1e-4f + 1e-2f * Math.Abs(e));
     }
 
-    [TestCaseSource(nameof(PartGroups))]
-    public void Differentiating_a_probability_of_part_of_a_softmax_group_is_refused_with_the_node_and_the_remedy(Selection s)
+    [TestCase(Selection.ClassSubset, "Gather", "keeps only some of the values a Softmax normalises together")]
+    [TestCase(Selection.Slice, "Slice", "keeps only some of the values a Softmax normalises together")]
+    [TestCase(Selection.Concat, "Concat", "in other than evenly spaced runs of the output row")]
+    public void Differentiating_a_probability_whose_softmax_groups_the_output_does_not_keep_is_refused_with_the_node_and_the_remedy(Selection s, string op, string why)
     {
         using var explainer = Explainer(s, new GradCamMethod());
         ImageTensor image = Image();
-        string op = s == Selection.Slice ? "Slice" : "Gather";
         string node = new GraphIndex(ModelProto.Parser.ParseFrom(Build(s)).Graph).ProducerOf("output")!.Name;
 
         var custom = () => explainer.Explain(image, ExplanationTarget.Custom("first", row => row[0]));
         custom.Should().Throw<ScoreCamException>()
-            .Which.Message.Should().Contain($"'{node}' ({op})").And.Contain("keeps only some of the values a Softmax normalises together")
+            .Which.Message.Should().Contain($"the output 'output' of model '{s}': node '{node}' ({op})").And.Contain(why)
             .And.Contain("ModelPreparationOptions.OutputName");
         var attack = () => Fgsm.Attack(explainer, image, 0.01f);
         attack.Should().Throw<ScoreCamException>().Which.Message.Should().Contain($"'{node}' ({op})");
