@@ -96,7 +96,7 @@ public sealed class GradientSession : IDisposable
         new(InputGradientGraph.Load(model, height, width, guided), model.Input.Channels, height, width, model.OutputSize, model.FedInputs, options,
             model.ExternalDataFolder);
 
-    /// <summary>True when the model outputs probabilities and the graph's logits are the Softmax's input.</summary>
+    /// <summary>True when the model outputs probabilities and the graph's logits are their pre-softmax scores (the Softmax's input, selected as the output selects).</summary>
     public bool PreSoftmax => _session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.PreSoftmaxKey, out string? v) && v == "true";
 
     /// <summary>

@@ -49,7 +49,8 @@ internal static class GraphDifferentiator
 
     /// <summary>
     /// Copies of the selection nodes that read each Softmax's input where the originals read its output, their
-    /// outputs renamed: the last one gives the pre-softmax score of every output element.
+    /// outputs renamed: the last one gives the pre-softmax score of every output element. A copy is named after its
+    /// original (or, unnamed, after the original's output) behind <see cref="PreSoftmaxName"/>.
     /// </summary>
     private static List<NodeProto> PreSoftmaxSelection(ProbabilityOutput p)
     {
@@ -58,7 +59,7 @@ internal static class GraphDifferentiator
         return p.Selection.Select(node =>
         {
             NodeProto copy = node.Clone();
-            copy.Name = PreSoftmaxName + node.Name;
+            copy.Name = PreSoftmaxName + (node.Name.Length > 0 ? node.Name : node.Output[0]); // unique also where exporters leave names empty
             for (int i = 0; i < copy.Input.Count; i++)
                 if (renamed.TryGetValue(copy.Input[i], out string? pre)) copy.Input[i] = pre;
             copy.Output[0] = renamed[node.Output[0]];
