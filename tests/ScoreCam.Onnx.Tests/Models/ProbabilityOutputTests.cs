@@ -161,6 +161,31 @@ public class ProbabilityOutputTests
         }
     }
 
+    [TestCase(Selection.LastStep)]
+    [TestCase(Selection.Transpose)]
+    [TestCase(Selection.Concat)]
+    public void The_input_gradient_is_that_of_the_pre_softmax_score_of_the_selected_element(Selection s)
+    {
+        PreparedModel model = Prepare(s);
+        ImageTensor image = Image();
+        byte[] logits = Build(s, softmax: false);
+        int c = OutputSize(s) - 1;
+        var seed = new float[OutputSize(s)];
+        seed[c] = 1;
+        using var session = GradientSession.ForInput(model, Side, Side, guided: false);
+        float[] gradient = session.Run(image.Data, seed).Gradients;
+
+        var random = new Random(5);
+        for (int d = 0; d < 2; d++)
+        {
+            float[] v = image.Data.Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            const float eps = 1e-2f;
+            float Along(float sign) => Reference.Run(logits, new ImageTensor(image.Data.Select((x, i) => x + sign * eps * v[i]).ToArray(), 3, Side, Side))["output"][c];
+            double numeric = ((double)Along(1) - Along(-1)) / (2 * eps), expected = gradient.Select((g, i) => (double)g * v[i]).Sum();
+            Math.Abs(numeric - expected).Should().BeLessThanOrEqualTo(1e-3 + 1e-2 * Math.Abs(numeric), $"⟨g, v⟩ = {expected}, central differences {numeric}");
+        }
+    }
+
     [TestCase(Selection.LastStep, V, 1)]
     [TestCase(Selection.Transpose, V, T)]
     [TestCase(Selection.UnsqueezeCast, Logits, 1)]
@@ -202,5 +227,25 @@ public class ProbabilityOutputTests
         attack.Should().Throw<ScoreCamException>().Which.Message.Should().Contain($"'{node}' ({op})");
         // The pre-softmax score of a selected class is still differentiated.
         explainer.Explain(image, ExplanationTarget.Class(1)).ChannelWeights.Should().Contain(w => w != 0);
+    }
+
+    [Test]
+    public void A_saved_gradient_graph_keeps_its_refusal_and_is_used_as_it_is()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("subset.cam.onnx"), graph = GradientGraph.DefaultPath(path);
+        Prepare(Selection.ClassSubset).Save(path);
+        PreparedModel model = ModelPreparer.Prepare(path);
+        GradientGraph.Save(model, graph);
+        // A mark that a graph built again would not carry.
+        ModelProto saved = ModelProto.Parser.ParseFrom(File.ReadAllBytes(graph));
+        saved.MetadataProps.Add(new StringStringEntryProto { Key = "test.mark", Value = "saved" });
+        File.WriteAllBytes(graph, saved.ToByteArray());
+
+        GradientGraph.Load(model).Should().Equal(File.ReadAllBytes(graph));
+        using var session = GradientSession.ForHead(model);
+        session.PreSoftmax.Should().BeTrue();
+        string node = new GraphIndex(ModelProto.Parser.ParseFrom(Build(Selection.ClassSubset)).Graph).ProducerOf("output")!.Name;
+        session.Softmax!.Refusal.Should().Contain($"node '{node}' (Gather) keeps only some");
     }
 }
