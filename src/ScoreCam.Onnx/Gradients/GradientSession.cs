@@ -122,12 +122,26 @@ public sealed class GradientSession : IDisposable
     /// </summary>
     public (float[] Logits, float[] Gradients) Run(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> seeds, int count = 1)
     {
-        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"At least one sample is needed; got {count}.");
+        CheckInputs(inputs, seeds, count);
+        var logits = new float[(long)count * OutputSize];
+        var gradients = new float[(long)count * Channels * Height * Width];
+        Run(inputs, seeds, logits, gradients, count);
+        return (logits, gradients);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(ReadOnlyMemory{float}, ReadOnlyMemory{float}, int)"/>, writing the logits (count×OutputSize)
+    /// and gradients (count×Channels×Height×Width) into the caller's buffers, so that a caller running many batches
+    /// reuses them instead of allocating two arrays per run.
+    /// </summary>
+    public void Run(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> seeds, Span<float> logits, Span<float> gradients, int count = 1)
+    {
+        CheckInputs(inputs, seeds, count);
         long plane = (long)Channels * Height * Width;
-        if (inputs.Length != count * plane)
-            throw new ArgumentException($"Expected {count}×{Channels}×{Height}×{Width} input values; got {inputs.Length}.", nameof(inputs));
-        if (seeds.Length != (long)count * OutputSize)
-            throw new ArgumentException($"Expected {count}×{OutputSize} seed values; got {seeds.Length}.", nameof(seeds));
+        if (logits.Length != (long)count * OutputSize)
+            throw new ArgumentException($"Expected room for {count}×{OutputSize} logits; got {logits.Length}.", nameof(logits));
+        if (gradients.Length != count * plane)
+            throw new ArgumentException($"Expected room for {count}×{Channels}×{Height}×{Width} gradient values; got {gradients.Length}.", nameof(gradients));
         using var a = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(inputs), new long[] { count, Channels, Height, Width });
         using var s = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(seeds), new long[] { count, OutputSize });
         var values = new OrtValue[2 + _fed.Length];
@@ -137,8 +151,15 @@ public sealed class GradientSession : IDisposable
         using var runOptions = new RunOptions();
         try
         {
+            // The outputs come from ONNX Runtime's arena, reused from run to run; copying them out is small next to the
+            // pass and leaves the logits in the model's output shape (not always count×OutputSize).
             using var outputs = _session.Run(runOptions, _inputs, values, _outputs);
-            return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
+            ReadOnlySpan<float> z = outputs[0].GetTensorDataAsSpan<float>(), g = outputs[1].GetTensorDataAsSpan<float>();
+            if (z.Length != logits.Length || g.Length != gradients.Length)
+                throw new ScoreCamException(
+                    $"The gradient graph gave {z.Length} logits and {g.Length} gradient values for {count} input(s), not {count}×{OutputSize} and {count}×{Channels}×{Height}×{Width}.");
+            z.CopyTo(logits);
+            g.CopyTo(gradients);
         }
         catch (OnnxRuntimeException e)
         {
@@ -150,6 +171,15 @@ public sealed class GradientSession : IDisposable
         {
             for (int i = 2; i < values.Length; i++) values[i].Dispose();
         }
+    }
+
+    private void CheckInputs(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> seeds, int count)
+    {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"At least one sample is needed; got {count}.");
+        if (inputs.Length != (long)count * Channels * Height * Width)
+            throw new ArgumentException($"Expected {count}×{Channels}×{Height}×{Width} input values; got {inputs.Length}.", nameof(inputs));
+        if (seeds.Length != (long)count * OutputSize)
+            throw new ArgumentException($"Expected {count}×{OutputSize} seed values; got {seeds.Length}.", nameof(seeds));
     }
 
     // ORT reads inputs only; its API takes Memory<T>.

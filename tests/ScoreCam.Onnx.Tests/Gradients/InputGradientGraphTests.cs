@@ -222,6 +222,34 @@ public class InputGradientGraphTests
         }
     }
 
+    /// <summary>
+    /// The overload that writes into the caller's buffers (slices of larger ones here, as batches reuse them) gives
+    /// what the allocating one returns, value for value, on the default model (pre-softmax logits) and its head.
+    /// </summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Running_into_the_caller_s_buffers_equals_the_allocating_run(bool head)
+    {
+        PreparedModel model = ModelPreparer.Prepare(Repository.Path("onnx-models", "fashion-clutter", "fashion-clutter.onnx"));
+        using var session = head ? GradientSession.ForHead(model) : GradientSession.ForInput(model, 96, 96, guided: false);
+        const int count = 3;
+        int length = session.Channels * session.Height * session.Width, classes = session.OutputSize;
+        float[] sources = GradientCheck.RandomActivations(count * length, 31, positive: head);
+        float[] seeds = Enumerable.Range(0, count * classes).Select(i => (float)Math.Sin(i)).ToArray();
+        var (logits, gradients) = session.Run(sources, seeds, count);
+
+        float[] logitBuffer = Enumerable.Repeat(float.NaN, (count + 1) * classes).ToArray();
+        float[] gradientBuffer = Enumerable.Repeat(float.NaN, (count + 1) * length).ToArray();
+        session.Run(sources, seeds, logitBuffer.AsSpan(classes, count * classes), gradientBuffer.AsSpan(length, count * length), count);
+
+        logitBuffer[classes..].Should().Equal(logits);
+        gradientBuffer[length..].Should().Equal(gradients);
+        gradientBuffer[..length].Should().OnlyContain(v => float.IsNaN(v), "nothing is written outside the buffers given");
+        gradients.Should().Contain(v => v != 0);
+        FluentActions.Invoking(() => session.Run(sources, seeds, new float[count * classes], new float[length], count)).Should()
+            .Throw<ArgumentException>().WithParameterName("gradients");
+    }
+
     [Test]
     public void Saved_input_gradient_graphs_are_used_for_the_same_size_and_rule_and_rebuilt_otherwise()
     {
