@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Gradients;
@@ -14,7 +15,7 @@ namespace ScoreCam.Onnx.Methods;
 public sealed class ExplanationContext
 {
     private readonly GradientSessions _gradients;
-    private readonly Lazy<float[][]> _headGradients;
+    private readonly Lazy<float[]> _headGradients;
     private readonly Lazy<float[]> _blackInput;
     private long _inferenceTicks;
     private int _passes, _skipped;
@@ -27,7 +28,7 @@ public sealed class ExplanationContext
             (model, image, unmaskedScores, activations, channels, height, width, targets, runner, gradients, progress, cancellationToken);
         _blackInput = new Lazy<float[]>(blackInput);
         Scorer = new TargetScorer(targets, model.OutputKind, model.OutputSize);
-        _headGradients = new Lazy<float[][]>(ComputeHeadGradients);
+        _headGradients = new Lazy<float[]>(ComputeHeadGradients);
     }
 
     public PreparedModel Model { get; }
@@ -97,75 +98,89 @@ public sealed class ExplanationContext
     /// dY/dA (K×h×w) of target <paramref name="target"/> from the head's gradient graph, for all targets in one
     /// batched run on first use. Y is the target class's pre-softmax score, or the custom target's scalar.
     /// </summary>
-    public ReadOnlySpan<float> HeadGradients(int target) => _headGradients.Value[target];
+    public ReadOnlySpan<float> HeadGradients(int target)
+    {
+        int plane = Channels * Height * Width;
+        return _headGradients.Value.AsSpan(target * plane, plane);
+    }
 
-    private float[][] ComputeHeadGradients()
+    private float[] ComputeHeadGradients()
     {
         CancellationToken.ThrowIfCancellationRequested();
         GradientSession session = _gradients.Head;
         int n = Targets.Count, plane = Channels * Height * Width, outputs = Model.OutputSize;
-        var activations = new float[n * plane];
-        var seeds = new float[n * outputs];
-        for (int t = 0; t < n; t++)
+        // One target runs on the activations themselves; more need them once per batch row.
+        float[]? rows = n == 1 ? null : ArrayPool<float>.Shared.Rent(n * plane);
+        try
         {
-            Activations.CopyTo(activations, t * plane);
-            GradientSeed.Write(Targets[t], UnmaskedScores, seeds.AsSpan(t * outputs, outputs), session.Softmax);
+            var seeds = new float[n * outputs];
+            for (int t = 0; t < n; t++)
+            {
+                if (rows is not null) Activations.CopyTo(rows, t * plane);
+                GradientSeed.Write(Targets[t], UnmaskedScores, seeds.AsSpan(t * outputs, outputs), session.Softmax);
+            }
+            var gradients = new float[n * plane];
+            long start = Stopwatch.GetTimestamp();
+            session.Run(rows is null ? Activations : rows.AsMemory(0, n * plane), seeds, new float[n * outputs], gradients, n);
+            Count(n, Stopwatch.GetElapsedTime(start));
+            return gradients;
         }
-        long start = Stopwatch.GetTimestamp();
-        float[] gradients = session.Run(activations, seeds, n).Gradients;
-        Count(n, Stopwatch.GetElapsedTime(start));
-        var result = new float[n][];
-        for (int t = 0; t < n; t++) result[t] = gradients.AsSpan(t * plane, plane).ToArray();
-        return result;
+        finally
+        {
+            if (rows is not null) ArrayPool<float>.Shared.Return(rows);
+        }
     }
 
     /// <summary>
-    /// Input gradients dY/dx of target <paramref name="target"/> for <paramref name="count"/> inputs laid out one after
-    /// another in <paramref name="inputs"/> (each C×H×W, the input's shape), in batches of the runner's size, with the
-    /// plain rule or Guided Backpropagation's. Also returns Y at each input: the class's pre-softmax score, or the
-    /// custom target's scalar (whose seed is taken at each input's own output row, one extra forward pass each).
-    /// Progress is reported over the <paramref name="count"/> inputs.
+    /// Input gradients dY/dx of target <paramref name="target"/> for <paramref name="count"/> inputs (each C×H×W, the
+    /// input's shape) that <paramref name="write"/> fills, in batches of the runner's size, with the plain rule or
+    /// Guided Backpropagation's; <paramref name="read"/> receives each gradient and Y at its input: the class's
+    /// pre-softmax score, or the custom target's scalar (whose seed is taken at each input's own output row, one
+    /// extra forward pass each). The batch buffers are pooled and reused from batch to batch, so the inputs and
+    /// gradients of all <paramref name="count"/> passes are never held at once. Progress is reported over the
+    /// <paramref name="count"/> inputs.
     /// </summary>
-    public (float[] Gradients, float[] Scores) InputGradients(ReadOnlySpan<float> inputs, int count, int target, bool guided)
+    public void InputGradients(int count, int target, bool guided, GradientInputWriter write, GradientReader read)
     {
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ImageTensor image = Image;
         int length = image.Data.Length, outputs = Model.OutputSize;
-        if (inputs.Length != count * length) throw new ArgumentException($"Expected {count} inputs of {length} values; got {inputs.Length}.", nameof(inputs));
         GradientSession session = _gradients.Input(image.Height, image.Width, guided);
         ResolvedTarget resolved = Targets[target];
-        var gradients = new float[count * length];
-        var scores = new float[count];
-        var none = Array.Empty<float>();
-        int batch = Math.Max(1, Runner.BatchSize);
-        float[] rows = new float[Math.Min(batch, count) * outputs], seeds = new float[Math.Min(batch, count) * outputs];
-        for (int start = 0; start < count; start += batch)
+        bool custom = resolved.ClassIndex is null;
+        int batch = Math.Min(Math.Max(1, Runner.BatchSize), count);
+        float[] inputs = ArrayPool<float>.Shared.Rent(batch * length), gradients = ArrayPool<float>.Shared.Rent(batch * length);
+        float[] logits = new float[batch * outputs], seeds = new float[batch * outputs], rows = custom ? new float[batch * outputs] : Array.Empty<float>();
+        try
         {
-            CancellationToken.ThrowIfCancellationRequested();
-            int n = Math.Min(batch, count - start);
-            ReadOnlySpan<float> chunk = inputs.Slice(start * length, n * length);
-            if (resolved.ClassIndex is null)
+            for (int start = 0; start < count; start += batch)
             {
-                var source = chunk.ToArray();
-                Run(n, (i, slot) => { source.AsSpan(i * length, length).CopyTo(slot); return true; }, (i, row) => row.CopyTo(rows.AsSpan(i * outputs, outputs)),
-                    reportProgress: false);
+                CancellationToken.ThrowIfCancellationRequested();
+                int n = Math.Min(batch, count - start);
+                for (int i = 0; i < n; i++) write(start + i, inputs.AsSpan(i * length, length));
+                if (custom)
+                    Run(n, (i, slot) => { inputs.AsSpan(i * length, length).CopyTo(slot); return true; },
+                        (i, row) => row.CopyTo(rows.AsSpan(i * outputs, outputs)), reportProgress: false);
+                for (int i = 0; i < n; i++)
+                    GradientSeed.Write(resolved, custom ? rows.AsSpan(i * outputs, outputs) : UnmaskedScores, seeds.AsSpan(i * outputs, outputs), session.Softmax);
+                long begin = Stopwatch.GetTimestamp();
+                session.Run(inputs.AsMemory(0, n * length), seeds.AsMemory(0, n * outputs), logits.AsSpan(0, n * outputs), gradients.AsSpan(0, n * length), n);
+                Count(n, Stopwatch.GetElapsedTime(begin));
+                for (int i = 0; i < n; i++)
+                {
+                    float score = resolved.ClassIndex is { } c ? logits[i * outputs + c] : resolved.Score(rows.AsSpan(i * outputs, outputs), default, ScoreMode.RawScore);
+                    read(start + i, gradients.AsSpan(i * length, length), score);
+                }
+                Progress?.Report(new ExplanationProgress(start + n, count));
             }
-            for (int i = 0; i < n; i++)
-            {
-                float[] row = resolved.ClassIndex is null ? rows.AsSpan(i * outputs, outputs).ToArray() : UnmaskedScores;
-                GradientSeed.Write(resolved, row, seeds.AsSpan(i * outputs, outputs), session.Softmax);
-            }
-            long begin = Stopwatch.GetTimestamp();
-            var (logits, g) = session.Run(chunk.ToArray(), seeds.AsMemory(0, n * outputs), n);
-            Count(n, Stopwatch.GetElapsedTime(begin));
-            g.CopyTo(gradients, start * length);
-            for (int i = 0; i < n; i++)
-            {
-                ReadOnlySpan<float> z = logits.AsSpan(i * outputs, outputs);
-                scores[start + i] = resolved.ClassIndex is { } c ? z[c] : resolved.Score(rows.AsSpan(i * outputs, outputs), none, ScoreMode.RawScore);
-            }
-            Progress?.Report(new ExplanationProgress(start + n, count));
         }
-        return (gradients, scores);
+        finally
+        {
+            ArrayPool<float>.Shared.Return(inputs);
+            ArrayPool<float>.Shared.Return(gradients);
+        }
     }
 
     /// <summary>
@@ -176,13 +191,25 @@ public sealed class ExplanationContext
     /// </summary>
     public (float[] Gradient, float Score) ScoreInputGradient(ReadOnlySpan<float> input, int target, ScoreMode mode)
     {
+        var gradient = new float[input.Length];
+        float score = ScoreInputGradient(input.ToArray(), target, mode, gradient);
+        return (gradient, score);
+    }
+
+    /// <summary>
+    /// As <see cref="ScoreInputGradient(ReadOnlySpan{float}, int, ScoreMode)"/>, writing the gradient into
+    /// <paramref name="gradient"/> (C×H×W) and returning the score, for a caller that runs many steps on its own
+    /// buffers (the Mask optimisation).
+    /// </summary>
+    public float ScoreInputGradient(ReadOnlyMemory<float> input, int target, ScoreMode mode, Span<float> gradient)
+    {
         ImageTensor image = Image;
         int outputs = Model.OutputSize;
+        if (input.Length != image.Data.Length) throw new ArgumentException($"Expected an input of {image.Data.Length} values; got {input.Length}.", nameof(input));
         GradientSession session = _gradients.Input(image.Height, image.Width, guided: false);
         ResolvedTarget resolved = Targets[target];
         var row = new float[outputs];
-        float[] copy = input.ToArray();
-        Run(1, (_, slot) => { copy.CopyTo(slot); return true; }, (_, r) => r.CopyTo(row), reportProgress: false);
+        Run(1, (_, slot) => { input.Span.CopyTo(slot); return true; }, (_, r) => r.CopyTo(row), reportProgress: false);
         var probabilities = new float[outputs];
         ResolvedTarget.Probabilities(row, Model.OutputKind, probabilities);
         float score = resolved.Score(row, probabilities, mode);
@@ -202,9 +229,9 @@ public sealed class ExplanationContext
         }
         else GradientSeed.Write(resolved, row, seed, session.Softmax);
         long begin = Stopwatch.GetTimestamp();
-        float[] gradient = session.Run(copy, seed, 1).Gradients;
+        session.Run(input, seed, new float[outputs], gradient, 1);
         Count(1, Stopwatch.GetElapsedTime(begin));
-        return (gradient, score);
+        return score;
     }
 
     private sealed class PassProgress(IProgress<ExplanationProgress> progress, int total) : IProgress<int>

@@ -10,7 +10,7 @@ namespace ScoreCam.Onnx.Methods;
 /// </summary>
 internal static class GradientSeed
 {
-    public static void Write(ResolvedTarget target, float[] row, Span<float> seed, SoftmaxAxis? softmax = null)
+    public static void Write(ResolvedTarget target, ReadOnlySpan<float> row, Span<float> seed, SoftmaxAxis? softmax = null)
     {
         seed.Clear();
         if (target.ClassIndex is { } c)
@@ -18,7 +18,7 @@ internal static class GradientSeed
             seed[c] = 1f;
             return;
         }
-        var probe = (float[])row.Clone();
+        float[] probe = row.ToArray();
         var none = Array.Empty<float>();
         // The score is a float: a step of 1% of the row's largest entry keeps its rounding (ulp / 2h) far below the
         // gradient while the central difference's O(h²) error stays small for smooth scores (cosine similarity).

@@ -10,5 +10,5 @@ public sealed class GuidedBackpropMethod(ChannelReduction reduction = ChannelRed
     public override string Name => "guided-backprop";
 
     protected override (float[], IReadOnlyDictionary<string, double>?) Attribute(ExplanationContext context, int target) =>
-        (context.InputGradients(context.Image.Data, 1, target, guided: true).Gradients, null);
+        (InputGradient(context, target, guided: true), null);
 }

@@ -31,6 +31,14 @@ public abstract class InputGradientMethod : IExplanationMethod
     /// <summary>The attribution of target <paramref name="target"/> (C×H×W, the input's layout) and any diagnostics.</summary>
     protected abstract (float[] Attribution, IReadOnlyDictionary<string, double>? Extras) Attribute(ExplanationContext context, int target);
 
+    /// <summary>dY/dx of target <paramref name="target"/> at the input itself (C×H×W): one gradient pass.</summary>
+    protected static float[] InputGradient(ExplanationContext context, int target, bool guided)
+    {
+        float[] x = context.Image.Data, gradient = new float[x.Length];
+        context.InputGradients(1, target, guided, (_, input) => x.CopyTo(input), (_, g, _) => g.CopyTo(gradient));
+        return gradient;
+    }
+
     /// <summary>The H×W map of an attribution.</summary>
     public static SaliencyMap Reduce(Attribution a, ChannelReduction reduction)
     {

@@ -7,7 +7,7 @@ public sealed class InputTimesGradientMethod(ChannelReduction reduction = Channe
 
     protected override (float[], IReadOnlyDictionary<string, double>?) Attribute(ExplanationContext context, int target)
     {
-        float[] gradient = context.InputGradients(context.Image.Data, 1, target, guided: false).Gradients;
+        float[] gradient = InputGradient(context, target, guided: false);
         System.Numerics.Tensors.TensorPrimitives.Multiply(gradient, context.Image.Data, gradient);
         return (gradient, null);
     }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ScoreCam.Onnx.Kernels;
 
 namespace ScoreCam.Onnx.Methods;
@@ -25,24 +26,28 @@ public sealed class IntegratedGradientsMethod : InputGradientMethod
         float[] x = context.Image.Data;
         int m = Options.Steps, length = x.Length;
         float[] baseline = Baseline(context);
-        // Item 0 is the baseline itself (for Y(x′)); items 1..m the path points k/m.
-        var path = new float[(m + 1) * length];
-        for (int k = 0; k <= m; k++)
-        {
-            float alpha = (float)k / m;
-            Span<float> point = path.AsSpan(k * length, length);
-            for (int i = 0; i < length; i++) point[i] = baseline[i] + alpha * (x[i] - baseline[i]);
-        }
-        var (gradients, scores) = context.InputGradients(path, m + 1, target, guided: false);
         var ig = new float[length];
-        for (int k = 1; k <= m; k++) System.Numerics.Tensors.TensorPrimitives.Add(ig, gradients.AsSpan(k * length, length), ig);
+        float atBaseline = 0, atInput = 0;
+        // Item 0 is the baseline itself (for Y(x′)); items 1..m the path points k/m, whose gradients are summed as they come.
+        context.InputGradients(m + 1, target, guided: false,
+            (k, point) =>
+            {
+                float alpha = (float)k / m;
+                for (int i = 0; i < length; i++) point[i] = baseline[i] + alpha * (x[i] - baseline[i]);
+            },
+            (k, gradient, score) =>
+            {
+                if (k == 0) atBaseline = score;
+                else TensorPrimitives.Add(ig, gradient, ig);
+                if (k == m) atInput = score;
+            });
         double total = 0;
         for (int i = 0; i < length; i++)
         {
             ig[i] = (x[i] - baseline[i]) * ig[i] / m;
             total += ig[i];
         }
-        double difference = (double)scores[m] - scores[0];
+        double difference = (double)atInput - atBaseline;
         return (ig, new Dictionary<string, double> { ["completeness_error"] = total - difference, ["score_difference"] = difference });
     }
 

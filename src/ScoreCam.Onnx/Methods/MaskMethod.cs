@@ -47,6 +47,8 @@ public sealed class MaskMethod : IExplanationMethod
             new GaussianBlur(Options.BlurKernelSize, Options.BlurSigma).Apply(x, channels, image.Height, image.Width, blurred);
         var upsampler = new BilinearUpsampler(s, s, image.Height, image.Width);
         float[] scratch = new float[upsampler.ScratchLength], up = new float[plane], perturbed = new float[length], gradUp = new float[plane];
+        // The step's buffers live for the whole optimisation: no allocation per iteration.
+        float[] gradient = new float[length], fromScore = new float[cells];
         var mask = new float[cells];
         Array.Fill(mask, 1f);
         double[] gradMask = new double[cells], first = new double[cells], second = new double[cells];
@@ -59,13 +61,13 @@ public sealed class MaskMethod : IExplanationMethod
             Perturb(mask, upsampler, x, blurred, up, scratch, perturbed, channels, plane);
             if (Options.Noise > 0)
                 for (int i = 0; i < length; i++) perturbed[i] += (float)(Options.Noise * StandardNormal.Sample(random));
-            var (gradient, probability) = context.ScoreInputGradient(perturbed, target, ScoreMode.Probability);
+            float probability = context.ScoreInputGradient(perturbed, target, ScoreMode.Probability, gradient);
 
             // dp/dU(m) = Σ_c dp/dΦ_c ⊙ (x_c − blur(x)_c), then back through the upsampling.
             Array.Clear(gradUp);
             for (int c = 0; c < channels; c++)
                 for (int i = 0; i < plane; i++) gradUp[i] += gradient[c * plane + i] * (x[c * plane + i] - blurred[c * plane + i]);
-            var fromScore = new float[cells];
+            Array.Clear(fromScore);
             upsampler.Transpose(gradUp, fromScore);
             loss = probability + Regularizer(mask, s, gradMask);
             for (int i = 0; i < cells; i++) gradMask[i] += fromScore[i];
@@ -83,7 +85,7 @@ public sealed class MaskMethod : IExplanationMethod
         }
 
         Perturb(mask, upsampler, x, blurred, up, scratch, perturbed, channels, plane);
-        float final = context.ScoreInputGradient(perturbed, target, ScoreMode.Probability).Score;
+        float final = context.ScoreInputGradient(perturbed, target, ScoreMode.Probability, gradient);
         var deleted = new float[cells];
         for (int i = 0; i < cells; i++) deleted[i] = 1 - mask[i];
         return new MethodResult(new SaliencyMap(s, s, deleted), Extras: new Dictionary<string, double>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Methods;
@@ -25,15 +26,17 @@ public sealed class SmoothGradMethod : InputGradientMethod
     {
         float[] x = context.Image.Data;
         int n = Options.Samples, length = x.Length;
-        double sigma = Options.Noise * (System.Numerics.Tensors.TensorPrimitives.Max(x) - System.Numerics.Tensors.TensorPrimitives.Min(x));
+        double sigma = Options.Noise * (TensorPrimitives.Max(x) - TensorPrimitives.Min(x));
         var random = new Random(Options.Seed);
-        var noisy = new float[n * length];
-        for (int s = 0; s < n; s++)
-            for (int i = 0; i < length; i++) noisy[s * length + i] = (float)(x[i] + sigma * StandardNormal.Sample(random));
-        float[] gradients = context.InputGradients(noisy, n, target, guided: false).Gradients;
         var mean = new float[length];
-        for (int s = 0; s < n; s++) System.Numerics.Tensors.TensorPrimitives.Add(mean, gradients.AsSpan(s * length, length), mean);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(mean, 1f / n, mean);
+        // Copies are drawn batch by batch, in order, and their gradients summed as they come.
+        context.InputGradients(n, target, guided: false,
+            (_, noisy) =>
+            {
+                for (int i = 0; i < length; i++) noisy[i] = (float)(x[i] + sigma * StandardNormal.Sample(random));
+            },
+            (_, gradient, _) => TensorPrimitives.Add(mean, gradient, mean));
+        TensorPrimitives.Multiply(mean, 1f / n, mean);
         return (mean, null);
     }
 }

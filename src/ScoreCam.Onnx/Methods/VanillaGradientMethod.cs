@@ -6,5 +6,5 @@ public sealed class VanillaGradientMethod(ChannelReduction reduction = ChannelRe
     public override string Name => "gradient";
 
     protected override (float[], IReadOnlyDictionary<string, double>?) Attribute(ExplanationContext context, int target) =>
-        (context.InputGradients(context.Image.Data, 1, target, guided: false).Gradients, null);
+        (InputGradient(context, target, guided: false), null);
 }
