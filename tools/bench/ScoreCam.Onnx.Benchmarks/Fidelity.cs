@@ -19,7 +19,7 @@ internal static class Fidelity
 {
     public static int Run(string[] args)
     {
-        string? similarTo = Option(ref args, "--similar-to"), preprocess = Option(ref args, "--preprocess");
+        string? similarTo = ToolArgs.Option(ref args, "--similar-to"), preprocess = ToolArgs.Option(ref args, "--preprocess");
         if (args.Length < 2)
         {
             Console.Error.WriteLine("usage: fidelity MODEL.onnx SET_DIR [LIMIT=100] [RANKING=variance|mean] [--similar-to self|PICTURE] [--preprocess FILE.json]");
@@ -64,25 +64,9 @@ internal static class Fidelity
                 energy.Add(EnergyPointingGame.Score(e.Heatmap, box));
                 if (images.Count <= 10) perImage.Add($"{image.File}: rho {rho[^1]:0.000}, energy {energy[^1]:0.000} (box {box.Width * box.Height / (double)(input.Width * input.Height):0.00} of the picture)");
             }
-            Console.WriteLine($"{k,6}  {rho.Average(),16:0.0000}  {energy.Average(),20:0.0000}  {Median(ms),9:0.0}  {passes.Average(),14:0.0}");
+            Console.WriteLine($"{k,6}  {rho.Average(),16:0.0000}  {energy.Average(),20:0.0000}  {ToolArgs.Median(ms),9:0.0}  {passes.Average(),14:0.0}");
             foreach (string line in perImage) Console.WriteLine($"        {line}");
         }
         return 0;
-    }
-
-    /// <summary>Removes <c>NAME VALUE</c> from the arguments and returns the value, or null when absent.</summary>
-    private static string? Option(ref string[] args, string name)
-    {
-        int at = Array.IndexOf(args, name);
-        if (at < 0 || at + 1 >= args.Length) return null;
-        string value = args[at + 1];
-        args = args[..at].Concat(args[(at + 2)..]).ToArray();
-        return value;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var s = values.OrderBy(v => v).ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 }

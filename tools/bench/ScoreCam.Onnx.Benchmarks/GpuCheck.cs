@@ -42,10 +42,10 @@ internal static class GpuCheck
 
     public static int Run(string[] args)
     {
-        string device = Option(ref args, "--device") ?? "cuda";
-        string? goal = Option(ref args, "--goal-ms"), channels = Option(ref args, "--channels");
-        int runs = int.Parse(Option(ref args, "--runs") ?? "5", CultureInfo.InvariantCulture);
-        int[] batches = (Option(ref args, "--batch") ?? "32,128").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray();
+        string device = ToolArgs.Option(ref args, "--device") ?? "cuda";
+        string? goal = ToolArgs.Option(ref args, "--goal-ms"), channels = ToolArgs.Option(ref args, "--channels");
+        int runs = int.Parse(ToolArgs.Option(ref args, "--runs") ?? "5", CultureInfo.InvariantCulture);
+        int[] batches = (ToolArgs.Option(ref args, "--batch") ?? "32,128").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray();
         if (args.Length != 3 || device is not ("cuda" or "cpu") || runs < 1 || batches.Any(b => b < 1))
         {
             Console.Error.WriteLine("usage: gpu MODEL.onnx IMAGE OUT.json [--device cuda|cpu] [--batch 32,128] [--runs 5] [--channels K] [--goal-ms 60]");
@@ -146,7 +146,7 @@ internal static class GpuCheck
 
         public Dictionary<string, object?> Row(string model, string device, int runs)
         {
-            double wall = Median(_wall), floor = Median(_floor);
+            double wall = ToolArgs.Median(_wall), floor = ToolArgs.Median(_floor);
             return new Dictionary<string, object?>
             {
                 ["model"] = Path.GetFileName(model),
@@ -164,21 +164,5 @@ internal static class GpuCheck
                 ["spearman_vs_cpu"] = Math.Round(_spearman, 6),
             };
         }
-    }
-
-    /// <summary>Removes <c>NAME VALUE</c> from the arguments and returns the value, or null when absent.</summary>
-    private static string? Option(ref string[] args, string name)
-    {
-        int at = Array.IndexOf(args, name);
-        if (at < 0 || at + 1 >= args.Length) return null;
-        string value = args[at + 1];
-        args = args[..at].Concat(args[(at + 2)..]).ToArray();
-        return value;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var s = values.OrderBy(v => v).ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 }
