@@ -147,7 +147,7 @@ public sealed class GradientSession : IDisposable
         var values = new OrtValue[2 + _fed.Length];
         (values[0], values[1]) = (a, s);
         for (int i = 0; i < _fed.Length; i++)
-            values[2 + i] = OrtValue.CreateTensorValueFromMemory(_fed[i].Broadcast(count), _fed[i].Shape(count));
+            values[2 + i] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _fed[i].Repeated(count), _fed[i].Shape(count));
         using var runOptions = new RunOptions();
         try
         {

@@ -18,12 +18,30 @@ internal sealed class FedInput
     /// <summary>The input's shape for a batch of <paramref name="count"/>.</summary>
     public long[] Shape(int count) => RowShape.Prepend(count).ToArray();
 
-    /// <summary>The row repeated <paramref name="count"/> times: the input of a batch of that size.</summary>
+    /// <summary>The row repeated <paramref name="count"/> times: the input of a batch of that size (a new array, the caller's).</summary>
     public float[] Broadcast(int count)
     {
         var values = new float[count * Row.Length];
         for (int i = 0; i < count; i++) Row.CopyTo(values, i * Row.Length);
         return values;
+    }
+
+    private float[] _repeated = Array.Empty<float>();
+
+    /// <summary>
+    /// The row repeated <paramref name="count"/> times for runs that only read it (the gradient sessions): one shared
+    /// array, grown to the largest count asked, so a run does not copy the row again. Never write to it.
+    /// </summary>
+    public Memory<float> Repeated(int count)
+    {
+        float[] repeated = Volatile.Read(ref _repeated);
+        if (repeated.Length < count * Row.Length)
+        {
+            // A racing caller may grow it too; either array holds the same rows, and readers keep the one they took.
+            repeated = Broadcast(count);
+            Volatile.Write(ref _repeated, repeated);
+        }
+        return repeated.AsMemory(0, count * Row.Length);
     }
 
     /// <summary>
