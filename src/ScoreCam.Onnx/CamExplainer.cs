@@ -38,7 +38,7 @@ public sealed class CamExplainer : IDisposable
         Session = new ModelSession(model, options.Inference);
         try
         {
-            BatchSizeChoice = ChooseBatchSize(model, options.Inference);
+            BatchSizeChoice = BatchSizePolicy.Choose(model, options.Inference.MaxBatchMemoryBytes ?? BatchSizePolicy.DefaultBudgetBytes, options.Inference.BatchSize);
             _pipelined = options.Inference.Pipelined;
             Runner = new MaskedBatchRunner(Session, BatchSizeChoice.BatchSize, _pipelined);
             // Gradient graphs run float32 through plain runs: no float16 copy, no bound buffers, no CUDA graphs.
@@ -71,19 +71,7 @@ public sealed class CamExplainer : IDisposable
     /// owns nothing (disposing it does nothing) and works while this explainer is not disposed.
     /// </summary>
     public CamExplainer WithBatchSize(int? batchSize, long? maxBatchMemoryBytes = null) =>
-        new(this, ChooseBatchSize(Model, new InferenceOptions { BatchSize = batchSize, MaxBatchMemoryBytes = maxBatchMemoryBytes ?? BatchSizeChoice.BudgetBytes }));
-
-    /// <summary>The given batch size, or the largest that fits the memory budget (<see cref="BatchSizePolicy"/>).</summary>
-    private static BatchSizeChoice ChooseBatchSize(PreparedModel model, InferenceOptions options)
-    {
-        if (options.MaxBatchMemoryBytes is < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), "The batch memory budget must be positive.");
-        long budget = options.MaxBatchMemoryBytes ?? BatchSizePolicy.DefaultBudgetBytes;
-        if (options.BatchSize is not { } given) return BatchSizePolicy.Choose(model, budget);
-        if (given < 1) throw new ArgumentOutOfRangeException(nameof(options), "The batch size must be at least 1.");
-        int size = model.SupportsBatching ? given : 1;
-        return new BatchSizeChoice(size, model.IntermediateBytesPerImage, budget, size == given ? "given" : "the model's batch size is fixed");
-    }
+        new(this, BatchSizePolicy.Choose(Model, maxBatchMemoryBytes ?? BatchSizeChoice.BudgetBytes, batchSize));
 
     /// <summary>Prepares (or loads an already prepared) model file and reads its preprocessing sidecar.</summary>
     public static CamExplainer Open(string modelPath, ExplainerOptions? options = null)
@@ -98,7 +86,7 @@ public sealed class CamExplainer : IDisposable
     /// <summary>Runs batches of inputs through the model: what methods and metrics run their passes on.</summary>
     public IBatchRunner Runner { get; }
     public GradientSessions Gradients { get; }
-    /// <summary>Inputs per ONNX Runtime call of the batched passes.</summary>
+    /// <summary>Inputs per ONNX Runtime call of the batched passes (<see cref="BatchSizePolicy"/>).</summary>
     public int BatchSize => BatchSizeChoice.BatchSize;
     /// <summary>The batch size, the memory estimate behind it and why it was taken.</summary>
     public BatchSizeChoice BatchSizeChoice { get; }
@@ -107,7 +95,7 @@ public sealed class CamExplainer : IDisposable
     /// <summary>The method used when a call names none.</summary>
     public IExplanationMethod DefaultMethod { get; }
 
-    /// <summary>Warnings from preparation and session creation (batching impossible, CUDA fallback), to show once; those of the model and its session are also logged to <see cref="ExplainerOptions.Logger"/> when the explainer is made.</summary>
+    /// <summary>Warnings from preparation and session creation (a batch size fixed by the model, CUDA fallback), to show once; those of the model and its session are also logged to <see cref="ExplainerOptions.Logger"/> when the explainer is made.</summary>
     public IEnumerable<string> Warnings => Model.Warnings.Concat(Session.Warnings).Concat(Gradients.Warnings);
 
     public Image<Rgb24> LoadImage(string path) => ImageLoader.Load(path, _maxPixels);

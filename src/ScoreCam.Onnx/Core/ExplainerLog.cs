@@ -5,7 +5,7 @@ namespace ScoreCam.Onnx.Core;
 /// <summary>The library's log events: warnings a user should see once, and per-explanation diagnostics.</summary>
 internal static partial class ExplainerLog
 {
-    /// <summary>From model preparation: a batch size fixed by the model, so masked passes run one at a time.</summary>
+    /// <summary>From model preparation: a batch size fixed by the model (passes padded to it, or run one at a time).</summary>
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void ModelWarning(ILogger logger, string warning);
 

@@ -9,13 +9,17 @@ namespace ScoreCam.Onnx.Gradients;
 /// The ONNX Runtime session of a gradient graph: of the head (<see cref="GradientGraph"/>: activations A, N×K×h×w)
 /// or of the whole model (<see cref="InputGradientGraph"/>: the input x, N×C×H×W). For sources and seeds (N×OutputSize)
 /// it returns the logits and d Σ(seed ⊙ logits) / d source. The model's fed inputs (<see cref="PreparedModel.FedInputs"/>)
-/// that the graph reads go with every run, their row repeated over the run's samples. Owns its native session; thread-safe.
+/// that the graph reads go with every run, their row repeated over the run's samples. The graph of a model whose export
+/// fixes its batch size runs that many samples at a time: more are run in turn, fewer padded with zero sources and seeds
+/// whose rows are dropped. Owns its native session; thread-safe.
 /// </summary>
 public sealed class GradientSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly string[] _inputs, _outputs;
     private readonly FedInput[] _fed;
+    // Samples per run of a graph made for a fixed batch size (its metadata), else null: any number in one run.
+    private readonly int? _batch;
 
     /// <summary>Runs the model's head gradient graph: NAME.grad.onnx next to the model when present, else built in memory.</summary>
     public GradientSession(PreparedModel model, InferenceOptions? options = null)
@@ -67,6 +71,17 @@ public sealed class GradientSession : IDisposable
         }
         _inputs = new[] { sources[0], GraphDifferentiator.SeedInput }.Concat(_fed.Select(f => f.Name)).ToArray();
         _outputs = new[] { GraphDifferentiator.LogitsOutput, gradient };
+        if (_session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.BatchKey, out string? batch))
+        {
+            if (!int.TryParse(batch, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int b) || b < 1)
+            {
+                _session.Dispose();
+                throw new ScoreCamException(
+                    $"The gradient graph records the batch size '{batch}' ('{GraphDifferentiator.BatchKey}' in its metadata), not a positive number. " +
+                    "Delete the saved gradient graph (NAME.*grad.onnx) and prepare the model again.");
+            }
+            _batch = b;
+        }
         if (PreSoftmax && _session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.SoftmaxRefusalKey, out string? refusal))
             Softmax = SoftmaxAxis.Refused(refusal);
         else if (PreSoftmax)
@@ -142,6 +157,38 @@ public sealed class GradientSession : IDisposable
             throw new ArgumentException($"Expected room for {count}×{OutputSize} logits; got {logits.Length}.", nameof(logits));
         if (gradients.Length != count * plane)
             throw new ArgumentException($"Expected room for {count}×{Channels}×{Height}×{Width} gradient values; got {gradients.Length}.", nameof(gradients));
+        if (_batch is not { } batch)
+        {
+            RunBatch(inputs, seeds, logits, gradients, count);
+            return;
+        }
+        int size = (int)plane, rows = OutputSize;
+        for (int start = 0; start < count; start += batch)
+        {
+            int n = Math.Min(batch, count - start);
+            ReadOnlyMemory<float> x = inputs.Slice(start * size, n * size), seed = seeds.Slice(start * rows, n * rows);
+            Span<float> z = logits.Slice(start * rows, n * rows), g = gradients.Slice(start * size, n * size);
+            if (n == batch) RunBatch(x, seed, z, g, n);
+            else RunPadded(x, seed, z, g, n, batch);
+        }
+    }
+
+    /// <summary>Runs <paramref name="count"/> samples in a run of <paramref name="batch"/>: zero sources and seeds fill it, their rows dropped.</summary>
+    private void RunPadded(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> seeds, Span<float> logits, Span<float> gradients, int count, int batch)
+    {
+        var x = new float[batch * (inputs.Length / count)];
+        var seed = new float[batch * OutputSize];
+        inputs.Span.CopyTo(x);
+        seeds.Span.CopyTo(seed);
+        var z = new float[seed.Length];
+        var g = new float[x.Length];
+        RunBatch(x, seed, z, g, batch);
+        z.AsSpan(0, logits.Length).CopyTo(logits);
+        g.AsSpan(0, gradients.Length).CopyTo(gradients);
+    }
+
+    private void RunBatch(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> seeds, Span<float> logits, Span<float> gradients, int count)
+    {
         using var a = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(inputs), new long[] { count, Channels, Height, Width });
         using var s = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(seeds), new long[] { count, OutputSize });
         var values = new OrtValue[2 + _fed.Length];
@@ -165,7 +212,7 @@ public sealed class GradientSession : IDisposable
         {
             throw new ScoreCamException(
                 $"ONNX Runtime could not run the gradient graph on {count} input(s) of {Channels}×{Height}×{Width}: {OrtRuntime.Describe(e)} " +
-                "A model whose batch size is fixed at 1 takes one input per run.", e);
+                "A graph of a model whose export fixes its batch size records that size in its metadata; build the graph again from the prepared model.", e);
         }
         finally
         {

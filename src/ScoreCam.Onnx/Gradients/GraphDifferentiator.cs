@@ -25,6 +25,11 @@ internal static class GraphDifferentiator
     public const string SoftmaxAxisKey = Prefix + "softmax_axis";
     /// <summary>Metadata key, instead of <see cref="SoftmaxAxisKey"/>: why the output row's probabilities cannot be differentiated through the Softmax.</summary>
     public const string SoftmaxRefusalKey = Prefix + "softmax_refusal";
+    /// <summary>
+    /// Metadata key, only for a model whose export fixes its batch size (<see cref="PreparedModel.FixedBatchSize"/>):
+    /// that size, which every run of the graph takes too.
+    /// </summary>
+    public const string BatchKey = Prefix + "batch";
     /// <summary>Prefix of the tensors and nodes that apply the output's selection to the Softmax's input.</summary>
     private const string PreSoftmaxName = "scorecam/presoftmax/";
     private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
@@ -106,7 +111,8 @@ internal static class GraphDifferentiator
     public static ModelProto Build(PreparedModel model, GradientSource source)
     {
         var (graph, nodes) = Cut(model, source, forGradients: true);
-        long[] sourceShape = new long[] { 1 }.Concat(source.Shape).ToArray();
+        // Shapes are probed at the batch size a run takes: 1, or the one the model's export fixes.
+        long[] sourceShape = new long[] { model.FixedBatchSize ?? 1 }.Concat(source.Shape).ToArray();
         // The fed inputs the cut graph reads: constants of the gradient graph, given with every run.
         var fed = model.FedInputs.Where(f => graph.Graph.Input.Any(i => i.Name == f.Name)).ToList();
         IReadOnlyList<string> unrolled = nodes.Any(GruUnrolling.IsGru)
@@ -144,6 +150,7 @@ internal static class GraphDifferentiator
         Put(graph, OutputKey, logits);
         Put(graph, FedKey, FedNames(model));
         Put(graph, PreSoftmaxKey, preSoftmax ? "true" : "false");
+        if (model.FixedBatchSize is { } batch) Put(graph, BatchKey, batch.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (preSoftmax)
         {
             SoftmaxAxis axis = OutputGrouping(model, FinalSoftmax(model)!, shapes);
@@ -171,6 +178,7 @@ internal static class GraphDifferentiator
                 // A graph saved before the Softmax's grouping was recorded is built again.
                 if (meta.GetValueOrDefault(OutputKey) == Differentiated(model).Tensor &&
                     source.Metadata.All(m => meta.GetValueOrDefault(Prefix + m.Key) == m.Value) &&
+                    meta.GetValueOrDefault(BatchKey) == model.FixedBatchSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) &&
                     (meta.GetValueOrDefault(PreSoftmaxKey) != "true" || meta.ContainsKey(SoftmaxAxisKey) || meta.ContainsKey(SoftmaxRefusalKey)))
                 {
                     // Made for the same source and output, but for the model with other inputs besides the image: stale.

@@ -14,7 +14,8 @@ namespace ScoreCam.Onnx.Inference;
 /// <see cref="Run"/>, and read <see cref="Scores"/>. With <see cref="InferenceOptions.DeviceResidentBuffers"/>, full
 /// batches run on device tensors allocated and bound once (IOBinding): the inputs are copied there before the run and
 /// the score rows back after it; the fixed addresses let CUDA graphs replay (<see cref="InferenceOptions.CudaGraphs"/>,
-/// one graph per scorer). Not thread-safe; use one per concurrent pipeline stage.
+/// one graph per scorer). A model whose export fixes its batch size runs full batches only: a partial batch's empty
+/// slots are zeros whose rows nobody reads. Not thread-safe; use one per concurrent pipeline stage.
 /// </summary>
 public sealed class BatchScorer : IDisposable
 {
@@ -22,6 +23,7 @@ public sealed class BatchScorer : IDisposable
     private readonly ImageTensor _template;
     private readonly float[] _input, _output;
     private readonly int _imageLength, _rowLength;
+    private readonly bool _padded;
     private readonly OrtValue _fullInput, _fullOutput;
     // The fed inputs' rows repeated over a full batch, and values over them (a partial batch takes its leading rows).
     private readonly float[][] _feedData;
@@ -36,8 +38,11 @@ public sealed class BatchScorer : IDisposable
     internal BatchScorer(ModelSession session, ImageTensor template, int capacity, int graphId)
     {
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), "Batch capacity must be at least 1.");
-        (_session, _template) = (session, template);
-        Capacity = Math.Min(capacity, session.MaxBatch);
+        if (session.Model.FixedBatchSize is { } size && capacity != size)
+            throw new ArgumentOutOfRangeException(nameof(capacity),
+                $"Model '{session.Model.Source}' runs exactly {size} inputs a call (its export fixes the batch size); a batch of {capacity} cannot run.");
+        (_session, _template, _padded) = (session, template, session.Model.FixedBatchSize is not null);
+        Capacity = capacity;
         _imageLength = template.Data.Length;
         _rowLength = session.Model.OutputSize;
         _input = ArrayPool<float>.Shared.Rent(Capacity * _imageLength);
@@ -70,11 +75,12 @@ public sealed class BatchScorer : IDisposable
     /// <summary>The output row of image <paramref name="slot"/> after <see cref="Run"/>.</summary>
     public ReadOnlySpan<float> Scores(int slot) => _output.AsSpan(slot * _rowLength, _rowLength);
 
-    /// <summary>Runs the first <paramref name="count"/> slots through the model.</summary>
+    /// <summary>Runs the first <paramref name="count"/> slots through the model (all of them, the rest zeroed, for a fixed batch size).</summary>
     public void Run(int count)
     {
         if (count < 1 || count > Capacity) throw new ArgumentOutOfRangeException(nameof(count));
-        if (count == Capacity)
+        if (_padded) _input.AsSpan(count * _imageLength, (Capacity - count) * _imageLength).Clear();
+        if (count == Capacity || _padded)
         {
             if (_device is not null) _device.Run(_session, _runOptions, _template);
             else _session.RunScores(_runOptions, _inputs, _outputs, _template);

@@ -10,7 +10,8 @@ public sealed record InferenceOptions
     /// <summary>
     /// Inputs per ONNX Runtime call for the explainer's batched passes (Score-CAM's masked images, RISE's masks,
     /// deletion / insertion steps, gradient passes); null: chosen for the model by <see cref="BatchSizePolicy"/>
-    /// within <see cref="MaxBatchMemoryBytes"/>.
+    /// within <see cref="MaxBatchMemoryBytes"/>. A model whose export fixes its batch size runs that size instead, and
+    /// <see cref="BatchSizeChoice.Reason"/> says so.
     /// </summary>
     public int? BatchSize { get; init; }
 

@@ -22,8 +22,12 @@ public sealed class MaskedBatchRunner : IBatchRunner, IDisposable
     public MaskedBatchRunner(ModelSession session, int batchSize, bool pipelined = true)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
+        if (session.Model.FixedBatchSize is { } size && batchSize != size)
+            throw new ArgumentOutOfRangeException(nameof(batchSize),
+                $"Model '{session.Model.Source}' runs exactly {size} inputs a call (its export fixes the batch size); {batchSize} cannot be used. " +
+                "BatchSizePolicy.Choose gives the size a model runs.");
         (_session, _pipelined) = (session, pipelined);
-        BatchSize = Math.Min(batchSize, session.MaxBatch);
+        BatchSize = batchSize;
     }
 
     public int OutputSize => _session.Model.OutputSize;
@@ -62,7 +66,9 @@ public sealed class MaskedBatchRunner : IBatchRunner, IDisposable
         var skipped = new int[jobs.Count];
         var ticks = new long[jobs.Count];
         var done = new int[jobs.Count];
-        if (template is not null) Run(jobs, template, (int)Math.Min(BatchSize, total), passes, skipped, ticks, done, cancellationToken);
+        // A run smaller than a batch needs smaller buffers, unless the model's export fixes the batch size.
+        int capacity = _session.Model.FixedBatchSize is null ? (int)Math.Min(BatchSize, total) : BatchSize;
+        if (template is not null) Run(jobs, template, capacity, passes, skipped, ticks, done, cancellationToken);
         var summaries = new BatchRunSummary[jobs.Count];
         for (int j = 0; j < jobs.Count; j++)
         {

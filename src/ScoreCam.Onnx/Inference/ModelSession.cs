@@ -16,7 +16,9 @@ public sealed class ModelSession : IDisposable
     private readonly string[] _scoreOutput;
     private readonly string[] _fullOutputs;
     private readonly int _outputRank;
-    // The fed inputs for one image, made once: the unmasked forward pass runs them with every call.
+    // Inputs per run of the unmasked forward pass: 1, or the batch size the model's export fixes (the image, then zeros).
+    private readonly int _forwardBatch;
+    // The fed inputs for that run, made once: the unmasked forward pass runs them with every call.
     private readonly OrtValue[] _singleFeeds;
 
     public ModelSession(PreparedModel model, InferenceOptions? options = null)
@@ -35,7 +37,8 @@ public sealed class ModelSession : IDisposable
         Warnings = warnings;
         // The image first, then the fed inputs in the order of Model.FedInputs (how batch scorers lay out their values).
         _inputNames = model.FedInputs.Select(f => f.Name).Prepend(model.Input.Name).ToArray();
-        _singleFeeds = model.FedInputs.Select(f => OrtValue.CreateTensorValueFromMemory(f.Row, f.Shape(1))).ToArray();
+        _forwardBatch = model.FixedBatchSize ?? 1;
+        _singleFeeds = model.FedInputs.Select(f => OrtValue.CreateTensorValueFromMemory(f.Broadcast(_forwardBatch), f.Shape(_forwardBatch))).ToArray();
         _scoreOutput = new[] { model.OutputName };
         _fullOutputs = new[] { model.OutputName, model.Layer.TensorName };
         _outputRank = Math.Max(2, _session.OutputMetadata[model.OutputName].Dimensions.Length);
@@ -54,19 +57,27 @@ public sealed class ModelSession : IDisposable
     /// <summary>Full batches replay CUDA graphs: the session runs on CUDA with <see cref="InferenceOptions.CudaGraphs"/>.</summary>
     internal bool UsesCudaGraphs => Device == ExecutionDevice.Cuda && Options.CudaGraphs;
 
-    /// <summary>Largest batch the model accepts: 1 when its batch dimension is fixed.</summary>
-    public int MaxBatch => Model.SupportsBatching ? int.MaxValue : 1;
-
-    /// <summary>One forward pass of a single image: its score row and the target layer's activations (K×h×w).</summary>
+    /// <summary>
+    /// One forward pass of a single image (padded with zero inputs to the batch size the model's export fixes): its
+    /// score row and the target layer's activations (K×h×w).
+    /// </summary>
     public (float[] Scores, float[] Activations, int Channels, int Height, int Width) Forward(ImageTensor image)
     {
-        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, image.Data.AsMemory(), image.Shape(1));
+        float[] data = image.Data;
+        if (_forwardBatch > 1)
+        {
+            data = new float[_forwardBatch * image.Data.Length];
+            image.Data.CopyTo(data, 0);
+        }
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data.AsMemory(), image.Shape(_forwardBatch));
         using RunOptions runOptions = RunOptions();
         using var outputs = Run(runOptions, input, _fullOutputs, image);
         long[] shape = outputs[1].GetTensorTypeAndShape().Shape;
         if (shape.Length != 4)
             throw new ScoreCamException($"The target layer '{Model.Layer.TensorName}' produced shape [{string.Join('x', shape)}]; a spatial map N×K×h×w is needed.");
-        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray(),
+        // The first row of each output is the image's; padding rows are dropped.
+        ReadOnlySpan<float> scores = outputs[0].GetTensorDataAsSpan<float>(), activations = outputs[1].GetTensorDataAsSpan<float>();
+        return (scores[..(scores.Length / _forwardBatch)].ToArray(), activations[..(activations.Length / _forwardBatch)].ToArray(),
             (int)shape[1], (int)shape[2], (int)shape[3]);
     }
 

@@ -20,13 +20,25 @@ public static class BatchSizePolicy
     /// <summary>Beyond 32 inputs a call the per-call overhead is amortized on CPU (docs/performance.md); larger batches only cost memory.</summary>
     public const int MaxBatchSize = 32;
 
-    /// <summary>The batch size for <paramref name="model"/> whose intermediate tensors fit <paramref name="budgetBytes"/>.</summary>
-    public static BatchSizeChoice Choose(PreparedModel model, long budgetBytes = DefaultBudgetBytes)
+    /// <summary>
+    /// The batch size for <paramref name="model"/>: the size its export fixes, else <paramref name="requested"/> when
+    /// given, else as many inputs as fit <paramref name="budgetBytes"/>. The one place that decides it; sessions and
+    /// runners only carry it out.
+    /// </summary>
+    public static BatchSizeChoice Choose(PreparedModel model, long budgetBytes = DefaultBudgetBytes, int? requested = null)
     {
         if (budgetBytes < 1) throw new ArgumentOutOfRangeException(nameof(budgetBytes), "The memory budget must be positive.");
+        if (requested is < 1) throw new ArgumentOutOfRangeException(nameof(requested), "The batch size must be at least 1.");
         long perImage = model.IntermediateBytesPerImage;
-        if (!model.SupportsBatching)
-            return new BatchSizeChoice(1, perImage, budgetBytes, "the model's batch size is fixed");
+        if (model.FixedBatchSize is { } fixedSize)
+        {
+            // Runs of another size are impossible: a request is answered in the reason, not refused.
+            string reason = $"the model's export fixes its batch size at {fixedSize}" +
+                            (fixedSize > 1 ? "; partial batches are padded" : "") +
+                            (requested is { } r && r != fixedSize ? $"; the requested {r} cannot be used" : "");
+            return new BatchSizeChoice(fixedSize, perImage, budgetBytes, reason);
+        }
+        if (requested is { } given) return new BatchSizeChoice(given, perImage, budgetBytes, "given");
         long fits = budgetBytes / perImage;
         string each = $"{Megabytes(perImage)} of intermediate tensors per image";
         if (fits < 1)

@@ -29,7 +29,7 @@ public static class CascadingRandomization
             foreach (string input in node.Input.Skip(1))
                 if (initializers.TryGetValue(input, out TensorProto? tensor)) Resample(tensor, random);
         return new PreparedModel(proto, model.Input, model.OutputName, model.OutputSize, model.OutputKind, model.Layer,
-            model.SupportsBatching, model.IntermediateBytesPerImage, model.Warnings, $"{model.Source} (top {layers} layers randomized)", model.ExternalDataFolder, model.ExportedLayout);
+            model.FixedBatchSize, model.IntermediateBytesPerImage, model.Warnings, $"{model.Source} (top {layers} layers randomized)", model.ExternalDataFolder, model.ExportedLayout);
     }
 
     private static void Resample(TensorProto tensor, Random random)

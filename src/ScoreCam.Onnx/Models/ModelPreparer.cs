@@ -68,9 +68,9 @@ public static class ModelPreparer
 
         var warnings = new List<string>();
         if (layoutNote is not null) warnings.Add(layoutNote);
-        bool batching = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings, folder, fed);
+        int? fixedBatch = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings, folder, fed);
         return new PreparedModel(prepared, new ImageInputSpec(input.Name, channels, height, width), output, (int)classCount,
-            DetectOutputKind(index, output, classCount), layer, batching, bytesPerImage, warnings, source, folder,
+            DetectOutputKind(index, output, classCount), layer, fixedBatch, bytesPerImage, warnings, source, folder,
             layoutNote is null ? InputLayout.ChannelsFirst : InputLayout.ChannelsLast, feeds, fed);
     }
 
@@ -224,17 +224,20 @@ public static class ModelPreparer
     /// <summary>
     /// Rewrites a batch dimension fixed at 1 into a symbolic one and checks that a batch of 2 really runs;
     /// where shapes are baked into the graph (a Reshape to [1, -1]) it restores the original and reports it.
+    /// A batch fixed at N &gt; 1 (a fixed-shape export) is kept as exported. Returns the batch size that stays fixed, or
+    /// null when any batch size runs.
     /// </summary>
-    private static bool EnsureSymbolicBatch(ModelProto model, string inputName, long[] probeShape, List<string> warnings, string? folder,
+    private static int? EnsureSymbolicBatch(ModelProto model, string inputName, long[] probeShape, List<string> warnings, string? folder,
         IReadOnlyList<FedInput> fed)
     {
         ValueInfoProto input = model.Graph.Input.First(i => i.Name == inputName);
         var batchDim = input.Type.TensorType.Shape.Dim[0];
-        if (!batchDim.HasDimValue) return true;
+        if (!batchDim.HasDimValue) return null;
         if (batchDim.DimValue != 1)
         {
-            warnings.Add($"The model's batch size is fixed at {batchDim.DimValue}; images are run one batch of that size at a time.");
-            return false;
+            warnings.Add($"The model's export fixes its batch size at {batchDim.DimValue}; every pass runs {batchDim.DimValue} inputs, " +
+                "a single input and a partial last batch padded with zeros whose outputs are dropped.");
+            return (int)batchDim.DimValue;
         }
 
         GraphProto backup = model.Graph.Clone();
@@ -251,12 +254,12 @@ public static class ModelPreparer
             long[] two = (long[])probeShape.Clone();
             two[0] = 2;
             var shapes = TensorShapeProbe.Run(model, inputName, two, model.Graph.Output.Select(o => o.Name).ToArray(), folder, fed);
-            if (shapes.Values.All(s => s.Length > 0 && s[0] == 2)) return true;
+            if (shapes.Values.All(s => s.Length > 0 && s[0] == 2)) return null;
         }
         catch (ScoreCamException) { }
         model.Graph = backup;
         warnings.Add("The model fixes its batch size at 1 inside the graph; masked images are run one at a time (slower).");
-        return false;
+        return 1;
     }
 
     internal static List<long?> Dims(ValueInfoProto value) =>

@@ -15,12 +15,12 @@ public sealed class PreparedModel
     private readonly ModelProto _model;
 
     internal PreparedModel(ModelProto model, ImageInputSpec input, string outputName, int outputSize, ModelOutputKind outputKind,
-        TargetLayer layer, bool supportsBatching, long intermediateBytesPerImage, IReadOnlyList<string> warnings, string source, string? externalDataFolder = null,
+        TargetLayer layer, int? fixedBatchSize, long intermediateBytesPerImage, IReadOnlyList<string> warnings, string source, string? externalDataFolder = null,
         InputLayout exportedLayout = InputLayout.ChannelsFirst, IReadOnlyDictionary<string, InputFeed>? feeds = null, IReadOnlyList<FedInput>? fedInputs = null)
     {
         _model = model;
-        (Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder, ExportedLayout) =
-            (input, outputName, outputSize, outputKind, layer, supportsBatching, intermediateBytesPerImage, warnings, source, externalDataFolder, exportedLayout);
+        (Input, OutputName, OutputSize, OutputKind, Layer, FixedBatchSize, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder, ExportedLayout) =
+            (input, outputName, outputSize, outputKind, layer, fixedBatchSize, intermediateBytesPerImage, warnings, source, externalDataFolder, exportedLayout);
         Feeds = feeds ?? new Dictionary<string, InputFeed>();
         FedInputs = fedInputs ?? Array.Empty<FedInput>();
     }
@@ -32,14 +32,20 @@ public sealed class PreparedModel
     public ModelOutputKind OutputKind { get; }
     /// <summary>The target layer; its activations are the graph output named <see cref="TargetLayer.TensorName"/>.</summary>
     public TargetLayer Layer { get; }
-    /// <summary>False when the batch dimension is fixed at 1 and could not be made symbolic: images run one at a time.</summary>
-    public bool SupportsBatching { get; }
+    /// <summary>
+    /// The batch size the model's export fixes (and that could not be made symbolic), or null when any batch size runs.
+    /// Every run of such a model takes exactly this many inputs: a single input and a partial last batch are padded,
+    /// the padding's outputs read by no one and counted as no pass.
+    /// </summary>
+    public int? FixedBatchSize { get; }
+    /// <summary>True when any batch size runs (<see cref="FixedBatchSize"/> is null).</summary>
+    public bool SupportsBatching => FixedBatchSize is null;
     /// <summary>
     /// Peak bytes of the intermediate tensors one input needs in a forward pass (at the size probed at preparation):
     /// what <see cref="BatchSizePolicy"/> multiplies by the batch size.
     /// </summary>
     public long IntermediateBytesPerImage { get; }
-    /// <summary>Things the user should hear about once (e.g. batching impossible).</summary>
+    /// <summary>Things the user should hear about once (e.g. a batch size fixed by the export).</summary>
     public IReadOnlyList<string> Warnings { get; }
     /// <summary>Where the model came from (a path or a description).</summary>
     public string Source { get; }
@@ -66,7 +72,7 @@ public sealed class PreparedModel
     /// preparing it again. Every such input must be fed, each with one row of its shape.
     /// </summary>
     public PreparedModel WithFeeds(IReadOnlyDictionary<string, InputFeed> feeds) =>
-        new(_model, Input, OutputName, OutputSize, OutputKind, Layer, SupportsBatching, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder,
+        new(_model, Input, OutputName, OutputSize, OutputKind, Layer, FixedBatchSize, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder,
             ExportedLayout, feeds, FedInput.Bind(new GraphIndex(_model.Graph), Input.Name, feeds, Source));
 
     public byte[] ToBytes() => _model.ToByteArray();
@@ -92,7 +98,6 @@ public sealed class PreparedModel
         Put("layer_node", Layer.NodeName ?? "");
         Put("layer_op", Layer.OpType ?? "");
         Put("layer_shape", $"{Layer.Channels},{Layer.Height},{Layer.Width}");
-        Put("batching", SupportsBatching);
         Put("exported_layout", ExportedLayout);
         Put("intermediate_bytes_per_image", IntermediateBytesPerImage);
         BatchSizeChoice choice = BatchSizePolicy.Choose(this);
@@ -118,11 +123,12 @@ public sealed class PreparedModel
             int[] shape = meta["layer_shape"].Split(',').Select(int.Parse).ToArray();
             ValueInfoProto output = model.Graph.Output.First(o => o.Name == meta["output"]);
             int outputSize = (int)ModelPreparer.Dims(output).Skip(1).Aggregate(1L, (a, d) => a * (d ?? 1));
+            // The graph's input tells whether the batch is fixed: preparation made it symbolic wherever it could.
             // The kind follows from the graph: read again, a file saved by a version that knew fewer probability outputs is scored right.
             return new PreparedModel(model, new ImageInputSpec(input.Name, channels, height, width), output.Name, outputSize,
                 ModelPreparer.DetectOutputKind(index, output.Name, outputSize),
                 new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2]),
-                bool.Parse(meta["batching"]), bytesPerImage, Array.Empty<string>(), source, externalDataFolder,
+                (int?)ModelPreparer.Dims(input)[0], bytesPerImage, Array.Empty<string>(), source, externalDataFolder,
                 meta.TryGetValue("exported_layout", out string? layout) ? Enum.Parse<InputLayout>(layout) : InputLayout.ChannelsFirst);
         }
         catch (Exception e) when (e is KeyNotFoundException or FormatException or OverflowException or ArgumentException

@@ -22,7 +22,7 @@ internal static class GradientCheck
     {
         ModelProto proto = ModelProto.Parser.ParseFrom(g.Build());
         return new PreparedModel(proto, new ImageInputSpec("x", k, h, w), output, outputSize, ModelOutputKind.Logits,
-            new TargetLayer(Layer, null, "Identity", k, h, w), true, sizeof(float) * k * h * w, Array.Empty<string>(), "test head");
+            new TargetLayer(Layer, null, "Identity", k, h, w), null, sizeof(float) * k * h * w, Array.Empty<string>(), "test head");
     }
 
     /// <summary>Starts a head: input x [N,k,h,w] and the target layer "features" = Identity(x).</summary>
@@ -48,7 +48,7 @@ internal static class GradientCheck
             node.OpType = "Softplus";
             while (node.Input.Count > 1) node.Input.RemoveAt(1);
         }
-        return new PreparedModel(proto, model.Input, model.OutputName, model.OutputSize, model.OutputKind, model.Layer, model.SupportsBatching,
+        return new PreparedModel(proto, model.Input, model.OutputName, model.OutputSize, model.OutputKind, model.Layer, model.FixedBatchSize,
             model.IntermediateBytesPerImage, model.Warnings, model.Source + " (smoothed)", model.ExternalDataFolder, model.ExportedLayout, model.Feeds, model.FedInputs);
     }
 

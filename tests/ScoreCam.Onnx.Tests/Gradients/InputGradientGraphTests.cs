@@ -85,7 +85,7 @@ public class InputGradientGraphTests
 
     private static PreparedModel Linear(OnnxGraphBuilder g, int c, int h, int w, string output, int classes) =>
         new(global::Onnx.ModelProto.Parser.ParseFrom(g.Build()), new ImageInputSpec("x", c, h, w), output, classes, ModelOutputKind.Logits,
-            new TargetLayer("x", null, null, c, h, w), true, sizeof(float) * c * h * w, Array.Empty<string>(), "linear model");
+            new TargetLayer("x", null, null, c, h, w), null, sizeof(float) * c * h * w, Array.Empty<string>(), "linear model");
 
     /// <summary>
     /// Coloured squares (conv 4×4 stride 4 of channel means, ReLU, GAP, 40·channel, Softmax): with every conv output
@@ -293,7 +293,7 @@ public class InputGradientGraphTests
         using var session = GradientSession.ForInput(model, 2, 2, guided: false);
 
         FluentActions.Invoking(() => session.Run(new float[8], new float[8], count: 2)).Should().Throw<ScoreCamException>()
-            .Which.Message.Should().Contain("2 input(s) of 1×2×2").And.Contain("fixed at 1");
+            .Which.Message.Should().Contain("2 input(s) of 1×2×2").And.Contain("fixes its batch size");
     }
 
     [Test]

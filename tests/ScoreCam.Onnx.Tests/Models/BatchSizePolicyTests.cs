@@ -96,7 +96,7 @@ public class BatchSizePolicyTests
 
         BatchSizeChoice choice = BatchSizePolicy.Choose(m, long.MaxValue);
         choice.BatchSize.Should().Be(1);
-        choice.Reason.Should().Contain("fixed");
+        choice.Reason.Should().Be("the model's export fixes its batch size at 1");
     }
 
     [Test]

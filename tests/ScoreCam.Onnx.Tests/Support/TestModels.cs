@@ -16,7 +16,9 @@ internal static class TestModels
 
     public enum Head { Logits, Softmax, SingleLogit }
 
-    public static OnnxGraphBuilder ColouredSquares(Head head = Head.Logits, long? batch = null, bool exportActivations = false)
+    /// <param name="batch">The batch size the input and outputs declare; null: symbolic.</param>
+    /// <param name="bakedBatch">The batch size is also baked into the graph (a Reshape to [batch, K] in place of Flatten), as fixed-shape exports write it.</param>
+    public static OnnxGraphBuilder ColouredSquares(Head head = Head.Logits, long? batch = null, bool exportActivations = false, bool bakedBatch = false)
     {
         var g = new OnnxGraphBuilder();
         string x = g.Input("input", batch, 3, Size, Size);
@@ -28,7 +30,9 @@ internal static class TestModels
             Ints("kernel_shape", 4, 4), Ints("strides", 4, 4));
         string features = g.Node("Relu", new[] { conv }, TargetLayer);
         string pooled = g.Node("GlobalAveragePool", new[] { features }, "pooled");
-        string flat = g.Node("Flatten", new[] { pooled }, "flat");
+        string flat = bakedBatch
+            ? g.Node("Reshape", new[] { pooled, g.Int64s("flat.shape", batch ?? throw new ArgumentException("A baked batch needs a batch size."), Channels) }, "flat")
+            : g.Node("Flatten", new[] { pooled }, "flat");
         int outputs = head == Head.SingleLogit ? 1 : Classes;
         var fc = new float[outputs * Channels];
         for (int c = 0; c < outputs; c++) fc[c * Channels + c] = 40f;
