@@ -29,6 +29,7 @@ internal static class ExplainerFactory
             Labels = labels,
             Method = method,
             MaxImagePixels = flags.MaxPixels(r),
+            KeepStoredOrientation = r.GetValue(flags.KeepOrientation),
             Logger = logger,
         });
     }

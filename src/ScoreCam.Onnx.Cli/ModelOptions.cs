@@ -35,6 +35,10 @@ internal sealed class ModelOptions
             "one row: the input's shape with batch dimension 1, or without it; repeated for every image of a batch. Repeatable.",
     };
     public Option<double> MaxMegapixels { get; } = new("--max-megapixels") { Description = "Refuse larger images before decoding.", DefaultValueFactory = _ => 50 };
+    public Option<bool> KeepOrientation { get; } = new("--keep-orientation")
+    {
+        Description = "Explain pictures as their files store the pixels, ignoring the EXIF orientation (by default pictures are turned upright as viewers show them).",
+    };
 
     private bool _feeds;
 
@@ -52,7 +56,7 @@ internal sealed class ModelOptions
         command.Options.Add(InputName);
         command.Options.Add(OutputName);
         if (!preprocessing) return;
-        foreach (Option o in new Option[] { Device, Precision, IoBinding, CudaGraphs, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Device, Precision, IoBinding, CudaGraphs, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels, KeepOrientation }) command.Options.Add(o);
     }
 
     public ModelPreparationOptions Preparation(ParseResult r)

@@ -21,6 +21,7 @@ namespace ScoreCam.Onnx;
 public sealed class CamExplainer : IDisposable
 {
     private readonly long _maxPixels;
+    private readonly bool _keepStoredOrientation;
     private readonly ILogger _logger;
     private readonly bool _ownsSessions = true, _pipelined;
 
@@ -34,6 +35,7 @@ public sealed class CamExplainer : IDisposable
         if (options.Labels is not null) LabelsFile.CheckCount(options.Labels, model.OutputSize);
         DefaultMethod = options.Method;
         _maxPixels = options.MaxImagePixels;
+        _keepStoredOrientation = options.KeepStoredOrientation;
         _logger = options.Logger;
         Session = new ModelSession(model, options.Inference);
         try
@@ -58,8 +60,9 @@ public sealed class CamExplainer : IDisposable
 
     private CamExplainer(CamExplainer owner, BatchSizeChoice choice)
     {
-        (Model, Session, Gradients, Preprocessing, Labels, DefaultMethod, _maxPixels, _pipelined, _logger) =
-            (owner.Model, owner.Session, owner.Gradients, owner.Preprocessing, owner.Labels, owner.DefaultMethod, owner._maxPixels, owner._pipelined, owner._logger);
+        (Model, Session, Gradients, Preprocessing, Labels, DefaultMethod, _maxPixels, _keepStoredOrientation, _pipelined, _logger) =
+            (owner.Model, owner.Session, owner.Gradients, owner.Preprocessing, owner.Labels, owner.DefaultMethod, owner._maxPixels, owner._keepStoredOrientation,
+                owner._pipelined, owner._logger);
         BatchSizeChoice = choice;
         Runner = new MaskedBatchRunner(Session, choice.BatchSize, _pipelined);
         _ownsSessions = false;
@@ -98,10 +101,28 @@ public sealed class CamExplainer : IDisposable
     /// <summary>Warnings from preparation and session creation (a batch size fixed by the model, CUDA fallback), to show once; those of the model and its session are also logged to <see cref="ExplainerOptions.Logger"/> when the explainer is made.</summary>
     public IEnumerable<string> Warnings => Model.Warnings.Concat(Session.Warnings).Concat(Gradients.Warnings);
 
-    public Image<Rgb24> LoadImage(string path) => ImageLoader.Load(path, _maxPixels);
+    /// <summary>
+    /// Loads a picture upright as viewers show it (its EXIF orientation applied, unless
+    /// <see cref="ExplainerOptions.KeepStoredOrientation"/>); a tag that cannot be applied is logged as a warning.
+    /// </summary>
+    public Image<Rgb24> LoadImage(string path) => LoadImage(path, out _);
+
+    /// <summary>Loads a picture as <see cref="LoadImage(string)"/> does and says which EXIF orientation was applied (TopLeft: none).</summary>
+    public Image<Rgb24> LoadImage(string path, out ExifOrientation orientation) => Loaded(ImageLoader.Load(path, _maxPixels, _keepStoredOrientation), out orientation);
 
     /// <summary>Loads a picture from a seekable stream, such as an upload; <paramref name="name"/> names it in error messages.</summary>
-    public Image<Rgb24> LoadImage(Stream stream, string name) => ImageLoader.Load(stream, name, _maxPixels);
+    public Image<Rgb24> LoadImage(Stream stream, string name) => LoadImage(stream, name, out _);
+
+    /// <summary>Loads a picture from a seekable stream and says which EXIF orientation was applied (TopLeft: none).</summary>
+    public Image<Rgb24> LoadImage(Stream stream, string name, out ExifOrientation orientation) =>
+        Loaded(ImageLoader.Load(stream, name, _maxPixels, _keepStoredOrientation), out orientation);
+
+    private Image<Rgb24> Loaded(LoadedImage loaded, out ExifOrientation orientation)
+    {
+        if (loaded.Warning is { } warning) ExplainerLog.ImageWarning(_logger, warning);
+        orientation = loaded.Orientation;
+        return loaded.Image;
+    }
 
     public ImageTensor Preprocess(Image<Rgb24> image) => Preprocessor.ToTensor(image, Preprocessing, Model.Input.Channels);
 

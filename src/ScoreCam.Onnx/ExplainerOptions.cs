@@ -21,6 +21,11 @@ public sealed record ExplainerOptions
     /// <summary>Images larger than this many pixels are refused before decoding.</summary>
     public long MaxImagePixels { get; init; } = ImageLoader.DefaultMaxPixels;
     /// <summary>
+    /// Explain pictures as their files store the pixels, ignoring the EXIF orientation that viewers apply. By default
+    /// a picture is turned upright as viewers show it before it is preprocessed.
+    /// </summary>
+    public bool KeepStoredOrientation { get; init; }
+    /// <summary>
     /// Where warnings (a CUDA fallback, a model that runs one image at a time) and per-explanation diagnostics
     /// (passes, skipped channels, time; debug level) go, such as a service's own logs. Nothing is logged by default.
     /// </summary>

@@ -140,6 +140,8 @@ internal static class ExperimentCommand
                     Preprocess = final.Preprocessing,
                     Labels = final.Labels,
                     Method = chosen,
+                    MaxImagePixels = common.Model.MaxPixels(r),
+                    KeepStoredOrientation = r.GetValue(common.Model.KeepOrientation),
                     Logger = logger,
                 });
                 progress.Begin(images.Count, "images", passesSpanItem: false);

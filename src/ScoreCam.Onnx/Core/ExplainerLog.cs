@@ -13,6 +13,10 @@ internal static partial class ExplainerLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void SessionWarning(ILogger logger, string warning);
 
+    /// <summary>From loading a picture: an orientation tag that cannot be applied, so the stored pixels are explained.</summary>
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void ImageWarning(ILogger logger, string warning);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug,
         Message = "{Method} explained {Target}: {ForwardPasses} forward passes, {SkippedChannels} channels skipped (constant maps), {ElapsedMs:0.0} ms")]
     public static partial void Explained(ILogger logger, string method, string target, int forwardPasses, int skippedChannels, double elapsedMs);
