@@ -60,6 +60,8 @@ internal sealed class FedInput
                 throw new ScoreCamException(
                     $"--feed {name}=...: model '{source}' has no input named '{name}'. Its inputs besides the image '{image}' are: {Describe(inputs.Where(i => i.Name != image))}.");
         }
+        // A fed input shares the image's batch dimension: symbolic, 1, or the size the image's export fixes.
+        long? imageBatch = inputs.Where(i => i.Name == image).Select(i => ModelPreparer.Dims(i).FirstOrDefault()).FirstOrDefault();
         var bound = new List<FedInput>();
         foreach (ValueInfoProto input in inputs.Where(i => i.Name != image))
         {
@@ -67,12 +69,12 @@ internal sealed class FedInput
                 throw new ScoreCamException(
                     $"Model '{source}' needs input '{input.Name}' [{DimsText(input)}] {ElementType(input)} besides its image '{image}'. Give it a fixed value with " +
                     $"--feed {input.Name}=FILE.npy (library: ModelPreparationOptions.Feeds), broadcast over the batch.");
-            bound.Add(BindOne(input, feed, source));
+            bound.Add(BindOne(input, feed, imageBatch ?? 1, source));
         }
         return bound;
     }
 
-    private static FedInput BindOne(ValueInfoProto input, InputFeed feed, string source)
+    private static FedInput BindOne(ValueInfoProto input, InputFeed feed, long batch, string source)
     {
         if (input.Type?.TensorType?.ElemType != (int)TensorProto.Types.DataType.Float)
             throw new ScoreCamException(
@@ -80,9 +82,10 @@ internal sealed class FedInput
                 "Re-export the model with a float32 input (one-hot tokens, or a Cast inside the graph).");
         var dims = ModelPreparer.Dims(input);
         int[] given = feed.Shape.ToArray();
-        if (dims.Count > 0 && dims[0] is { } fixedBatch && fixedBatch != 1)
+        if (dims.Count > 0 && dims[0] is { } fixedBatch && fixedBatch != batch)
             throw new ScoreCamException(
-                $"Input '{input.Name}' of model '{source}' has a batch dimension fixed at {fixedBatch}; a fed input's first dimension is the batch, shared with the image (symbolic or 1).");
+                $"Input '{input.Name}' of model '{source}' has a batch dimension fixed at {fixedBatch}; a fed input's first dimension is the batch, shared with the image " +
+                (batch == 1 ? "(symbolic or 1)." : $"(fixed at {batch} by the export). Export the model with both fixed at {batch}, or both symbolic."));
         // One row, with the batch dimension 1 or without it; where the model declares no shape, the batch dimension must be there.
         int[]? row = dims.Count == 0 ? (given.Length > 0 && given[0] == 1 ? given[1..] : null)
             : given.Length == dims.Count && given[0] == 1 ? given[1..]

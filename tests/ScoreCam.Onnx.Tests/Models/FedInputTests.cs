@@ -15,11 +15,14 @@ public class FedInputTests
 {
     private const float T = 4f;
 
-    /// <summary>The classifier with output = logits / temperature; temperature is [batch x 1] with the batch fixed at 1 as exporters write it.</summary>
-    private static byte[] Tempered()
+    /// <summary>
+    /// The classifier with output = logits / temperature; temperature is [batch x 1] with the batch fixed at 1 as exporters
+    /// write it, or (a fixed-shape export) both fixed at <paramref name="batch"/>, the image's baked into the graph too.
+    /// </summary>
+    private static byte[] Tempered(long batch = 1, long temperatureBatch = 1)
     {
-        OnnxGraphBuilder g = TestModels.ColouredSquares(batch: 1);
-        string temperature = g.Input("temperature", 1, 1);
+        OnnxGraphBuilder g = TestModels.ColouredSquares(batch: batch, bakedBatch: batch > 1);
+        string temperature = g.Input("temperature", temperatureBatch, 1);
         g.Graph.Node.Single(n => n.Output[0] == "output").Output[0] = "raw";
         g.Node("Div", new[] { "raw", temperature }, "output");
         return g.Build();
@@ -132,6 +135,30 @@ public class FedInputTests
         p.Map.Values.Max().Should().BeGreaterThan(0);
         e.ChannelWeights.Should().Equal(p.ChannelWeights.Select(w => w / T), (a, b) => Math.Abs(a - b) < 1e-5f * Math.Max(1, Math.Abs(b)));
         e.Map.Values.Should().Equal(p.Map.Values.Select(v => v / T), (a, b) => Math.Abs(a - b) < 1e-5f * Math.Max(1, p.Map.Values.Max()));
+    }
+
+    [TestCase("scorecam")]
+    [TestCase("gradcam")]
+    [TestCase("gradient")]
+    public void A_fed_input_of_a_model_whose_export_fixes_the_batch_is_fed_to_every_padded_pass(string method)
+    {
+        PreparedModel fed = ModelPreparer.Prepare(Tempered(batch: 4, temperatureBatch: 4), "tempered", new ModelPreparationOptions { Feeds = Feed(T, 1) });
+        fed.FixedBatchSize.Should().Be(4);
+        using var tempered = new CamExplainer(fed);
+        using var plain = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "plain"));
+        var image = TestModels.TwoSquares();
+        var settings = new MethodSettings { ScoreCam = new ScoreCamOptions { Scores = ScoreMode.RawScore } };
+        Explanation e = tempered.Explain(image, ExplanationTarget.Class(0), MethodCatalog.Create(method, settings));
+        Explanation p = plain.Explain(image, ExplanationTarget.Class(0), MethodCatalog.Create(method, settings));
+        p.Map.Values.Max().Should().BeGreaterThan(0);
+        e.Map.Values.Should().Equal(p.Map.Values.Select(v => v / T), (a, b) => Math.Abs(a - b) < 1e-5f * Math.Max(1, p.Map.Values.Max()));
+    }
+
+    [Test]
+    public void A_fed_input_whose_batch_differs_from_the_image_s_fixed_batch_is_refused()
+    {
+        Action prepare = () => ModelPreparer.Prepare(Tempered(batch: 4, temperatureBatch: 1), "tempered", new ModelPreparationOptions { Feeds = Feed(T, 1) });
+        prepare.Should().Throw<ScoreCamException>().WithMessage("*'temperature'*fixed at 1*shared with the image (fixed at 4 by the export)*both fixed at 4, or both symbolic*");
     }
 
     [Test]
