@@ -6,7 +6,8 @@ namespace ScoreCam.Onnx.Metrics;
 /// <summary>
 /// An annotated evaluation set: a folder of pictures and its <c>annotations.json</c>,
 /// <c>{"images":[{"file":"0001.png","items":[{"class":3,"label":"Dress","box":[x0,y0,x1,y1]}]}]}</c>, boxes in the
-/// pictures' pixels with x1 and y1 exclusive.
+/// pictures' pixels with x1 and y1 exclusive: the pixels of the upright picture (its EXIF orientation applied, as
+/// viewers show it and as the explainer loads it).
 /// </summary>
 public sealed record AnnotatedSet(string Folder, IReadOnlyList<AnnotatedImage> Images)
 {
@@ -41,5 +42,5 @@ public sealed record AnnotatedSet(string Folder, IReadOnlyList<AnnotatedImage> I
 /// <summary>One picture of a set and the objects annotated in it.</summary>
 public sealed record AnnotatedImage(string File, IReadOnlyList<AnnotatedItem> Items);
 
-/// <summary>An annotated object: its class index, label and box (original pixels).</summary>
+/// <summary>An annotated object: its class index, label and box (original pixels of the upright picture).</summary>
 public sealed record AnnotatedItem(int ClassIndex, string? Label, BoundingBox Box);
