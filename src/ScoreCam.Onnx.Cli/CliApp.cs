@@ -25,6 +25,7 @@ public static class CliApp
             ServeCommand.Create(output, error),
             ReportCommand.Create(output, error),
             ExperimentCommand.Create(output, error),
+            SchemaCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

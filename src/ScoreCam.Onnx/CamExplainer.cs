@@ -184,7 +184,7 @@ public sealed class CamExplainer : IDisposable
         var probabilities = new float[scores.Length];
         ResolvedTarget.Probabilities(scores, Model.OutputKind, probabilities);
         int top = Model.OutputKind == ModelOutputKind.SingleLogit ? 0 : ResolvedTarget.ArgMax(scores);
-        return new UnmaskedPass(this, image, scores, activations, k, h, w, Prediction.Of(top, Labels, probabilities[top]), clock.Elapsed);
+        return new UnmaskedPass(this, image, scores, activations, k, h, w, probabilities, Prediction.Of(top, Labels, probabilities[top]), clock.Elapsed);
     }
 
     /// <summary>

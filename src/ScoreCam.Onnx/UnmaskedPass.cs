@@ -10,9 +10,9 @@ namespace ScoreCam.Onnx;
 public sealed class UnmaskedPass
 {
     internal UnmaskedPass(CamExplainer owner, ImageTensor image, float[] scores, float[] activations, int channels, int height, int width,
-        Prediction prediction, TimeSpan duration) =>
-        (Owner, Image, Scores, Activations, Channels, Height, Width, Prediction, Duration) =
-        (owner, image, scores, activations, channels, height, width, prediction, duration);
+        float[] probabilities, Prediction prediction, TimeSpan duration) =>
+        (Owner, Image, Scores, Activations, Channels, Height, Width, Probabilities, Prediction, Duration) =
+        (owner, image, scores, activations, channels, height, width, probabilities, prediction, duration);
 
     internal CamExplainer Owner { get; }
     public ImageTensor Image { get; }
@@ -23,6 +23,8 @@ public sealed class UnmaskedPass
     public int Channels { get; }
     public int Height { get; }
     public int Width { get; }
+    /// <summary>Class probabilities: the softmax of the output row, or the row itself when the model outputs probabilities.</summary>
+    public float[] Probabilities { get; }
     public Prediction Prediction { get; }
     /// <summary>Time the pass took; part of every explanation's time that uses it.</summary>
     public TimeSpan Duration { get; }

@@ -34,8 +34,8 @@ internal static class ExperimentFigures
         {
             var clean = image.Where(p => p.Epsilon == 0).ToList();
             var attacked = image.Where(p => p.Epsilon == largest).ToList();
-            using Image<Rgb24> cleanPicture = TensorImage.ToPicture(clean[0].Input, preprocessing);
-            using Image<Rgb24> attackedPicture = TensorImage.ToPicture(attacked[0].Input, preprocessing);
+            using Image<Rgb24> cleanPicture = TensorPicture.ToPicture(clean[0].Input, preprocessing);
+            using Image<Rgb24> attackedPicture = TensorPicture.ToPicture(attacked[0].Input, preprocessing);
             var row = new List<Image<Rgb24>> { HeatmapRenderer.Enlarge(cleanPicture, Tile), HeatmapRenderer.Enlarge(attackedPicture, Tile) };
             for (int m = 0; m < clean.Count; m++)
             {

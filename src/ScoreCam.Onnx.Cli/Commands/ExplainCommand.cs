@@ -7,6 +7,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Experiments;
+using ScoreCam.Onnx.Output;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
@@ -75,11 +76,16 @@ internal static class ExplainCommand
             if (modelPath is not null && imageValues.Length == 0 && tensorPath is null)
                 throw new UsageException("Name the input to explain with --image FILE or --tensor FILE.npy.");
             if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
-            var experiment = new Experiment(AttackStep(r.GetValue(attack), r.GetValue(epsilon), r.GetValue(saveTensor)), r.GetValue(saveTensor),
-                r.GetResult(versus) is not null, r.GetValue(versus) is { } v ? ExplanationTarget.Parse(v) : null);
-            if (experiment.Any && r.GetValue(similarTo) is not null) throw new UsageException("--versus and --attack work on classes; they do not combine with --similar-to.");
+            var request = new ExplanationRequest
+            {
+                FgsmEpsilon = AttackStep(r.GetValue(attack), r.GetValue(epsilon), r.GetValue(saveTensor)),
+                Counterfactual = r.GetResult(versus) is not null,
+                Versus = r.GetValue(versus) is { } v ? ExplanationTarget.Parse(v) : null,
+            };
+            bool experiment = request.FgsmEpsilon is not null || request.Counterfactual;
+            if (experiment && r.GetValue(similarTo) is not null) throw new UsageException("--versus and --attack work on classes; they do not combine with --similar-to.");
             string? scoreOutput = OutputElement(r.GetValue(targetOutput), r.GetValue(targetIndex), r.GetValue(model.OutputName),
-                r.GetValue(target) is not null || r.GetValue(similarTo) is not null, experiment.Any);
+                r.GetValue(target) is not null || r.GetValue(similarTo) is not null, experiment);
             List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
             PictureStyle style = pictureFlags.Style(r);
             // A run, not one explanation, whenever the arguments could name several; not when a folder happens to hold one picture.
@@ -87,7 +93,7 @@ internal static class ExplainCommand
             if (run && (r.GetValue(outPng) is not null || r.GetValue(json) is not null))
                 throw new UsageException($"--out and --json name one file each; with several pictures or methods (or --out-dir) outputs go to --out-dir as NAME-METHOD.png and {ResultsFile}.");
             List<string> pictures = imageValues.Length > 0 ? ImageInputs.Expand(imageValues) : new List<string>();
-            if (run && experiment.Any) throw new UsageException("--versus and --attack explain one picture with one method; leave out --out-dir and name one --image and one --method.");
+            if (run && experiment) throw new UsageException("--versus and --attack explain one picture with one method; leave out --out-dir and name one --image and one --method.");
             if (run) CheckDistinctNames(pictures);
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
@@ -100,10 +106,11 @@ internal static class ExplainCommand
             var inputs = tensorPath is not null ? new[] { new Input(tensorPath, IsTensor: true) }
                 : pictures.Count > 0 ? pictures.Select(p => new Input(p, IsTensor: false)).ToArray()
                 : new[] { new Input(null, IsTensor: false) };
-            var explain = new Run(explainer, explanationTarget, methods, style, progress, r.GetValue(heatmapValues), cancellation);
+            var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style, HeatmapValues = r.GetValue(heatmapValues) };
+            var explain = new Run(pipeline, explanationTarget, methods, progress, cancellation);
             return run
-                ? explain.Many(inputs, r.GetValue(outDir) ?? DefaultOutputFolder, modelName, output, error)
-                : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), modelName, output, experiment);
+                ? explain.Many(inputs, r.GetValue(outDir) ?? DefaultOutputFolder, output, error)
+                : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), output, request, r.GetValue(saveTensor));
         }));
         return command;
     }
@@ -114,175 +121,111 @@ internal static class ExplainCommand
         public string Name => System.IO.Path.GetFileNameWithoutExtension(Path ?? "sample");
     }
 
-    /// <summary>What one explanation adds: an FGSM attack of step <see cref="Epsilon"/> first, a counterfactual map against <see cref="Versus"/>.</summary>
-    private sealed record Experiment(float? Epsilon, string? SaveTensor, bool Counterfactual, ExplanationTarget? Versus)
+    /// <summary>One invocation's pipeline, target, methods and display.</summary>
+    private sealed class Run(ExplanationPipeline pipeline, ExplanationTarget target, List<IExplanationMethod> methods, ProgressDisplay progress,
+        CancellationToken cancellation)
     {
-        public bool Any => Epsilon is not null || Counterfactual;
-    }
-
-    /// <summary>One invocation's explainer, target, methods and display.</summary>
-    private sealed class Run(CamExplainer explainer, ExplanationTarget target, List<IExplanationMethod> methods, PictureStyle style, ProgressDisplay progress,
-        bool heatmapValues, CancellationToken cancellation)
-    {
-        public int One(Input input, string? pngPath, string? jsonPath, string modelName, TextWriter output, Experiment experiment)
+        public int One(Input input, string? pngPath, string? jsonPath, TextWriter output, ExplanationRequest request, string? saveTensor)
         {
             progress.Begin(1, "explanations");
-            using Image<Rgb24>? picture = Load(input);
-            ImageTensor tensor = Tensor(input, picture);
-            ExplanationTarget explained = target;
-            AdversarialExample? adversarial = experiment.Epsilon is { } step ? Fgsm.Attack(explainer, tensor, step, target) : null;
-            if (adversarial is not null)
-            {
-                tensor = adversarial.Input;
-                explained = ExplanationTarget.Class(adversarial.TargetClass); // the attacked class, whatever the model now predicts
-                if (experiment.SaveTensor is { } npy) NpyFile.Write(npy, tensor.Data, 1, tensor.Channels, tensor.Height, tensor.Width);
-            }
-            CounterfactualExplanation? reasoning = null;
-            if (experiment.Counterfactual)
-            {
-                progress.Next($"{input.Name} {methods[0].Name} versus");
-                reasoning = Counterfactual.Explain(explainer, tensor, explained, experiment.Versus, methods[0], progress, cancellation);
-                progress.Completed();
-            }
-            Explanation result = reasoning?.Explanation ?? Explain(explainer.Forward(tensor), methods[0], input, explained);
-            if (pngPath is null && jsonPath is null) pngPath = System.IO.Path.Combine(DefaultOutputFolder, $"{input.Name}-{result.Method}.png");
-            // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
-            string? attributionPath = pngPath is not null ? WritePictures(adversarial is null ? picture : null, tensor, result, pngPath) : null;
+            using PictureInput loaded = Load(input);
+            progress.Next($"{input.Name} {methods[0].Name}{(request.Counterfactual ? " versus" : "")}");
+            ExplainedPicture result = pipeline.Explain(loaded, methods[0], request with { Target = target }, progress, cancellation);
+            progress.Completed();
+            Explanation e = result.Explanation;
+            if (pngPath is null && jsonPath is null) pngPath = System.IO.Path.Combine(DefaultOutputFolder, $"{input.Name}-{e.Method}.png");
+            string? attributionPath = pngPath is not null ? result.WritePictures(pngPath) : null;
+            if (result.Attack is { } attack && saveTensor is { } npy)
+                NpyFile.Write(npy, attack.Input.Data, 1, attack.Input.Channels, attack.Input.Height, attack.Input.Width);
             if (jsonPath is not null)
-                AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result, modelName, explainer.BatchSizeChoice, w =>
-                {
-                    if (adversarial is not null) WriteAttack(w, adversarial);
-                    if (reasoning is not null) ExplanationJson.WriteCounterfactual(w, reasoning);
-                }, heatmapValues));
+                AtomicFile.Write(jsonPath, ExplanationJson.Serialize(result.Document with { Batch = ExplanationJson.Of(pipeline.Explainer.BatchSizeChoice) }));
             progress.Dispose();
 
             // For a custom target the output row is an embedding, whose "top class" means nothing.
-            if (result.Target.Index is not null)
-                output.WriteLine($"prediction: {Describe(result.Prediction)} (p={result.Prediction.Probability:0.####})");
-            output.WriteLine($"target:     {DescribeTarget(result)} (score={result.Target.Score:0.####})");
-            if (adversarial is not null)
-                output.WriteLine($"attack:     fgsm, epsilon={adversarial.Epsilon:0.#####}: {Describe(adversarial.Before)} (p={adversarial.Before.Probability:0.####}) -> " +
-                    $"{Describe(adversarial.After)} (p={adversarial.After.Probability:0.####}); attacked class p={adversarial.TargetAfter:0.####}");
-            if (reasoning is not null)
+            if (e.Target.Index is not null)
+                output.WriteLine($"prediction: {Describe(e.Prediction)} (p={e.Prediction.Probability:0.####})");
+            output.WriteLine($"target:     {DescribeTarget(e)} (score={e.Target.Score:0.####})");
+            if (result.Attack is { } a)
+                output.WriteLine($"attack:     fgsm, epsilon={a.Epsilon:0.#####}: {Describe(a.Before)} (p={a.Before.Probability:0.####}) -> " +
+                    $"{Describe(a.After)} (p={a.After.Probability:0.####}); attacked class p={a.TargetAfter:0.####}");
+            if (result.Counterfactual is { } reasoning)
             {
                 TargetInfo versusClass = reasoning.ReferenceExplanation.Target;
                 CounterfactualCheck check = reasoning.Check;
                 output.WriteLine($"versus:     {Describe(versusClass.Label, versusClass.Index!.Value)} (p={check.ReferenceOnInput:0.####})");
                 output.WriteLine($"masked by 1 - L_CE: target p={check.TargetOnMasked:0.####}, versus p={check.ReferenceOnMasked:0.####}");
             }
-            output.WriteLine($"layer:      {result.Layer}, {result.ForwardPasses} forward passes ({result.SkippedChannels} constant maps skipped), {result.Elapsed.TotalSeconds:0.00} s");
-            output.WriteLine($"batch:      {explainer.BatchSize} ({explainer.BatchSizeChoice.Reason})");
-            if (pngPath is not null) output.WriteLine($"{(style.Panel ? "panel:  " : "overlay:")}    {pngPath}");
+            output.WriteLine($"layer:      {e.Layer}, {e.ForwardPasses} forward passes ({e.SkippedChannels} constant maps skipped), {e.Elapsed.TotalSeconds:0.00} s");
+            output.WriteLine($"batch:      {pipeline.Explainer.BatchSize} ({pipeline.Explainer.BatchSizeChoice.Reason})");
+            if (pngPath is not null) output.WriteLine($"{(pipeline.Style.Panel ? "panel:  " : "overlay:")}    {pngPath}");
             if (attributionPath is not null) output.WriteLine($"attribution: {attributionPath}");
             if (jsonPath is not null) output.WriteLine($"json:       {jsonPath}");
             return CliApp.Ok;
         }
 
-        public int Many(IReadOnlyList<Input> inputs, string folder, string modelName, TextWriter output, TextWriter error)
+        public int Many(IReadOnlyList<Input> inputs, string folder, TextWriter output, TextWriter error)
         {
-            using var buffer = new MemoryStream();
-            int explained = 0, failed = 0;
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            var explanations = new List<ExplanationDocument>();
+            var failures = new List<FailureDocument>();
+            progress.Begin(inputs.Count * methods.Count, "explanations");
+            foreach (Input input in inputs)
             {
-                var failures = new List<(string Image, string? Method, string Error)>();
-                w.WriteStartObject();
-                w.WriteString("model", modelName);
-                ExplanationJson.WriteBatch(w, explainer.BatchSizeChoice);
-                w.WriteStartArray("explanations");
-                progress.Begin(inputs.Count * methods.Count, "explanations");
-                foreach (Input input in inputs)
+                string shown = input.Path ?? "sample";
+                int done = 0;
+                try
                 {
-                    string shown = input.Path ?? "sample";
-                    Image<Rgb24>? picture = null;
-                    try
+                    // One unmasked forward pass per picture (the input's), shared by its methods.
+                    using PictureInput loaded = Load(input);
+                    foreach (IExplanationMethod method in methods)
                     {
-                        picture = Load(input);
-                        ImageTensor tensor = Tensor(input, picture);
-                        // One unmasked forward pass per picture, shared by its methods.
-                        UnmaskedPass pass = explainer.Forward(tensor);
-                        foreach (IExplanationMethod method in methods)
+                        string png = System.IO.Path.Combine(folder, $"{input.Name}-{method.Name}.png");
+                        progress.Next($"{input.Name} {method.Name}");
+                        try
                         {
-                            string png = System.IO.Path.Combine(folder, $"{input.Name}-{method.Name}.png");
-                            Explanation result;
-                            string? attribution;
-                            try
+                            ExplainedPicture result = pipeline.Explain(loaded, method, new ExplanationRequest { Target = target }, progress, cancellation);
+                            string? attribution = result.WritePictures(png);
+                            explanations.Add(result.Document with
                             {
-                                result = Explain(pass, method, input);
-                                attribution = WritePictures(picture, tensor, result, png);
-                            }
-                            catch (ScoreCamException e)
-                            {
-                                progress.Completed();
-                                failures.Add((shown, method.Name, e.Message));
-                                progress.WriteLine(error, $"error: {shown} ({method.Name}): {e.Message}");
-                                continue;
-                            }
-                            ExplanationJson.Write(w, result, modelName, x =>
-                            {
-                                x.WriteString("image", shown);
-                                x.WriteString("overlay", System.IO.Path.GetFileName(png));
-                                if (attribution is not null) x.WriteString("attribution_picture", System.IO.Path.GetFileName(attribution));
-                            }, heatmapValues: heatmapValues);
-                            explained++;
-                            progress.WriteLine(output, $"{shown} {method.Name}: {DescribeTarget(result)} (score={result.Target.Score:0.####}), {result.ForwardPasses} passes, {result.Elapsed.TotalSeconds:0.00} s -> {png}");
+                                Image = shown,
+                                Overlay = System.IO.Path.GetFileName(png),
+                                AttributionPicture = attribution is null ? null : System.IO.Path.GetFileName(attribution),
+                            });
+                            progress.WriteLine(output, $"{shown} {method.Name}: {DescribeTarget(result.Explanation)} (score={result.Explanation.Target.Score:0.####}), " +
+                                $"{result.Explanation.ForwardPasses} passes, {result.Explanation.Elapsed.TotalSeconds:0.00} s -> {png}");
                         }
-                    }
-                    catch (ScoreCamException e)
-                    {
-                        failures.Add((shown, null, e.Message));
-                        progress.WriteLine(error, $"error: {e.Message}");
-                        for (int m = 0; m < methods.Count; m++) progress.Completed();
-                    }
-                    finally
-                    {
-                        picture?.Dispose();
+                        catch (ScoreCamException e)
+                        {
+                            failures.Add(new FailureDocument(shown, method.Name, e.Message));
+                            progress.WriteLine(error, $"error: {shown} ({method.Name}): {e.Message}");
+                        }
+                        progress.Completed();
+                        done++;
                     }
                 }
-                w.WriteEndArray();
-                w.WriteStartArray("failed");
-                foreach (var (failedImage, failedMethod, message) in failures)
+                catch (ScoreCamException e)
                 {
-                    w.WriteStartObject();
-                    w.WriteString("image", failedImage);
-                    if (failedMethod is null) w.WriteNull("method"); else w.WriteString("method", failedMethod);
-                    w.WriteString("error", message);
-                    w.WriteEndObject();
+                    failures.Add(new FailureDocument(shown, null, e.Message));
+                    progress.WriteLine(error, $"error: {e.Message}");
+                    for (; done < methods.Count; done++) progress.Completed();
                 }
-                w.WriteEndArray();
-                w.WriteEndObject();
-                failed = failures.Count;
             }
             string results = System.IO.Path.Combine(folder, ResultsFile);
-            AtomicFile.Write(results, buffer.ToArray());
+            AtomicFile.Write(results, ExplanationJson.Serialize(new ExplanationRunDocument
+            {
+                Model = pipeline.ModelName,
+                Batch = ExplanationJson.Of(pipeline.Explainer.BatchSizeChoice),
+                Explanations = explanations,
+                Failed = failures,
+            }));
             progress.Dispose();
-            output.WriteLine($"results: {results} ({explained} explanations{(failed > 0 ? $", {failed} failed" : "")})");
-            return failed > 0 ? CliApp.InputError : CliApp.Ok;
+            output.WriteLine($"results: {results} ({explanations.Count} explanations{(failures.Count > 0 ? $", {failures.Count} failed" : "")})");
+            return failures.Count > 0 ? CliApp.InputError : CliApp.Ok;
         }
 
-        private Image<Rgb24>? Load(Input input) =>
-            input.IsTensor ? null : input.Path is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
-
-        private ImageTensor Tensor(Input input, Image<Rgb24>? picture) =>
-            input.IsTensor ? NpyFile.ReadImageTensor(input.Path!) : explainer.Preprocess(picture!);
-
-        private Explanation Explain(UnmaskedPass pass, IExplanationMethod method, Input input, ExplanationTarget? explained = null)
-        {
-            progress.Next($"{input.Name} {method.Name}");
-            Explanation result = explainer.Explain(pass, explained ?? target, method, progress, cancellation);
-            progress.Completed();
-            return result;
-        }
-
-        /// <summary>The overlay (or panel) and, for pixel-space methods, the attribution picture beside it (whose path it returns).</summary>
-        private string? WritePictures(Image<Rgb24>? picture, ImageTensor tensor, Explanation result, string path)
-        {
-            using (Image<Rgb24> overlay = style.Draw(picture, tensor, result, explainer.Preprocessing)) HeatmapRenderer.SavePng(overlay, path);
-            using Image<Rgb24>? attribution = style.DrawAttribution(result, explainer.Preprocessing);
-            if (attribution is null) return null;
-            string attributionPath = style.AttributionPath(path, result);
-            HeatmapRenderer.SavePng(attribution, attributionPath);
-            return attributionPath;
-        }
+        private PictureInput Load(Input input) =>
+            input.IsTensor ? pipeline.Load(NpyFile.ReadImageTensor(input.Path!), input.Path!)
+            : input.Path is { } path ? pipeline.Load(path)
+            : pipeline.Load(EmbeddedDefaults.SampleImage(), "sample");
     }
 
     /// <summary>The output --target-output names (checked with --target-index), or null without them.</summary>
@@ -314,25 +257,6 @@ internal static class ExplainCommand
         if (epsilon is null) throw new UsageException("--attack fgsm needs --epsilon E (a number or a fraction such as 8/255).");
         if (EpsilonText.TryParse(epsilon, out float value)) return value;
         throw new UsageException($"--epsilon must be a number or fraction such as 8/255 in [0, 1]; got '{epsilon}'.");
-    }
-
-    private static void WriteAttack(System.Text.Json.Utf8JsonWriter w, AdversarialExample a)
-    {
-        w.WriteStartObject("attack");
-        w.WriteString("method", "fgsm");
-        w.WriteNumber("epsilon", a.Epsilon);
-        w.WriteNumber("targetClass", a.TargetClass);
-        foreach (var (name, p) in new[] { ("before", a.Before), ("after", a.After) })
-        {
-            w.WriteStartObject(name);
-            w.WriteNumber("index", p.Index);
-            if (p.Label is { } label) w.WriteString("label", label); else w.WriteNull("label");
-            w.WriteNumber("probability", p.Probability);
-            w.WriteEndObject();
-        }
-        w.WriteNumber("targetProbabilityBefore", a.TargetBefore);
-        w.WriteNumber("targetProbabilityAfter", a.TargetAfter);
-        w.WriteEndObject();
     }
 
     /// <summary>Outputs are named after the pictures, so two pictures with one name would overwrite each other's.</summary>

@@ -7,6 +7,7 @@ using ScoreCam.Onnx.Experiments;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Metrics;
+using ScoreCam.Onnx.Output;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -76,6 +77,7 @@ internal static class ReportCommand
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
                 out string modelName, methodFlags.BatchSize(r));
 
+            var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style, TopPredictions = TopPredictions };
             var entries = new List<ReportEntry>();
             var failures = new List<ReportFailure>();
             progress.Begin(items.Count * methods.Count, "explanations");
@@ -84,7 +86,7 @@ internal static class ReportCommand
                 int completed = 0;
                 try
                 {
-                    entries.Add(Entry(explainer, item, methods, style, evaluated, counterfactual, progress, ref completed));
+                    entries.Add(Entry(pipeline, item, methods, evaluated, counterfactual, progress, ref completed));
                 }
                 catch (ScoreCamException e)
                 {
@@ -106,47 +108,41 @@ internal static class ReportCommand
         return command;
     }
 
-    private static ReportEntry Entry(CamExplainer explainer, Item item, List<IExplanationMethod> methods, PictureStyle style,
+    private static ReportEntry Entry(ExplanationPipeline pipeline, Item item, List<IExplanationMethod> methods,
         Evaluation? evaluated, CounterfactualRequest counterfactual, ProgressDisplay progress, ref int completed)
     {
-        using Image<Rgb24> picture = item.File is null ? EmbeddedDefaults.SampleImage() : explainer.LoadImage(item.File);
-        ImageTensor tensor = explainer.Preprocess(picture);
-        // One unmasked pass for every method; a counterfactual explains the target and the reference in one call instead.
-        UnmaskedPass? pass = counterfactual.Asked ? null : explainer.Forward(tensor);
+        using PictureInput input = item.File is null ? pipeline.Load(EmbeddedDefaults.SampleImage(), "sample") : pipeline.Load(item.File);
+        var request = new ExplanationRequest { Target = item.Target, Counterfactual = counterfactual.Asked, Versus = counterfactual.Versus };
         var maps = new List<ReportPicture>();
         var counterfactuals = new List<ReportPicture>();
         var checks = new List<ReportRow>();
         ReportScore? reference = null;
-        Explanation? first = null;
+        ExplainedPicture? first = null;
         foreach (IExplanationMethod method in methods)
         {
             progress.Next($"{Path.GetFileNameWithoutExtension(item.Name)} {method.Name}");
-            CounterfactualExplanation? reasoning = pass is null
-                ? Counterfactual.Explain(explainer, tensor, item.Target, counterfactual.Versus, method, progress) : null;
-            Explanation e = reasoning?.TargetExplanation ?? explainer.Explain(pass!, item.Target, method, progress);
+            ExplainedPicture result = pipeline.Explain(input, method, request, progress);
             progress.Completed();
             completed++;
-            first ??= e;
-            if (reasoning is not null)
+            first ??= result;
+            RenderedPictures pictures = result.Pictures;
+            if (result.Counterfactual is { } reasoning)
             {
                 reference = Score(reasoning.ReferenceExplanation.Target);
-                using (Image<Rgb24> overlay = style.Draw(picture, tensor, reasoning.Explanation, explainer.Preprocessing))
-                    counterfactuals.Add(new ReportPicture($"{e.Method}: versus {reference.Name} (eq. 7)", HeatmapRenderer.EncodePng(overlay)));
+                counterfactuals.Add(new ReportPicture($"{method.Name}: versus {reference.Name} (eq. 7)", pictures.OverlayPng));
                 CounterfactualCheck c = reasoning.Check;
-                checks.Add(new ReportRow(e.Method, new ReportCell?[] { new(c.TargetOnInput), new(c.ReferenceOnInput), new(c.TargetOnMasked), new(c.ReferenceOnMasked) }));
+                checks.Add(new ReportRow(method.Name, new ReportCell?[] { new(c.TargetOnInput), new(c.ReferenceOnInput), new(c.TargetOnMasked), new(c.ReferenceOnMasked) }));
+                pictures = pipeline.Render(input, reasoning.TargetExplanation); // the page shows the target's own map too
             }
-            using (Image<Rgb24> overlay = style.Draw(picture, tensor, e, explainer.Preprocessing))
-                maps.Add(new ReportPicture(e.Method, HeatmapRenderer.EncodePng(overlay)));
-            using Image<Rgb24>? attribution = style.DrawAttribution(e, explainer.Preprocessing);
-            if (attribution is not null)
-                maps.Add(new ReportPicture($"{e.Method} ({style.ViewFor(e.Method).ToString().ToLowerInvariant()})", HeatmapRenderer.EncodePng(attribution)));
+            maps.Add(new ReportPicture(method.Name, pictures.OverlayPng));
+            if (pictures.AttributionPng is { } attribution)
+                maps.Add(new ReportPicture($"{method.Name} ({pictures.AttributionView!.Value.ToString().ToLowerInvariant()})", attribution));
         }
-        float[] probabilities = explainer.Probabilities(tensor);
-        ReportScore[] top = Enumerable.Range(0, probabilities.Length).OrderByDescending(i => probabilities[i]).Take(TopPredictions)
-            .Select(i => new ReportScore(explainer.Labels is { } labels && i < labels.Count ? labels[i] : null, i, probabilities[i])).ToArray();
-        using Image<Rgb24> input = HeatmapRenderer.Enlarge(picture, style.Overlay.MinShortSide);
-        TargetInfo explained = first!.Target;
-        return new ReportEntry(item.Name, new ReportPicture("input", HeatmapRenderer.EncodePng(input)), maps, top, Score(explained))
+        ReportScore[] top = first!.Document.TopPredictions!.Select(p => new ReportScore(pipeline.Explainer.Labels is null ? null : p.Label, p.Index, p.Probability)).ToArray();
+        Image<Rgb24> picture = input.Picture!;
+        using Image<Rgb24> shown = HeatmapRenderer.Enlarge(picture, pipeline.Style.Overlay.MinShortSide);
+        TargetInfo explained = (first.Counterfactual?.TargetExplanation ?? first.Explanation).Target;
+        return new ReportEntry(item.Name, new ReportPicture("input", HeatmapRenderer.EncodePng(shown)), maps, top, Score(explained))
         {
             Counterfactuals = counterfactuals,
             CounterfactualCheck = reference is null ? null : new ReportTable(

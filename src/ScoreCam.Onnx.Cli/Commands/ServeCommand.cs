@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using ScoreCam.Onnx.Output;
 using ScoreCam.Onnx.Cli.Serve;
 
 namespace ScoreCam.Onnx.Cli.Commands;

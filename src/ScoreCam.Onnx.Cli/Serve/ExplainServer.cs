@@ -14,6 +14,7 @@ using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Experiments;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Output;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -71,7 +72,7 @@ internal sealed class ExplainServer : IAsyncDisposable
         var (explainer, modelName) = createExplainer(logger);
         try
         {
-            var endpoint = new ExplainEndpoint(explainer, modelName, settings, style ?? DefaultStyle, options, logger);
+            var endpoint = new ExplainEndpoint(explainer, modelName, settings, style ?? PictureStyle.Default, options, logger);
             app.UseRateLimiter();
             app.MapPost("/explain", endpoint.HandleAsync).RequireRateLimiting(ExplainPolicy);
             app.MapGet("/", (HttpContext context) =>
@@ -97,9 +98,6 @@ internal sealed class ExplainServer : IAsyncDisposable
             throw;
         }
     }
-
-    /// <summary>Pictures as explain draws them by default: overlays scaled up to a 384-pixel short side, jet, alpha 0.5.</summary>
-    private static PictureStyle DefaultStyle { get; } = new(new OverlayOptions(), Panel: false, View: null);
 
     /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
@@ -142,7 +140,8 @@ internal sealed class ExplainServer : IAsyncDisposable
                 byte[] json;
                 try
                 {
-                    json = await Task.Run(() => Explain(body, name, target, counterfactual, versus, method, style, deadline.Token), deadline.Token);
+                    var explanationRequest = new ExplanationRequest { Target = target, Counterfactual = counterfactual, Versus = versus };
+                    json = await Task.Run(() => Explain(body, name, explanationRequest, method, style, deadline.Token), deadline.Token);
                 }
                 catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
                 {
@@ -173,32 +172,12 @@ internal sealed class ExplainServer : IAsyncDisposable
             }
         }
 
-        private byte[] Explain(MemoryStream body, string name, ExplanationTarget target, bool counterfactual, ExplanationTarget? versus,
-            IExplanationMethod method, PictureStyle style, CancellationToken cancellationToken)
+        private byte[] Explain(MemoryStream body, string name, ExplanationRequest request, IExplanationMethod method, PictureStyle style, CancellationToken cancellationToken)
         {
-            using Image<Rgb24> picture = explainer.LoadImage(body, name);
-            ImageTensor tensor = explainer.Preprocess(picture);
-            CounterfactualExplanation? reasoning = counterfactual
-                ? Counterfactual.Explain(explainer, tensor, target, versus, method, cancellationToken: cancellationToken) : null;
-            Explanation result = reasoning?.Explanation ?? explainer.Explain(tensor, target, method, cancellationToken: cancellationToken);
-            byte[] overlay, attribution = Array.Empty<byte>();
-            using (Image<Rgb24> drawn = style.Draw(picture, tensor, result, explainer.Preprocessing)) overlay = HeatmapRenderer.EncodePng(drawn);
-            using (Image<Rgb24>? drawn = style.DrawAttribution(result, explainer.Preprocessing))
-                if (drawn is not null) attribution = HeatmapRenderer.EncodePng(drawn);
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
-                ExplanationJson.Write(w, result, modelName, x =>
-                {
-                    x.WriteString("image", name);
-                    x.WriteBase64String("overlayPng", overlay);
-                    if (attribution.Length > 0)
-                    {
-                        x.WriteString("attributionView", style.ViewFor(result.Method).ToString().ToLowerInvariant());
-                        x.WriteBase64String("attributionPng", attribution);
-                    }
-                    if (reasoning is not null) ExplanationJson.WriteCounterfactual(x, reasoning);
-                });
-            return buffer.ToArray();
+            var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style };
+            using PictureInput input = pipeline.Load(body, name);
+            ExplainedPicture result = pipeline.Explain(input, method, request, cancellationToken: cancellationToken);
+            return ExplanationJson.Serialize(result.Document with { OverlayPng = result.Pictures.OverlayPng, AttributionPng = result.Pictures.AttributionPng });
         }
 
         /// <summary>The picture from a multipart form's file (the field <c>image</c>, else the first file) or the raw body.</summary>

@@ -1,11 +1,12 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using ScoreCam.Onnx.Output;
 
 namespace ScoreCam.Onnx.Cli.Serve;
 
 /// <summary>
 /// The picture options of <c>POST /explain</c> (<c>overlay-size</c>, <c>alpha</c>, <c>colormap</c>, <c>colorbar</c>,
-/// <c>panel</c>, <c>attribution-view</c>): explain's flags as query options, each missing one taken from the server's
+/// <c>picture</c>, <c>attribution-view</c>): explain's flags as query options, each missing one taken from the server's
 /// style, checked by the same parser as the flags.
 /// </summary>
 internal static class PictureQuery
@@ -15,7 +16,7 @@ internal static class PictureQuery
         Number("overlay-size", query, defaults.Overlay.MinShortSide, text => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null),
         Number("alpha", query, defaults.Overlay.Alpha, text => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) ? v : null),
         Switch("colorbar", query, defaults.Overlay.ColorBar),
-        Switch("panel", query, defaults.Panel),
+        query["picture"].FirstOrDefault() ?? (defaults.Panel ? "panel" : "overlay"),
         query["attribution-view"].FirstOrDefault() ?? defaults.View?.ToString().ToLowerInvariant(),
         prefix: "");
 

@@ -30,7 +30,7 @@ internal static class UploadPage
           <label>Method <select id="method">{{string.Concat(MethodCatalog.Names.Select(n => $"<option>{WebUtility.HtmlEncode(n)}</option>"))}}</select></label>
           <label>Target <input id="target" placeholder="top prediction" size="14"></label>
           <label>Colours <select id="colormap"><option>jet</option><option>viridis</option></select></label>
-          <label><input type="checkbox" id="panel"> input | overlay | heatmap</label>
+          <label><input type="checkbox" id="panel" checked> input | overlay | heatmap</label>
           <button type="submit" id="submit">Explain</button>
         </form>
         <p id="error" role="alert"></p>
@@ -41,7 +41,7 @@ internal static class UploadPage
           event.preventDefault();
           const file = document.getElementById('file').files[0];
           const query = new URLSearchParams({ method: document.getElementById('method').value, colormap: document.getElementById('colormap').value });
-          if (document.getElementById('panel').checked) query.set('panel', 'true');
+          query.set('picture', document.getElementById('panel').checked ? 'panel' : 'overlay');
           const target = document.getElementById('target').value.trim();
           if (target) query.set('target', target);
           document.getElementById('error').textContent = '';

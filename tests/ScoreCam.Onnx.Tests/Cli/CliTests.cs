@@ -52,7 +52,7 @@ public class CliTests
         (code, error).Should().Be((0, ""));
         output.Should().Contain("target:     green [1]");
 
-        using (var overlay = Image.Load<Rgb24>(_folder.File("o.png"))) (overlay.Width, overlay.Height).Should().Be((384, 384), "64x64 pictures are scaled up to the default overlay size");
+        using (var overlay = Image.Load<Rgb24>(_folder.File("o.png"))) (overlay.Width, overlay.Height).Should().Be((3 * 384 + 3 * SideBySide.GapFor(384) + ColorBar.WidthFor(384), 384), "64x64 pictures are scaled up to the default overlay size, in the default panel");
         using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("r.json")));
         JsonElement root = json.RootElement;
         root.GetProperty("method").GetString().Should().Be("scorecam");

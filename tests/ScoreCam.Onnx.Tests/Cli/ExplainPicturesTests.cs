@@ -2,6 +2,7 @@ using ScoreCam.Onnx.Cli;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Output;
 using ScoreCam.Onnx.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -40,7 +41,7 @@ public class ExplainPicturesTests
     [Test]
     public void Overlay_size_alpha_and_colour_bar_shape_the_overlay()
     {
-        Explain("--overlay-size", "128", "--alpha", "0", "--colorbar").Code.Should().Be(0);
+        Explain("--picture", "overlay", "--overlay-size", "128", "--alpha", "0", "--colorbar").Code.Should().Be(0);
         using (var overlay = Image.Load<Rgb24>(_folder.File("o.png")))
         {
             // 128 picture + 4 gap + 8 bar; alpha 0 leaves the black background black; jet's 1 tops the bar.
@@ -49,25 +50,32 @@ public class ExplainPicturesTests
             overlay[130, 64].Should().Be(new Rgb24(255, 255, 255));
             overlay[136, 0].Should().Be(new Rgb24(128, 0, 0));
         }
-        Explain("--overlay-size", "0").Code.Should().Be(0);
+        Explain("--picture", "overlay", "--colorbar", "false", "--overlay-size", "0").Code.Should().Be(0);
         using (var kept = Image.Load<Rgb24>(_folder.File("o.png"))) (kept.Width, kept.Height).Should().Be((64, 64));
     }
 
     [Test]
-    public void Panel_puts_input_overlay_and_heatmap_side_by_side()
+    public void The_default_picture_is_the_panel_of_input_overlay_and_heatmap_with_a_colour_bar()
     {
-        var (code, output, _) = Explain("--overlay-size", "64", "--panel");
+        var (code, output, _) = Explain("--overlay-size", "64");
         code.Should().Be(0);
         output.Should().Contain($"panel:      {_folder.File("o.png")}");
-        using var panel = Image.Load<Rgb24>(_folder.File("o.png"));
-        (panel.Width, panel.Height).Should().Be((3 * 64 + 2 * 4, 64));
-        panel[16, 16].Should().Be(new Rgb24(255, 0, 0), "the first tile is the input");
+        using (var panel = Image.Load<Rgb24>(_folder.File("o.png")))
+        {
+            (panel.Width, panel.Height).Should().Be((3 * 64 + 3 * 4 + ColorBar.WidthFor(64), 64), "three tiles, the bar and a gap before each but the first");
+            panel[16, 16].Should().Be(new Rgb24(255, 0, 0), "the first tile is the input");
+            panel[panel.Width - 1, 0].Should().Be(new Rgb24(128, 0, 0), "jet's 1 tops the colour bar");
+        }
+        Explain("--overlay-size", "64", "--colorbar", "false").Code.Should().Be(0);
+        using var bare = Image.Load<Rgb24>(_folder.File("o.png"));
+        (bare.Width, bare.Height).Should().Be((3 * 64 + 2 * 4, 64));
     }
 
     [TestCase("--alpha", "1.5", "--alpha must be between 0 and 1")]
     [TestCase("--overlay-size", "-1", "--overlay-size must be 0")]
     [TestCase("--attribution-view", "sepia", "--attribution-view must be magnitude, signed or rgb")]
     [TestCase("--colormap", "rainbow", "--colormap must be jet or viridis")]
+    [TestCase("--picture", "collage", "--picture must be panel or overlay")]
     public void Bad_picture_flags_are_usage_errors(string flag, string value, string message)
     {
         var (code, _, error) = Explain(flag, value);
@@ -85,7 +93,8 @@ public class ExplainPicturesTests
         string picture = _folder.File($"o-{view}.png");
         output.Should().Contain($"attribution: {picture}");
         using var image = Image.Load<Rgb24>(picture);
-        (image.Width, image.Height).Should().Be((64, 64), "the 32x32 input attribution scaled up to 64");
+        int bar = view == "rgb" ? 0 : 4 + ColorBar.WidthFor(64); // the gradient picture has no scale to show
+        (image.Width, image.Height).Should().Be((64 + bar, 64), "the 32x32 input attribution scaled up to 64");
     }
 
     [TestCase("guided-backprop", null, AttributionView.Rgb)]
@@ -99,7 +108,6 @@ public class ExplainPicturesTests
         using Image<Rgb24> picture = style.DrawAttribution(e, new PreprocessOptions())!;
         using Image<Rgb24> direct = AttributionRenderer.Render(values, 3, 1, 2, expected, minShortSide: 0);
         HeatmapRendererPixels(picture).Should().Equal(HeatmapRendererPixels(direct));
-        style.AttributionPath(Path.Combine("out", $"cat-{method}.png"), e).Should().Be(Path.Combine("out", $"cat-{method}-{expected.ToString().ToLowerInvariant()}.png"));
         style.DrawAttribution(PixelSpaceExplanation("rise", null), new PreprocessOptions()).Should().BeNull("a method without an attribution has no second picture");
     }
 

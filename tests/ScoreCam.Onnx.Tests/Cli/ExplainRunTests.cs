@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ScoreCam.Onnx.Cli;
+using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -73,7 +74,7 @@ public class ExplainRunTests
             entry.GetProperty("target").GetProperty("index").GetInt32().Should().Be(one.RootElement.GetProperty("target").GetProperty("index").GetInt32());
         }
         using var overlay = Image.Load<Rgb24>(Path.Combine(outDir, "b-gradcam.png"));
-        (overlay.Width, overlay.Height).Should().Be((384, 384), "32x32 pictures are scaled up to the default overlay size");
+        (overlay.Height, overlay.Width).Should().Be((384, 3 * 384 + 3 * SideBySide.GapFor(384) + ColorBar.WidthFor(384)), "32x32 pictures are scaled up to the default overlay size, in the default panel");
     }
 
     [Test]

@@ -40,8 +40,9 @@ public class ReportCommandTests
         await browser.OpenAsync(html);
         JsonNode page = (await browser.EvaluateAsync(ReportPageScript.Read))!;
 
-        // 64x64 pictures scaled up to 96: the input and one overlay per method.
-        page["widths"]!.AsArray().Select(w => (int)w!).Should().Equal(96, 96, 96, 96, 96, 96);
+        // 64x64 pictures scaled up to 96: the input and one overlay per method, each with its colour bar.
+        int overlay = 96 + 4 + ColorBar.WidthFor(96);
+        page["widths"]!.AsArray().Select(w => (int)w!).Should().Equal(96, overlay, overlay, 96, overlay, overlay);
         page["failures"]!.AsArray().Should().ContainSingle().Which!.ToString().Should().Contain("broken.png");
 
         using var explainer = new CamExplainer(ModelPreparer.Prepare(model), new ExplainerOptions
@@ -132,7 +133,8 @@ public class ReportCommandTests
         await using HeadlessChromium browser = await HeadlessChromium.StartAsync(timeout.Token);
         await browser.OpenAsync(html);
         JsonNode page = (await browser.EvaluateAsync(ReportPageScript.Read))!;
-        page["widths"]!.AsArray().Select(w => (int)w!).Should().Equal(Enumerable.Repeat(64, 5), "the input, two overlays and two counterfactual maps decoded");
+        page["widths"]!.AsArray().Select(w => (int)w!).Should().Equal(new[] { 64 }.Concat(Enumerable.Repeat(64 + 4 + ColorBar.WidthFor(64), 4)),
+            "the input, two overlays and two counterfactual maps (with their colour bars) decoded");
         JsonNode entry = page["entries"]!.AsArray().Single()!;
         entry["captions"]!.AsArray().Select(c => (string)c!).Should().Equal("input", "scorecam", "gradcam",
             "scorecam: versus green [1] (eq. 7)", "gradcam: versus green [1] (eq. 7)");

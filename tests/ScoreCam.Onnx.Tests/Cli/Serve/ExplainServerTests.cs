@@ -77,7 +77,7 @@ public class ExplainServerTests
         rawJson.RootElement.GetProperty("method").GetString().Should().Be("scorecam");
         Map(rawJson.RootElement).Should().Equal(CommandLineMap(), (a, b) => Math.Abs(a - b) <= 1e-6);
         using (var overlay = Image.Load<Rgb24>(rawJson.RootElement.GetProperty("overlayPng").GetBytesFromBase64()))
-            (overlay.Width, overlay.Height).Should().Be(EnlargedSize(), "the overlay is scaled up as explain's is by default");
+            (overlay.Width, overlay.Height).Should().Be(DefaultPictureSize(), "the picture is explain's default one (the panel, scaled up)");
 
         using var form = new MultipartFormDataContent { { Png(png), "image", "squares.png" } };
         using HttpResponseMessage multipart = await http.PostAsync("/explain?method=gradcam&target=1&variant=paper", form);
@@ -98,18 +98,19 @@ public class ExplainServerTests
         health.RootElement.GetProperty("methods").EnumerateArray().Select(m => m.GetString()).Should().Equal(MethodCatalog.Names);
     }
 
-    /// <summary>The picture's size scaled up to explain's default 384-pixel short side.</summary>
-    private (int, int) EnlargedSize()
+    /// <summary>The size of the picture `explain` writes by default for the test picture.</summary>
+    private (int, int) DefaultPictureSize()
     {
-        using var picture = Image.Load<Rgb24>(_picture);
-        using var enlarged = ScoreCam.Onnx.Imaging.HeatmapRenderer.Enlarge(picture);
-        return (enlarged.Width, enlarged.Height);
+        string png = _folder.File($"{Guid.NewGuid():N}.png");
+        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, "--out", png, "--quiet" }, new StringWriter(), new StringWriter()).Should().Be(CliApp.Ok);
+        var written = Image.Identify(png);
+        return (written.Width, written.Height);
     }
 
     [TestCase("", "")]
-    [TestCase("?overlay-size=96&alpha=0.25&colormap=viridis&colorbar&panel", "--overlay-size 96 --alpha 0.25 --colormap viridis --colorbar --panel")]
+    [TestCase("?overlay-size=96&alpha=0.25&colormap=viridis&colorbar=false&picture=panel", "--overlay-size 96 --alpha 0.25 --colormap viridis --colorbar false --picture panel")]
     [TestCase("?method=gradient&attribution-view=signed&overlay-size=0&colorbar=true", "--method gradient --attribution-view signed --overlay-size 0 --colorbar")]
-    [TestCase("?method=guided-backprop&panel=false&alpha=1", "--method guided-backprop --alpha 1")]
+    [TestCase("?method=guided-backprop&picture=overlay&alpha=1", "--method guided-backprop --picture overlay --alpha 1")]
     public async Task Picture_options_in_the_query_draw_the_pictures_explains_flags_draw(string query, string flags)
     {
         await using ExplainServer server = await Start();
@@ -154,7 +155,8 @@ public class ExplainServerTests
 
     [TestCase("overlay-size=big", "overlay-size must be a number; got 'big'.")]
     [TestCase("alpha=half", "alpha must be a number; got 'half'.")]
-    [TestCase("panel=maybe", "panel must be true or false (or given without a value); got 'maybe'.")]
+    [TestCase("picture=maybe", "picture must be panel or overlay; got 'maybe'.")]
+    [TestCase("colorbar=maybe", "colorbar must be true or false (or given without a value); got 'maybe'.")]
     public async Task A_picture_option_that_is_not_a_value_gets_400_naming_it(string query, string message)
     {
         await using ExplainServer server = await Start();
@@ -307,10 +309,10 @@ public class ExplainServerTests
 
         ((string)shown["error"]!).Should().BeEmpty();
         string panel = _folder.File("panel.png");
-        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, "--method", "gradcam", "--colormap", "viridis", "--panel", "--out", panel, "--quiet" },
+        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, "--method", "gradcam", "--colormap", "viridis", "--out", panel, "--quiet" },
             new StringWriter(), new StringWriter()).Should().Be(CliApp.Ok);
         var expected = Image.Identify(panel);
-        ((int)shown["width"]!, (int)shown["height"]!).Should().Be((expected.Width, expected.Height), "the page asked for the panel explain --panel writes");
+        ((int)shown["width"]!, (int)shown["height"]!).Should().Be((expected.Width, expected.Height), "the page asked for the panel explain writes");
         ((string)shown["result"]!).Should().StartWith("gradcam: prediction");
         browser.PageErrors.Should().BeEmpty();
         string shot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "serve-page.png");

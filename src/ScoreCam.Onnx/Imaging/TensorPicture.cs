@@ -1,12 +1,11 @@
-using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Core;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using ScoreCam.Onnx.Core;
 
-namespace ScoreCam.Onnx.Cli;
+namespace ScoreCam.Onnx.Imaging;
 
 /// <summary>Turns a preprocessed tensor back into a picture (undoing mean/std and scale) to draw an overlay on.</summary>
-internal static class TensorImage
+public static class TensorPicture
 {
     public static Image<Rgb24> ToPicture(ImageTensor tensor, PreprocessOptions p)
     {

@@ -3,18 +3,22 @@ using ScoreCam.Onnx.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace ScoreCam.Onnx.Cli;
+namespace ScoreCam.Onnx.Output;
 
 /// <summary>
-/// How explain and report draw an explanation: the heatmap over the picture (or over the tensor turned back into a
-/// picture) as an overlay or a panel; and, for pixel-space methods, the attribution as their papers show it.
+/// How an explanation is drawn: the heatmap over the picture (or over the tensor turned back into a picture) as a
+/// panel (input | overlay | heatmap, the default) or the overlay alone; and, for pixel-space methods, the attribution
+/// as their papers show it (<see cref="View"/>; null: the method's usual view).
 /// </summary>
-internal sealed record PictureStyle(OverlayOptions Overlay, bool Panel, AttributionView? View)
+public sealed record PictureStyle(OverlayOptions Overlay, bool Panel = true, AttributionView? View = null)
 {
+    /// <summary>The panel with a colour bar, jet, alpha 0.5, pictures scaled up to a 384-pixel short side.</summary>
+    public static PictureStyle Default { get; } = new(new OverlayOptions { ColorBar = true });
+
     /// <summary>The overlay (or panel) of <paramref name="e"/>'s heatmap; without a picture, over the tensor's own picture.</summary>
     public Image<Rgb24> Draw(Image<Rgb24>? picture, ImageTensor tensor, Explanation e, PreprocessOptions preprocessing)
     {
-        using Image<Rgb24> background = picture?.Clone() ?? TensorImage.ToPicture(tensor, preprocessing);
+        using Image<Rgb24> background = picture?.Clone() ?? TensorPicture.ToPicture(tensor, preprocessing);
         SourceRegion? region = picture is null ? null : tensor.SourceRegion;
         return Panel ? HeatmapRenderer.Panel(background, e.Heatmap, region, Overlay) : HeatmapRenderer.Render(background, e.Heatmap, region, Overlay);
     }
@@ -34,8 +38,4 @@ internal sealed record PictureStyle(OverlayOptions Overlay, bool Panel, Attribut
         return AttributionRenderer.Render(a.Values, a.Channels, a.Height, a.Width, view, Overlay.MinShortSide,
             colorBar: Overlay.ColorBar && view != AttributionView.Rgb, bgr: preprocessing.Bgr);
     }
-
-    /// <summary>Where the attribution picture goes beside the overlay: NAME-METHOD-VIEW.png.</summary>
-    public string AttributionPath(string overlayPath, Explanation e) =>
-        Path.Combine(Path.GetDirectoryName(overlayPath) ?? "", $"{Path.GetFileNameWithoutExtension(overlayPath)}-{ViewFor(e.Method).ToString().ToLowerInvariant()}.png");
 }

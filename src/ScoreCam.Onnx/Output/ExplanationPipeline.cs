@@ -1,0 +1,99 @@
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Experiments;
+using ScoreCam.Onnx.Imaging;
+using ScoreCam.Onnx.Methods;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ScoreCam.Onnx.Output;
+
+/// <summary>
+/// The one way from an input to an explanation's pictures and JSON, used alike by the command line (explain, report),
+/// the HTTP service and the job worker: load, explain (optionally after an FGSM attack, or as a counterfactual, eq. 7),
+/// draw with a <see cref="PictureStyle"/>, and describe in an <see cref="ExplanationDocument"/>. Thread-safe as
+/// the explainer is; each <see cref="PictureInput"/> belongs to one caller.
+/// </summary>
+public sealed class ExplanationPipeline(CamExplainer explainer, string modelName)
+{
+    public CamExplainer Explainer { get; } = explainer;
+    /// <summary>The model as the JSON names it (a path, or the embedded model's name).</summary>
+    public string ModelName { get; } = modelName;
+    public PictureStyle Style { get; init; } = PictureStyle.Default;
+    /// <summary>Put the display heatmap's values (H×W) into the JSON, not only its size.</summary>
+    public bool HeatmapValues { get; init; }
+    /// <summary>How many of the most probable classes the JSON lists.</summary>
+    public int TopPredictions { get; init; } = 5;
+
+    public PictureInput Load(string path) => Load(Explainer.LoadImage(path), path);
+
+    /// <summary>A picture from a seekable stream such as an upload; <paramref name="name"/> names it in messages and the JSON.</summary>
+    public PictureInput Load(Stream stream, string name) => Load(Explainer.LoadImage(stream, name), name);
+
+    /// <summary>A picture already decoded; the input takes ownership of it.</summary>
+    public PictureInput Load(Image<Rgb24> picture, string name)
+    {
+        try
+        {
+            return new PictureInput(Explainer, name, picture, Explainer.Preprocess(picture));
+        }
+        catch
+        {
+            picture.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An already preprocessed tensor; overlays show it turned back into a picture.</summary>
+    public PictureInput Load(ImageTensor tensor, string name) => new(Explainer, name, null, tensor);
+
+    /// <summary>Explains <paramref name="input"/> with <paramref name="method"/> as <paramref name="request"/> says, and draws and describes the result.</summary>
+    public ExplainedPicture Explain(PictureInput input, IExplanationMethod method, ExplanationRequest? request = null,
+        IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        request ??= new ExplanationRequest();
+        ImageTensor tensor = input.Tensor;
+        ExplanationTarget target = request.Target;
+        AdversarialExample? attack = null;
+        if (request.FgsmEpsilon is { } epsilon)
+        {
+            attack = Fgsm.Attack(Explainer, tensor, epsilon, target);
+            tensor = attack.Input;
+            target = ExplanationTarget.Class(attack.TargetClass); // the attacked class, whatever the model now predicts
+        }
+        CounterfactualExplanation? counterfactual = request.Counterfactual
+            ? Counterfactual.Explain(Explainer, tensor, target, request.Versus, method, progress, cancellationToken) : null;
+        Explanation e = counterfactual?.Explanation
+            ?? Explainer.Explain(attack is null ? input.Pass : Explainer.Forward(tensor), target, method, progress, cancellationToken);
+
+        // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
+        RenderedPictures pictures = Render(attack is null ? input.Picture : null, tensor, e);
+        float[] probabilities = attack is null && counterfactual is null ? input.Pass.Probabilities : Explainer.Probabilities(tensor);
+        ExplanationDocument document = ExplanationJson.Document(e, ModelName, HeatmapValues) with
+        {
+            Image = input.Picture is null ? null : input.Name,
+            TopPredictions = Top(probabilities),
+            AttributionView = pictures.AttributionView is { } view ? ExplainedPicture.ViewName(view) : null,
+            Counterfactual = counterfactual is null ? null : ExplanationJson.Of(counterfactual),
+            Attack = attack is null ? null : ExplanationJson.Of(attack),
+        };
+        return new ExplainedPicture(e, document, pictures, counterfactual, attack);
+    }
+
+    /// <summary>Draws an explanation of <paramref name="input"/> (such as a counterfactual's target map) in this pipeline's style.</summary>
+    public RenderedPictures Render(PictureInput input, Explanation e) => Render(input.Picture, input.Tensor, e);
+
+    private RenderedPictures Render(Image<Rgb24>? picture, ImageTensor tensor, Explanation e)
+    {
+        byte[] overlay;
+        using (Image<Rgb24> drawn = Style.Draw(picture, tensor, e, Explainer.Preprocessing)) overlay = HeatmapRenderer.EncodePng(drawn);
+        using Image<Rgb24>? attribution = Style.DrawAttribution(e, Explainer.Preprocessing);
+        return attribution is null
+            ? new RenderedPictures(overlay, null, null)
+            : new RenderedPictures(overlay, HeatmapRenderer.EncodePng(attribution), Style.ViewFor(e.Method));
+    }
+
+    /// <summary>The <see cref="TopPredictions"/> most probable classes, most probable first (ties: lower index first).</summary>
+    public IReadOnlyList<PredictionDocument> Top(float[] probabilities) =>
+        Enumerable.Range(0, probabilities.Length).OrderByDescending(i => probabilities[i]).ThenBy(i => i).Take(TopPredictions)
+            .Select(i => ExplanationJson.Of(Prediction.Of(i, Explainer.Labels, probabilities[i]))).ToArray();
+}
