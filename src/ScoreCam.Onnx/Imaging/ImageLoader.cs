@@ -69,6 +69,8 @@ public static class ImageLoader
             stream.Position = start;
             Image<Rgb24> image = Image.Load<Rgb24>(configuration, stream);
             var (stored, unreadable) = ReadOrientation(image);
+            string? problem = unreadable is not null ? $"its EXIF data cannot be read ({unreadable.TrimEnd('.')})"
+                : stored is null && !keepStoredOrientation ? OrientationTagScan.Problem(stream, start) : null;
             if (image.Frames.Count > 1)
             {
                 Image<Rgb24> first = image.Frames.CloneFrame(0);
@@ -77,7 +79,7 @@ public static class ImageLoader
             }
             try
             {
-                return Orient(image, name, stored, unreadable, keepStoredOrientation);
+                return Orient(image, name, stored, problem, keepStoredOrientation);
             }
             catch
             {
@@ -87,7 +89,7 @@ public static class ImageLoader
         }
         catch (Exception e) when (e is not ScoreCamException)
         {
-            // Only ImageSharp runs in this block. Its 2.1 decoders report malformed files not only as
+            // Only ImageSharp (and the bounded orientation tag scan) runs in this block. Its 2.1 decoders report malformed files not only as
             // InvalidImageContentException but as NullReference, ArgumentOutOfRange, InvalidOperation and other
             // exceptions (found by the fuzz test), so every exception here is an undecodable file unless it is about
             // memory or reading.
@@ -121,11 +123,11 @@ public static class ImageLoader
         }
     }
 
-    private static LoadedImage Orient(Image<Rgb24> image, string name, ushort? stored, string? unreadable, bool keepStored)
+    /// <summary>Turns the picture upright by its tag; <c>problem</c> says why a file with EXIF data has no usable tag.</summary>
+    private static LoadedImage Orient(Image<Rgb24> image, string name, ushort? stored, string? problem, bool keepStored)
     {
-        if (unreadable is not null)
-            return new LoadedImage(image, ExifOrientation.TopLeft, null, keepStored ? null :
-                $"Image '{name}': its EXIF data cannot be read ({unreadable.TrimEnd('.')}), so its orientation is unknown; it is explained as its pixels are stored.");
+        if (problem is not null)
+            return new LoadedImage(image, ExifOrientation.TopLeft, null, keepStored ? null : $"Image '{name}': {problem}; it is explained as its pixels are stored.");
         ClearOrientation(image);
         if (stored is not { } value || keepStored) return new LoadedImage(image, ExifOrientation.TopLeft, stored, null);
         var orientation = (ExifOrientation)value;

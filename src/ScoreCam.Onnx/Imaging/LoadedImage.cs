@@ -22,7 +22,10 @@ public sealed class LoadedImage(Image<Rgb24> image, ExifOrientation orientation,
     /// <summary>The file's Orientation tag as read, whether applied or not; null when the file has none.</summary>
     public ushort? StoredOrientation { get; } = storedOrientation;
 
-    /// <summary>Why a tag the file has was not applied (its value is not a defined orientation); null otherwise.</summary>
+    /// <summary>
+    /// Why the file's orientation was not applied although it has one: its value is not one of the eight, its entry is
+    /// malformed or its EXIF data cannot be read; null otherwise, and when the stored pixels were asked for.
+    /// </summary>
     public string? Warning { get; } = warning;
 
     public void Dispose() => Image.Dispose();

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
@@ -147,37 +148,77 @@ public class ExifOrientationTests
         log.Entries.Where(e => e.Level == LogLevel.Warning).Should().ContainSingle().Which.Message.Should().Contain($"orientation {value}");
     }
 
+    [TestCase(".png")]
+    [TestCase(".webp")]
+    [TestCase(".tiff")]
+    [TestCase(".jpg")]
+    public void An_orientation_entry_of_the_wrong_type_is_explained_as_stored_with_a_warning(string format)
+    {
+        using Image<Rgb24> wide = WideSample();
+        using Image<Rgb24> turned = Stored(wide, 6);
+        string path = Save(turned, 6, _folder.File($"long{format}"));
+        File.WriteAllBytes(path, WithOrientationOfTypeLong(File.ReadAllBytes(path)));
+
+        using LoadedImage loaded = ImageLoader.Load(path);
+        (loaded.Orientation, loaded.StoredOrientation).Should().Be((ExifOrientation.TopLeft, (ushort?)null));
+        loaded.Warning.Should().Be($"Image '{path}': its EXIF orientation entry holds 1 value of type LONG, not the one 16-bit value EXIF defines; it is explained as its pixels are stored.");
+        using LoadedImage stored = ImageLoader.Load(path, keepStoredOrientation: true);
+        stored.Warning.Should().BeNull("the stored pixels were asked for");
+        Pixels(loaded.Image).Should().Equal(Pixels(stored.Image));
+        if (format != ".jpg") Pixels(loaded.Image).Should().Equal(Pixels(turned));
+    }
+
+    /// <summary>
+    /// The file with its Orientation entry (tag 274, one SHORT) retyped as one LONG, in either byte order; a PNG's
+    /// eXIf chunk gets its checksum again.
+    /// </summary>
+    private static byte[] WithOrientationOfTypeLong(byte[] file)
+    {
+        byte[] copy = file.ToArray();
+        int little = copy.AsSpan().IndexOf(new byte[] { 0x12, 0x01, 3, 0, 1, 0, 0, 0 }), big = copy.AsSpan().IndexOf(new byte[] { 0x01, 0x12, 0, 3, 0, 0, 0, 1 });
+        (little >= 0 ^ big >= 0).Should().BeTrue("the file holds one Orientation entry");
+        if (little >= 0) copy[little + 2] = 4; else copy[big + 3] = 4;
+        int chunk = copy.AsSpan().IndexOf("eXIf"u8);
+        if (copy[..8].AsSpan().SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }))
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(copy.AsSpan(chunk - 4));
+            BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(chunk + 4 + length), Crc32.Of(copy.AsSpan(chunk, 4 + length)));
+        }
+        return copy;
+    }
+
     [Test]
-    public void Malformed_exif_data_never_stops_a_picture_from_loading_as_stored()
+    public void Malformed_exif_data_loads_as_stored_with_a_warning_that_says_what_is_wrong()
     {
         using Image<Rgb24> wide = WideSample();
         using Image<Rgb24> turned = Stored(wide, 6);
         byte[] jpeg = File.ReadAllBytes(Save(turned, null, _folder.File("plain.jpg")));
         using Image<Rgb24> expected = Image.Load<Rgb24>(jpeg);
-        // TIFF-structured EXIF blocks (big-endian): an Orientation entry of the wrong type or count, a truncated directory, noise.
-        var blocks = new Dictionary<string, byte[]>
+        // TIFF-structured EXIF blocks (big-endian) in a JPEG's APP1 segment, and what the warning says of each.
+        var blocks = new (string Name, byte[] Block, string? Warning)[]
         {
-            ["long"] = Ifd(type: 4, count: 1, 0, 0, 0, 6),
-            ["ascii"] = Ifd(type: 2, count: 2, (byte)'6', 0),
-            ["two values"] = Ifd(type: 3, count: 2, 0, 6, 0, 6),
-            ["truncated"] = Ifd(type: 3, count: 1, 0, 6)[..12],
-            ["offset past the end"] = "MM\0*\x7f\0\0\x08"u8.ToArray(),
-            ["noise"] = Enumerable.Range(0, 40).Select(i => (byte)(i * 37 + 11)).ToArray(),
+            ("ascii", Ifd(0x0112, type: 2, count: 2, (byte)'6', 0), "its EXIF orientation entry holds 2 values of type ASCII, not the one 16-bit value EXIF defines"),
+            ("two values", Ifd(0x0112, type: 3, count: 2, 0, 6, 0, 6), "its EXIF orientation entry holds 2 values of type SHORT, not the one 16-bit value EXIF defines"),
+            ("truncated", Ifd(0x0112, type: 3, count: 1, 0, 6)[..12], "its EXIF data cannot be read (its first directory is cut short)"),
+            ("offset past the end", "MM\0*\x7f\0\0\x08"u8.ToArray(), "its EXIF data cannot be read (its first directory lies outside the block)"),
+            ("noise", Enumerable.Range(0, 40).Select(i => (byte)(i * 37 + 11)).ToArray(), "its EXIF data cannot be read (no byte-order mark)"),
+            ("no orientation", Ifd(0x010F, type: 2, count: 4, (byte)'A', (byte)'B', (byte)'C', 0), null), // Make = "ABC": nothing to warn of
         };
-        foreach (var (name, block) in blocks)
+        foreach (var (name, block, warning) in blocks)
         {
             string path = _folder.File($"{name}.jpg");
             File.WriteAllBytes(path, WithExifSegment(jpeg, block));
             using LoadedImage loaded = ImageLoader.Load(path);
             loaded.Orientation.Should().Be(ExifOrientation.TopLeft, name);
+            loaded.Warning.Should().Be(warning is null ? null : $"Image '{path}': {warning}; it is explained as its pixels are stored.", name);
             Pixels(loaded.Image).Should().Equal(Pixels(expected), name);
         }
     }
 
-    /// <summary>A big-endian TIFF header and a directory of one Orientation entry (tag 274) with the given type, count and value bytes.</summary>
-    private static byte[] Ifd(ushort type, uint count, params byte[] value)
+    /// <summary>A big-endian TIFF header and a directory of one entry with the given tag, type, count and value bytes.</summary>
+    private static byte[] Ifd(ushort tag, ushort type, uint count, params byte[] value)
     {
-        var block = new List<byte> { (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, (byte)(type >> 8), (byte)type };
+        var block = new List<byte> { (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, (byte)(tag >> 8), (byte)tag, (byte)(type >> 8), (byte)type };
         block.AddRange(new[] { (byte)(count >> 24), (byte)(count >> 16), (byte)(count >> 8), (byte)count });
         block.AddRange(value.Concat(new byte[4]).Take(4));
         block.AddRange(new byte[4]);

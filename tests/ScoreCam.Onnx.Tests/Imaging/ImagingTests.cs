@@ -179,18 +179,7 @@ public class ImagingTests
         BinaryPrimitives.WriteInt32BigEndian(chunk, 13);
         "IHDR"u8.CopyTo(chunk.AsSpan(4));
         ihdr.CopyTo(chunk, 8);
-        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(21), Crc32(chunk.AsSpan(4, 17)));
+        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(21), Crc32.Of(chunk.AsSpan(4, 17)));
         return new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }.Concat(chunk).ToArray();
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int i = 0; i < 8; i++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-        }
-        return ~crc;
     }
 }
