@@ -24,6 +24,8 @@ public sealed class CamExplainer : IDisposable
     private readonly bool _keepStoredOrientation;
     private readonly ILogger _logger;
     private readonly bool _ownsSessions = true, _pipelined;
+    private readonly Int8Options? _int8;
+    private readonly IReadOnlyList<ImageTensor>? _calibrationPictures;
 
     public CamExplainer(PreparedModel model, ExplainerOptions? options = null)
     {
@@ -42,11 +44,16 @@ public sealed class CamExplainer : IDisposable
         {
             BatchSizeChoice = BatchSizePolicy.Choose(model, options.Inference.MaxBatchMemoryBytes ?? BatchSizePolicy.DefaultBudgetBytes, options.Inference.BatchSize);
             _pipelined = options.Inference.Pipelined;
-            Runner = new MaskedBatchRunner(Session, BatchSizeChoice.BatchSize, _pipelined);
-            // Gradient graphs run float32 through plain runs: no float16 copy, no bound buffers, no CUDA graphs.
+            if ((_int8 = options.Inference.Int8) is { } int8)
+            {
+                if (options.Inference.Float16) throw new ScoreCamException("Float16 and int8 are two precisions for the model's passes; choose one.");
+                _calibrationPictures = int8.CalibrationFolder is { } folder ? CalibrationPictures(folder, int8.MaxCalibrationPictures) : null;
+            }
+            Runner = NewRunner(BatchSizeChoice.BatchSize);
+            // Gradient graphs run float32 through plain runs: no float16 or int8 copy, no bound buffers, no CUDA graphs.
             Gradients = new GradientSessions(model, options.Inference with
             {
-                Device = Session.Device, Float16 = false, DeviceResidentBuffers = false, CudaGraphs = false,
+                Device = Session.Device, Float16 = false, Int8 = null, DeviceResidentBuffers = false, CudaGraphs = false,
             }, _logger);
         }
         catch
@@ -63,8 +70,9 @@ public sealed class CamExplainer : IDisposable
         (Model, Session, Gradients, Preprocessing, Labels, DefaultMethod, _maxPixels, _keepStoredOrientation, _pipelined, _logger) =
             (owner.Model, owner.Session, owner.Gradients, owner.Preprocessing, owner.Labels, owner.DefaultMethod, owner._maxPixels, owner._keepStoredOrientation,
                 owner._pipelined, owner._logger);
+        (_int8, _calibrationPictures) = (owner._int8, owner._calibrationPictures);
         BatchSizeChoice = choice;
-        Runner = new MaskedBatchRunner(Session, choice.BatchSize, _pipelined);
+        Runner = NewRunner(choice.BatchSize);
         _ownsSessions = false;
     }
 
@@ -75,6 +83,29 @@ public sealed class CamExplainer : IDisposable
     /// </summary>
     public CamExplainer WithBatchSize(int? batchSize, long? maxBatchMemoryBytes = null) =>
         new(this, BatchSizePolicy.Choose(Model, maxBatchMemoryBytes ?? BatchSizeChoice.BudgetBytes, batchSize));
+
+    /// <summary>The float32 runner, or with <see cref="InferenceOptions.Int8"/> the int8 one.</summary>
+    private IBatchRunner NewRunner(int batchSize) => _int8 is null
+        ? new MaskedBatchRunner(Session, batchSize, _pipelined)
+        : new Int8BatchRunner(Session, batchSize, _pipelined, _int8, _calibrationPictures);
+
+    private static readonly string[] PictureExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff" };
+
+    /// <summary>The first <paramref name="limit"/> pictures of <paramref name="folder"/> in name order, preprocessed.</summary>
+    private List<ImageTensor> CalibrationPictures(string folder, int limit)
+    {
+        if (!Directory.Exists(folder))
+            throw new ScoreCamException($"The int8 calibration folder '{folder}' does not exist. Give a folder of pictures like the ones to explain.");
+        var files = Directory.EnumerateFiles(folder).Where(f => PictureExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal).Take(limit).ToList();
+        if (files.Count == 0)
+            throw new ScoreCamException($"The int8 calibration folder '{folder}' holds no pictures ({string.Join(", ", PictureExtensions)}).");
+        return files.Select(f =>
+        {
+            using Image<Rgb24> picture = LoadImage(f);
+            return Preprocess(picture);
+        }).ToList();
+    }
 
     /// <summary>Prepares (or loads an already prepared) model file and reads its preprocessing sidecar.</summary>
     public static CamExplainer Open(string modelPath, ExplainerOptions? options = null)

@@ -67,4 +67,11 @@ public sealed record InferenceOptions
     /// Gradient methods keep their float32 graphs.
     /// </summary>
     public bool Float16 { get; init; }
+
+    /// <summary>
+    /// Run the batched passes (Score-CAM's and RISE's masked images, the metrics' passes) on an int8 QDQ copy of the
+    /// model, calibrated as these options say, on ONNX Runtime's CPU int8 kernels; null: float32. The unmasked pass
+    /// (the prediction and the activations the maps are made of) and every gradient graph stay float32.
+    /// </summary>
+    public Int8Options? Int8 { get; init; }
 }

@@ -22,13 +22,17 @@ public sealed class ModelSession : IDisposable
     private readonly OrtValue[] _singleFeeds;
 
     public ModelSession(PreparedModel model, InferenceOptions? options = null)
+        : this(model, options?.Float16 == true ? Float16Model.Convert(model) : model.ToBytes(), options ?? new InferenceOptions()) { }
+
+    /// <summary>A session of <paramref name="graph"/>, a copy of <paramref name="model"/> in another precision that outputs at least its scores.</summary>
+    internal ModelSession(PreparedModel model, byte[] graph, InferenceOptions options)
     {
         Model = model;
-        Options = options ??= new InferenceOptions();
+        Options = options;
         var warnings = new List<string>();
         try
         {
-            (_session, Device) = OrtSessionFactory.Create(options.Float16 ? Float16Model.Convert(model) : model.ToBytes(), options, warnings, model.ExternalDataFolder);
+            (_session, Device) = OrtSessionFactory.Create(graph, options, warnings, model.ExternalDataFolder);
         }
         catch (OnnxRuntimeException e)
         {
