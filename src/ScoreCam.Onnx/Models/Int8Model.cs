@@ -88,6 +88,9 @@ internal static class Int8Model
         }
         graph.Node.Clear();
         graph.Node.AddRange(ordered);
+        // The float weights that were quantized are read by no node any more.
+        var read = graph.Node.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        foreach (TensorProto unused in graph.Initializer.Where(t => !read.Contains(t.Name)).ToList()) graph.Initializer.Remove(unused);
         return proto.ToByteArray();
     }
 
@@ -207,9 +210,9 @@ internal static class Int8Model
                 string output = node.Output[0];
                 // Quantized after a Relu that alone reads the output: a zero point of 0 lets ONNX Runtime drop the Relu.
                 if (index.Consumers.TryGetValue(output, out var readers) && readers.Count == 1 && proto.Graph.Node[readers[0]].OpType == "Relu"
-                    && !proto.Graph.Output.Any(o => o.Name == output))
+                    && output != model.OutputName)
                     output = proto.Graph.Node[readers[0]].Output[0];
-                if (!head.Contains(output) && !proto.Graph.Output.Any(o => o.Name == output)) tensors.Add(output);
+                if (!head.Contains(output)) tensors.Add(output);
             }
             var order = proto.Graph.Input.Select(i => i.Name).Concat(proto.Graph.Node.SelectMany(n => n.Output)).ToList();
             return new Plan(nodes, order.Where(tensors.Contains).Distinct().ToList());
