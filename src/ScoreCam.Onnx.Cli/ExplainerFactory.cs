@@ -10,7 +10,7 @@ namespace ScoreCam.Onnx.Cli;
 internal static class ExplainerFactory
 {
     public static CamExplainer Create(ParseResult r, ModelOptions flags, IExplanationMethod method, ILogger logger, out string modelName, int? batchSize = null, int threads = 0,
-        long? maxBatchMemory = null, string? scoreOutput = null)
+        long? maxBatchMemory = null, string? scoreOutput = null, string? precision = null)
     {
         string? path = r.GetValue(flags.Model);
         ModelPreparationOptions preparation = flags.Preparation(r);
@@ -24,7 +24,7 @@ internal static class ExplainerFactory
         modelName = path ?? EmbeddedDefaults.ModelName;
         return new CamExplainer(model, new ExplainerOptions
         {
-            Inference = flags.Inference(r) with { IntraOpThreads = threads, BatchSize = batchSize, MaxBatchMemoryBytes = maxBatchMemory },
+            Inference = flags.Inference(r, precision) with { IntraOpThreads = threads, BatchSize = batchSize, MaxBatchMemoryBytes = maxBatchMemory },
             Preprocess = preprocess,
             Labels = labels,
             Method = method,

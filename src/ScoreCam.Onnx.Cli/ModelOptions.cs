@@ -17,8 +17,13 @@ internal sealed class ModelOptions
     public Option<string> Precision { get; } = new("--precision")
     {
         Description = "tf32: float32, with TF32 tensor cores on CUDA GPUs that have them (default); fp32: float32 throughout; " +
-            "fp16: a float16 copy of the model (for GPUs; gradient methods keep float32).",
+            "fp16: a float16 copy of the model (for GPUs; gradient methods keep float32); " +
+            "int8: masked passes on an int8 copy of the model, on CPU (the unmasked pass and gradient methods keep float32).",
         DefaultValueFactory = _ => "tf32",
+    };
+    public Option<string?> Calibration { get; } = new("--calibration")
+    {
+        Description = "With --precision int8: a folder of pictures that calibrates one int8 copy for every input. Default: each input calibrates its own, from itself and its masked images.",
     };
     public Option<bool> IoBinding { get; } = new("--io-binding") { Description = "Keep full batches' inputs and outputs in the device's memory, bound once (ONNX Runtime IOBinding)." };
     public Option<bool> CudaGraphs { get; } = new("--cuda-graphs") { Description = "With --device cuda: record full batches as a CUDA graph and replay it (implies --io-binding)." };
@@ -56,7 +61,7 @@ internal sealed class ModelOptions
         command.Options.Add(InputName);
         command.Options.Add(OutputName);
         if (!preprocessing) return;
-        foreach (Option o in new Option[] { Device, Precision, IoBinding, CudaGraphs, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels, KeepOrientation }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Device, Precision, Calibration, IoBinding, CudaGraphs, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels, KeepOrientation }) command.Options.Add(o);
     }
 
     public ModelPreparationOptions Preparation(ParseResult r)
@@ -87,7 +92,8 @@ internal sealed class ModelOptions
         return feeds;
     }
 
-    public InferenceOptions Inference(ParseResult r)
+    /// <param name="precision">One --precision value, instead of the flag's (bench measures a list).</param>
+    public InferenceOptions Inference(ParseResult r, string? precision = null)
     {
         string device = r.GetValue(Device)!.Trim().ToLowerInvariant();
         InferenceOptions options = device switch
@@ -98,13 +104,16 @@ internal sealed class ModelOptions
                 => new InferenceOptions { Device = ExecutionDevice.Cuda, CudaDeviceId = id },
             _ => throw new UsageException($"--device must be cpu, cuda or cuda:ID; got '{device}'."),
         };
-        options = r.GetValue(Precision)!.Trim().ToLowerInvariant() switch
+        options = (precision ?? r.GetValue(Precision)!).Trim().ToLowerInvariant() switch
         {
             "tf32" => options with { CudaTf32 = true },
             "fp32" => options with { CudaTf32 = false },
             "fp16" => options with { Float16 = true },
-            var other => throw new UsageException($"--precision must be tf32, fp32 or fp16; got '{other}'."),
+            "int8" when options.Device != ExecutionDevice.Cpu => throw new UsageException("--precision int8 runs on the CPU; use --device cpu (fp16 or tf32 on CUDA)."),
+            "int8" => options with { Int8 = new Int8Options { CalibrationFolder = r.GetValue(Calibration) } },
+            var other => throw new UsageException($"--precision must be tf32, fp32, fp16 or int8; got '{other}'."),
         };
+        if (r.GetValue(Calibration) is not null && options.Int8 is null) throw new UsageException("--calibration goes with --precision int8.");
         bool graphs = r.GetValue(CudaGraphs);
         if (graphs && options.Device != ExecutionDevice.Cuda) throw new UsageException("--cuda-graphs needs --device cuda (CUDA graphs are a GPU feature).");
         return options with { DeviceResidentBuffers = graphs || r.GetValue(IoBinding), CudaGraphs = graphs };

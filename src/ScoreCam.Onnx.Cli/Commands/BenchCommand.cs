@@ -51,8 +51,17 @@ internal static class BenchCommand
             if (runCount < 1) throw new UsageException("--runs must be at least 1.");
             if (r.GetValue(threads) < 0) throw new UsageException($"--threads must be 0 (one per core) or more; got {r.GetValue(threads)}.");
             List<(IExplanationMethod Method, bool UsesChannels, int? Channels)> methods = Methods(r.GetValue(method)!, methodFlags.Settings(r), channelCounts);
-            using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0].Method, new WarningLogger(error.WriteLine), out string modelName,
-                threads: r.GetValue(threads), maxBatchMemory: methodFlags.MaxBatchMemory(r));
+            // --precision may list several: one explainer (its own sessions) each, measured interleaved.
+            string[] precisions = r.GetValue(model.Precision)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (precisions.Length == 0 || precisions.Distinct(StringComparer.OrdinalIgnoreCase).Count() != precisions.Length)
+                throw new UsageException($"--precision must list distinct precisions; got '{r.GetValue(model.Precision)}'.");
+            var explainers = new List<CamExplainer>();
+            using var disposer = new Disposer(explainers);
+            string modelName = "";
+            foreach (string precision in precisions)
+                explainers.Add(ExplainerFactory.Create(r, model, methods[0].Method, new WarningLogger(error.WriteLine), out modelName,
+                    threads: r.GetValue(threads), maxBatchMemory: methodFlags.MaxBatchMemory(r), precision: precision));
+            CamExplainer explainer = explainers[0];
             using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
             ImageTensor input = explainer.Preprocess(picture);
             float[] p = explainer.Probabilities(input);
@@ -60,21 +69,22 @@ internal static class BenchCommand
             ExplanationTarget[] ranking = Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).ThenBy(c => c).Select(ExplanationTarget.Class).ToArray();
             if (sizes.Contains(null)) output.WriteLine($"auto: batch {explainer.BatchSize} ({explainer.BatchSizeChoice.Reason})");
 
-            // One session; each batch size is a view on it.
+            // One session per precision; each batch size is a view on it.
             var configs = new List<Configuration>();
-            foreach (int? batch in sizes)
-            {
-                CamExplainer view = batch is null ? explainer : explainer.WithBatchSize(batch);
-                foreach (var (m, usesChannels, k) in methods)
-                    foreach (int n in imageCounts)
-                        foreach (int t in targetCounts)
-                            configs.Add(new Configuration(view, batch is null, m, usesChannels ? k?.ToString(CultureInfo.InvariantCulture) ?? AllChannels : "-", k,
-                                Enumerable.Repeat(input, n).ToArray(), ranking[..t]));
-            }
+            for (int e = 0; e < explainers.Count; e++)
+                foreach (int? batch in sizes)
+                {
+                    CamExplainer view = batch is null ? explainers[e] : explainers[e].WithBatchSize(batch);
+                    foreach (var (m, usesChannels, k) in methods)
+                        foreach (int n in imageCounts)
+                            foreach (int t in targetCounts)
+                                configs.Add(new Configuration(view, precisions[e].ToLowerInvariant(), batch is null, m,
+                                    usesChannels ? k?.ToString(CultureInfo.InvariantCulture) ?? AllChannels : "-", k, Enumerable.Repeat(input, n).ToArray(), ranking[..t]));
+                }
             Measure(configs, runCount);
 
             double peak = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
-            output.WriteLine("method            K  batch  images  targets  passes  wall_ms  floor_ms  ratio  outside_ort  passes/s  fill   ms/image  alloc_KB/call");
+            output.WriteLine("method          precision    K  batch  images  targets  passes  wall_ms  floor_ms  ratio  outside_ort  passes/s  fill   ms/image  alloc_KB/call  first_ms");
             var rows = new List<Dictionary<string, object?>>();
             foreach (Configuration c in configs)
             {
@@ -85,10 +95,10 @@ internal static class BenchCommand
                 rows.Add(row);
                 string fill = row["batch_fill"] is double f ? f.ToString("0.000", CultureInfo.InvariantCulture) : "-";
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{c.Method.Name,-15} {c.ChannelsLabel,3}  {(c.Auto ? $"{c.View.BatchSize}*" : c.View.BatchSize),5}  {c.Images.Length,6}  {c.Targets.Length,7}  {row["forward_passes"],6}  {row["wall_ms"],7:0.0}  {row["floor_ms"],8:0.0}  {row["ratio"],5:0.000}  {row["outside_ort_share"],11:0.000}  {row["passes_per_second"],8:0.0}  {fill,5}  {row["ms_per_image"],8:0.0}  {row["allocated_kb_per_call"],13:0.0}"));
+                    $"{c.Method.Name,-15} {c.Precision,-9} {c.ChannelsLabel,4}  {(c.Auto ? $"{c.View.BatchSize}*" : c.View.BatchSize),5}  {c.Images.Length,6}  {c.Targets.Length,7}  {row["forward_passes"],6}  {row["wall_ms"],7:0.0}  {row["floor_ms"],8:0.0}  {row["ratio"],5:0.000}  {row["outside_ort_share"],11:0.000}  {row["passes_per_second"],8:0.0}  {fill,5}  {row["ms_per_image"],8:0.0}  {row["allocated_kb_per_call"],13:0.0}  {row["first_call_ms"],8:0.0}"));
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"peak working set of the run: {peak:0} MB{(sizes.Contains(null) ? "; * the size chosen for the model" : "")}; fill: masked passes / (model calls × batch size)"));
+                $"peak working set of the run: {peak:0} MB{(sizes.Contains(null) ? "; * the size chosen for the model" : "")}; fill: masked passes / (model calls × batch size); first_ms: the first call (warm-up; for int8 it calibrates and quantizes the copy)"));
             if (r.GetValue(json) is { } jsonPath)
                 AtomicFile.Write(jsonPath, JsonSerializer.SerializeToUtf8Bytes(rows, new JsonSerializerOptions { WriteIndented = true }));
             return CliApp.Ok;
@@ -132,25 +142,34 @@ internal static class BenchCommand
                 configs[(run + step) % configs.Count].MeasureOnce();
     }
 
-    private sealed class Configuration(CamExplainer view, bool auto, IExplanationMethod method, string channelsLabel, int? channels, ImageTensor[] images,
+    private sealed class Configuration(CamExplainer view, string precision, bool auto, IExplanationMethod method, string channelsLabel, int? channels, ImageTensor[] images,
         ExplanationTarget[] targets)
     {
         private readonly List<double> _wall = new(), _floor = new(), _inference = new(), _allocated = new(), _fill = new();
         private int _passes, _skipped;
+        private double _firstMs;
 
         public CamExplainer View => view;
         public bool Auto => auto;
+        public string Precision => precision;
         public IExplanationMethod Method => method;
         /// <summary>K as the table shows it: a count, all, or - for a method without channel selection.</summary>
         public string ChannelsLabel => channelsLabel;
         public ImageTensor[] Images => images;
         public ExplanationTarget[] Targets => targets;
 
-        private MaskedBatchRunner Runner => (MaskedBatchRunner)view.Runner;
+        private long BatchesRun => view.Runner switch
+        {
+            MaskedBatchRunner m => m.BatchesRun,
+            Int8BatchRunner q => q.BatchesRun,
+            _ => 0,
+        };
 
         public void WarmUp()
         {
+            var clock = Stopwatch.StartNew();
             var first = view.ExplainMany(images, targets, method);
+            _firstMs = clock.Elapsed.TotalMilliseconds;
             _passes = first.Sum(e => e[0].ForwardPasses);
             _skipped = first.Sum(e => e[0].SkippedChannels);
             Floor();
@@ -158,13 +177,13 @@ internal static class BenchCommand
 
         public void MeasureOnce()
         {
-            long bytes = GC.GetTotalAllocatedBytes(precise: true), calls = Runner.BatchesRun;
+            long bytes = GC.GetTotalAllocatedBytes(precise: true), calls = BatchesRun;
             var clock = Stopwatch.StartNew();
             var explanations = view.ExplainMany(images, targets, method);
             _wall.Add(clock.Elapsed.TotalMilliseconds);
             _allocated.Add((GC.GetTotalAllocatedBytes(precise: true) - bytes) / 1024.0);
             _inference.Add(explanations.Sum(e => e[0].InferenceTime.TotalMilliseconds));
-            calls = Runner.BatchesRun - calls;
+            calls = BatchesRun - calls;
             if (calls > 0) _fill.Add((double)explanations.Sum(e => e[0].ForwardPasses - 1) / (calls * view.BatchSize));
             clock.Restart();
             Floor();
@@ -185,6 +204,7 @@ internal static class BenchCommand
             return new Dictionary<string, object?>
             {
                 ["method"] = method.Name,
+                ["precision"] = precision,
                 ["channels"] = channels,
                 ["batch"] = view.BatchSize,
                 ["auto"] = auto,
@@ -202,7 +222,17 @@ internal static class BenchCommand
                 ["batch_fill"] = _fill.Count > 0 ? Math.Round(Median(_fill), 4) : null,
                 ["ms_per_image"] = Math.Round(wallMs / images.Length, 2),
                 ["allocated_kb_per_call"] = Math.Round(Median(_allocated), 1),
+                ["first_call_ms"] = Math.Round(_firstMs, 1),
             };
+        }
+    }
+
+    /// <summary>Disposes the explainers made so far, whatever failed after them.</summary>
+    private sealed class Disposer(List<CamExplainer> explainers) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (CamExplainer e in explainers) e.Dispose();
         }
     }
 

@@ -20,6 +20,8 @@ internal sealed class ActivationCalibrator : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _inputNames, _outputNames;
     private readonly OrtValue[] _feeds;
+    // A model whose export fixes the batch size runs that many copies of each input (ranges and shares are unchanged).
+    private readonly int _batch;
 
     public ActivationCalibrator(PreparedModel model, Int8Options options, InferenceOptions inference)
     {
@@ -40,7 +42,8 @@ internal sealed class ActivationCalibrator : IDisposable
         }
         _inputNames = model.FedInputs.Select(f => f.Name).Prepend(model.Input.Name).ToArray();
         _outputNames = Tensors.Append(model.Layer.TensorName).Distinct().ToArray();
-        _feeds = model.FedInputs.Select(f => OrtValue.CreateTensorValueFromMemory(f.Row, f.Shape(1))).ToArray();
+        _batch = model.FixedBatchSize ?? 1;
+        _feeds = model.FedInputs.Select(f => OrtValue.CreateTensorValueFromMemory(f.Broadcast(_batch), f.Shape(_batch))).ToArray();
     }
 
     /// <summary>The tensors calibrated, in graph order.</summary>
@@ -157,7 +160,13 @@ internal sealed class ActivationCalibrator : IDisposable
 
     private (float[][] Values, float[] Activations, long[] ActivationShape) Run(ImageTensor image)
     {
-        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, image.Data.AsMemory(), image.Shape(1));
+        float[] data = image.Data;
+        if (_batch > 1)
+        {
+            data = new float[_batch * image.Data.Length];
+            for (int i = 0; i < _batch; i++) image.Data.CopyTo(data, i * image.Data.Length);
+        }
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data.AsMemory(), image.Shape(_batch));
         using var runOptions = new RunOptions();
         try
         {
@@ -165,7 +174,9 @@ internal sealed class ActivationCalibrator : IDisposable
             var values = new float[Tensors.Count][];
             for (int t = 0; t < values.Length; t++) values[t] = outputs[t].GetTensorDataAsSpan<float>().ToArray();
             int at = Array.IndexOf(_outputNames, _model.Layer.TensorName);
-            return (values, outputs[at].GetTensorDataAsSpan<float>().ToArray(), outputs[at].GetTensorTypeAndShape().Shape);
+            long[] shape = outputs[at].GetTensorTypeAndShape().Shape;
+            var activations = outputs[at].GetTensorDataAsSpan<float>();
+            return (values, activations[..(activations.Length / _batch)].ToArray(), shape);
         }
         catch (OnnxRuntimeException e)
         {

@@ -39,7 +39,7 @@ public sealed class Int8BatchRunner : IBatchRunner, IDisposable
             throw new ScoreCamException("The int8 masked passes run on ONNX Runtime's CPU provider; choose the CPU device for int8, or float16 / TF32 on CUDA.");
         if (pictures is { Count: 0 }) throw new ScoreCamException("The int8 calibration needs at least one picture.");
         (_float32, _pipelined, _options, _pictures) = (float32, pipelined, options, pictures);
-        _batchSize = Math.Min(batchSize, float32.MaxBatch);
+        _batchSize = batchSize;
         // Made on first use: finding the tensors to calibrate refuses models the copy cannot be made of.
         _calibrator = new Lazy<ActivationCalibrator>(() => new ActivationCalibrator(float32.Model, options, float32.Options));
         // Checked now, so an unsupported model fails when the explainer is made, not at its first masked pass.

@@ -24,12 +24,16 @@ public class InferenceFlagsTests
         Parse("--precision", "fp32").CudaTf32.Should().BeFalse();
         Parse("--precision", "TF32").CudaTf32.Should().BeTrue();
         Parse("--precision", "fp16").Float16.Should().BeTrue();
+        Parse("--precision", "int8").Int8.Should().Be(new Int8Options());
+        Parse("--precision", "int8", "--calibration", "pictures").Int8!.CalibrationFolder.Should().Be("pictures");
         Parse("--io-binding").Should().Match<InferenceOptions>(o => o.DeviceResidentBuffers && !o.CudaGraphs);
         Parse("--device", "cuda:1", "--cuda-graphs").Should().Match<InferenceOptions>(
             o => o.Device == ExecutionDevice.Cuda && o.CudaDeviceId == 1 && o.CudaGraphs && o.DeviceResidentBuffers, "CUDA graphs need bound buffers");
     }
 
-    [TestCase(new[] { "--precision", "int8" }, "--precision must be tf32, fp32 or fp16")]
+    [TestCase(new[] { "--precision", "int4" }, "--precision must be tf32, fp32, fp16 or int8")]
+    [TestCase(new[] { "--precision", "int8", "--device", "cuda" }, "--precision int8 runs on the CPU")]
+    [TestCase(new[] { "--calibration", "pictures" }, "--calibration goes with --precision int8")]
     [TestCase(new[] { "--cuda-graphs" }, "--cuda-graphs needs --device cuda")]
     [TestCase(new[] { "--device", "gpu" }, "--device must be cpu, cuda or cuda:ID")]
     public void Wrong_values_are_usage_errors(string[] args, string message) =>
