@@ -132,7 +132,20 @@ public class CliTests
 
         var bench = Run("bench", "--model", model, "--image", png, "--batch", "auto,2", "--runs", "1", "--max-memory", "4");
         (bench.Code, bench.Err).Should().Be((0, ""));
-        bench.Out.Should().Contain("auto: batch 5 (").And.MatchRegex(@"\nscorecam\s+all\s+5\*\s").And.MatchRegex(@"\nscorecam\s+all\s+2\s");
+        bench.Out.Should().Contain("auto: batch 5 (").And.MatchRegex(@"\nscorecam\s+tf32\s+all\s+5\*\s").And.MatchRegex(@"\nscorecam\s+tf32\s+all\s+2\s");
+    }
+
+    [Test]
+    public void Bench_measures_each_listed_precision_on_the_same_passes()
+    {
+        var (code, output, error) = Run("bench", "--model", _model, "--image", SquaresPng(), "--precision", "fp32,int8", "--runs", "1",
+            "--json", _folder.File("bench.json"));
+        (code, error).Should().Be((0, ""));
+        output.Should().MatchRegex(@"\nscorecam\s+fp32\s").And.MatchRegex(@"\nscorecam\s+int8\s");
+        using var json = JsonDocument.Parse(File.ReadAllText(_folder.File("bench.json")));
+        var rows = json.RootElement.EnumerateArray().ToList();
+        rows.Select(r => r.GetProperty("precision").GetString()).Should().Equal("fp32", "int8");
+        rows[1].GetProperty("forward_passes").GetInt32().Should().Be(rows[0].GetProperty("forward_passes").GetInt32());
     }
 
     [Test]

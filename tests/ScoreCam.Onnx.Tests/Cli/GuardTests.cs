@@ -82,6 +82,7 @@ public class GuardTests
         yield return Case(2, "either --image or --tensor", X("--image", "m.onnx"));
         yield return Case(2, "Unrecognized", X("--no-such-option"));
         yield return Case(2, "--runs must be at least 1", "bench", "--model", "m.onnx", "--runs", "0");
+        yield return Case(2, "--precision must list distinct precisions", "bench", "--model", "m.onnx", "--precision", "fp32,FP32");
         yield return Case(2, "--threads must be 0", "bench", "--model", "m.onnx", "--threads", "-1");
         yield return Case(2, "--batch must list integers", "bench", "--model", "m.onnx", "--batch", "8,0");
         yield return Case(2, "--images must list integers between 1 and 1024", "bench", "--model", "m.onnx", "--images", "1,0");
