@@ -24,17 +24,18 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
     /// <summary>How many of the most probable classes the JSON lists.</summary>
     public int TopPredictions { get; init; } = 5;
 
-    public PictureInput Load(string path) => Load(Explainer.LoadImage(path), path);
+    /// <summary>A picture file, turned upright by its EXIF orientation as the explainer's options say.</summary>
+    public PictureInput Load(string path) => Load(Explainer.LoadImage(path, out ExifOrientation orientation), path, orientation);
 
     /// <summary>A picture from a seekable stream such as an upload; <paramref name="name"/> names it in messages and the JSON.</summary>
-    public PictureInput Load(Stream stream, string name) => Load(Explainer.LoadImage(stream, name), name);
+    public PictureInput Load(Stream stream, string name) => Load(Explainer.LoadImage(stream, name, out ExifOrientation orientation), name, orientation);
 
-    /// <summary>A picture already decoded; the input takes ownership of it.</summary>
-    public PictureInput Load(Image<Rgb24> picture, string name)
+    /// <summary>A picture already decoded (<paramref name="orientation"/>: what was applied to it, if anything); the input takes ownership of it.</summary>
+    public PictureInput Load(Image<Rgb24> picture, string name, ExifOrientation orientation = ExifOrientation.TopLeft)
     {
         try
         {
-            return new PictureInput(Explainer, name, picture, Explainer.Preprocess(picture));
+            return new PictureInput(Explainer, name, picture, Explainer.Preprocess(picture), orientation);
         }
         catch
         {
@@ -71,6 +72,7 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         ExplanationDocument document = ExplanationJson.Document(e, ModelName, HeatmapValues) with
         {
             Image = input.Picture is null ? null : input.Name,
+            Orientation = input.Picture is null ? null : (int)input.Orientation,
             TopPredictions = Top(probabilities),
             AttributionView = pictures.AttributionView is { } view ? ExplainedPicture.ViewName(view) : null,
             Counterfactual = counterfactual is null ? null : ExplanationJson.Of(counterfactual),

@@ -1,4 +1,5 @@
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -14,14 +15,16 @@ public sealed class PictureInput : IDisposable
     private readonly CamExplainer _explainer;
     private UnmaskedPass? _pass;
 
-    internal PictureInput(CamExplainer explainer, string name, Image<Rgb24>? picture, ImageTensor tensor) =>
-        (_explainer, Name, Picture, Tensor) = (explainer, name, picture, tensor);
+    internal PictureInput(CamExplainer explainer, string name, Image<Rgb24>? picture, ImageTensor tensor, ExifOrientation orientation = ExifOrientation.TopLeft) =>
+        (_explainer, Name, Picture, Tensor, Orientation) = (explainer, name, picture, tensor, orientation);
 
     /// <summary>How the input was named: a path as given, an upload's file name, "sample".</summary>
     public string Name { get; }
     /// <summary>The picture the overlays are drawn on; null when the input is a tensor (overlays then show the tensor as a picture).</summary>
     public Image<Rgb24>? Picture { get; }
     public ImageTensor Tensor { get; }
+    /// <summary>The EXIF orientation applied to the file's pixels to make <see cref="Picture"/> (TopLeft: none).</summary>
+    public ExifOrientation Orientation { get; }
 
     /// <summary>The unmasked forward pass, run on first use.</summary>
     public UnmaskedPass Pass => _pass ??= _explainer.Forward(Tensor);

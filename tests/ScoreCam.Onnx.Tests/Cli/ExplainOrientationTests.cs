@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -41,7 +43,7 @@ public class ExplainOrientationTests
         File.Copy(SamplePath, Path.Combine(pictures, "upright.png"));
         using (Image<Rgb24> sample = Sample()) WriteAllEight(sample, pictures);
 
-        var (code, _, error) = CliRunner.Run("explain", "--image", pictures, "--method", "gradcam", "--out-dir", outDir);
+        var (code, _, error) = CliRunner.Run("explain", "--image", pictures, "--method", "gradcam", "--out-dir", outDir, "--quiet");
         (code, error).Should().Be((0, ""));
         using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         var entries = results.RootElement.GetProperty("explanations").EnumerateArray()
@@ -49,10 +51,12 @@ public class ExplainOrientationTests
         entries.Keys.Should().BeEquivalentTo(new[] { "upright" }.Concat(Enumerable.Range(1, 8).Select(v => $"o{v}")));
         JsonElement upright = entries["upright"];
         Prediction(upright).Item2.Should().Be("Ankle boot");
+        upright.GetProperty("orientation").GetInt32().Should().Be(1, "the sample has no tag");
         using Image<Rgb24> uprightOverlay = Image.Load<Rgb24>(Path.Combine(outDir, "upright-gradcam.png"));
         for (int v = 1; v <= 8; v++)
         {
             JsonElement e = entries[$"o{v}"];
+            e.GetProperty("orientation").GetInt32().Should().Be(v, "the JSON states the orientation applied");
             Prediction(e).Should().Be(Prediction(upright), $"orientation {v}");
             Map(e).Should().Equal(Map(upright), $"orientation {v}");
             using Image<Rgb24> overlay = Image.Load<Rgb24>(Path.Combine(outDir, $"o{v}-gradcam.png"));
@@ -70,6 +74,7 @@ public class ExplainOrientationTests
         Map(kept).Should().Equal(Map(stored));
         Prediction(kept).Should().Be(Prediction(stored));
         Map(upright).Should().NotEqual(Map(stored), "without the flag the tag is applied");
+        (kept.GetProperty("orientation").GetInt32(), upright.GetProperty("orientation").GetInt32()).Should().Be((1, 6));
     }
 
     [Test]
@@ -84,5 +89,26 @@ public class ExplainOrientationTests
         error.Trim().Should().Be($"warning: Image '{tagged}' has EXIF orientation 9, which is not one of the eight defined values (1-8); it is explained as its pixels are stored.");
         using var document = JsonDocument.Parse(File.ReadAllText(json));
         Map(document.RootElement).Should().Equal(Map(ExplainOne(untagged)));
+        document.RootElement.GetProperty("orientation").GetInt32().Should().Be(1, "nothing was applied");
+    }
+
+    [Test]
+    public void The_embedded_sample_states_no_orientation_applied_and_a_tensor_none_at_all()
+    {
+        string json = _folder.File("sample.json");
+        CliRunner.Run("explain", "--method", "gradcam", "--json", json).Code.Should().Be(0);
+        using (var sample = JsonDocument.Parse(File.ReadAllText(json)))
+            sample.RootElement.GetProperty("orientation").GetInt32().Should().Be(1);
+        string tensorPath = _folder.File("sample.npy");
+        using (var explainer = CamExplainer.Open(Repository.Path("onnx-models", "fashion-clutter", "fashion-clutter.onnx")))
+        using (Image<Rgb24> picture = Sample())
+        {
+            ImageTensor t = explainer.Preprocess(picture);
+            NpyFile.Write(tensorPath, t.Data, 1, t.Channels, t.Height, t.Width);
+        }
+        var (code, _, error) = CliRunner.Run("explain", "--tensor", tensorPath, "--method", "gradcam", "--json", json);
+        code.Should().Be(0, error);
+        using var tensor = JsonDocument.Parse(File.ReadAllText(json));
+        tensor.RootElement.TryGetProperty("orientation", out _).Should().BeFalse("a tensor was never a picture with a tag");
     }
 }

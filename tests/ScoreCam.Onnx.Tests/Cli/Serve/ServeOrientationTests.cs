@@ -57,10 +57,12 @@ public class ServeOrientationTests
         using var http = new HttpClient { BaseAddress = server.Address };
         JsonElement upright = await Explain(http, SamplePath);
         upright.GetProperty("prediction").GetProperty("label").GetString().Should().Be("Ankle boot");
+        upright.GetProperty("orientation").GetInt32().Should().Be(1);
         using Image<Rgb24> sample = Sample();
         foreach (string picture in WriteAllEight(sample, _folder.Path))
         {
             JsonElement e = await Explain(http, picture);
+            e.GetProperty("orientation").GetInt32().Should().Be(int.Parse(Path.GetFileNameWithoutExtension(picture)[1..]), "the answer states the orientation applied");
             Prediction(e).Should().Be(Prediction(upright), picture);
             Map(e).Should().Equal(Map(upright), picture);
             Overlay(e).Should().Equal(Overlay(upright), "the overlay of {0} shows the upright picture", picture);
@@ -70,6 +72,7 @@ public class ServeOrientationTests
         using Image<Rgb24> turned = Stored(sample, 6);
         JsonElement phone = await Explain(http, Save(turned, 6, _folder.File("phone.jpg")));
         JsonElement expected = await Explain(http, Save(sample, null, _folder.File("upright.jpg")));
+        phone.GetProperty("orientation").GetInt32().Should().Be(6);
         (Prediction(phone), Map(phone)).Should().BeEquivalentTo((Prediction(expected), Map(expected)), o => o.WithStrictOrdering());
         _log.Entries.Where(e => e.Level >= LogLevel.Warning).Should().BeEmpty();
     }
@@ -84,6 +87,7 @@ public class ServeOrientationTests
         JsonElement tagged = await Explain(http, Save(turned, 0, _folder.File("tagged.png")));
         JsonElement untagged = await Explain(http, Save(turned, null, _folder.File("untagged.png")));
         Map(tagged).Should().Equal(Map(untagged));
+        tagged.GetProperty("orientation").GetInt32().Should().Be(1, "nothing was applied");
         Overlay(tagged).Should().Equal(Overlay(untagged));
         _log.Entries.Where(e => e.Level == LogLevel.Warning).Should().ContainSingle()
             .Which.Message.Should().Be("Image 'tagged.png' has EXIF orientation 0, which is not one of the eight defined values (1-8); it is explained as its pixels are stored.");
