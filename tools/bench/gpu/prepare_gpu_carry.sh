@@ -24,7 +24,7 @@ pub="$work/pub"
 
 # Both apps into one folder: one .NET runtime and one ONNX Runtime for the two.
 for project in src/ScoreCam.Onnx.Cli tools/bench/ScoreCam.Onnx.Benchmarks; do
-  dotnet publish "$repo/$project" -c Release -r linux-x64 --self-contained -o "$pub" -v quiet -nologo
+  dotnet publish "$repo/$project" -c Release -r linux-x64 --self-contained -p:OnnxRuntime=Gpu -o "$pub" -v quiet -nologo
 done
 rm -f "$pub"/onnxruntime*.dll "$pub"/*.pdb     # Windows native libraries; debug symbols
 [ -x "$pub/scorecam" ] && [ -x "$pub/ScoreCam.Onnx.Benchmarks" ] || { echo "publish did not produce both apps" >&2; exit 1; }
