@@ -15,7 +15,16 @@ public static class CliApp
 
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default) => Guard(error, () =>
     {
-        var root = new RootCommand("Explain image-classifier predictions with Score-CAM on ONNX Runtime.")
+        ParseResult parsed = Root(output, error, cancellation).Parse(args);
+        if (parsed.Errors.Count > 0)
+            throw new UsageException(string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.'))) +
+                ". Run `scorecam --help` (or `scorecam COMMAND --help`) for usage.");
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    });
+
+    /// <summary>Every command, to parse a command line without running it (the tests check the documented ones).</summary>
+    internal static RootCommand Root(TextWriter output, TextWriter error, CancellationToken cancellation = default) =>
+        new("Explain image-classifier predictions with Score-CAM on ONNX Runtime.")
         {
             ExplainCommand.Create(output, error, cancellation),
             PrepareCommand.Create(output, error),
@@ -27,12 +36,6 @@ public static class CliApp
             ExperimentCommand.Create(output, error),
             SchemaCommand.Create(output, error),
         };
-        ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-            throw new UsageException(string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.'))) +
-                ". Run `scorecam --help` (or `scorecam COMMAND --help`) for usage.");
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
-    });
 
     /// <summary>Runs a command body, turning every exception into one line on <paramref name="error"/> and an exit code.</summary>
     internal static int Guard(TextWriter error, Func<int> body)
