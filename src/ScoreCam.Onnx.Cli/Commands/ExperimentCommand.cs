@@ -16,7 +16,7 @@ namespace ScoreCam.Onnx.Cli.Commands;
 /// <summary>
 /// <c>scorecam experiment robustness|stability|convergence</c>: the paper's sections 5.4.1, 5.4.2 and 5.5.1 over an
 /// annotated set, through the library's <see cref="FgsmSweep"/>, <see cref="RobustnessSweep"/>,
-/// <see cref="WeightStability"/> and <see cref="Convergence"/>. Each writes NAME.md, NAME.csv, NAME.json and NAME.png
+/// <see cref="WeightStability"/> and <see cref="Convergence"/>. Each writes NAME.md, NAME.csv, NAME.json, NAME.png and NAME.svg
 /// into <c>--out</c>.
 /// </summary>
 internal static class ExperimentCommand
@@ -156,7 +156,7 @@ internal static class ExperimentCommand
                     image = p.Item.Image.File, trueClass = p.Item.TrueClass,
                     earlyPredicted = p.Early.Prediction.Index, finalPredicted = p.Final.Prediction.Index,
                     earlyEnergyInBox = p.EarlyEnergy, finalEnergyInBox = p.FinalEnergy, earlyHeatOutside = p.EarlyOutside, finalHeatOutside = p.FinalOutside,
-                }).ToList(), Markdown.Convergence(points, earlyPath, chosen.Name), ExperimentFigures.Convergence(first, set, points, r.GetValue(common.Figures)), null);
+                }).ToList(), Markdown.Convergence(points, earlyPath, chosen.Name), ExperimentFigures.Convergence(first, set, points, r.GetValue(common.Figures), chosen.Name), null);
                 writer.Report(output);
             }
             return CliApp.Ok;
@@ -184,7 +184,7 @@ internal static class ExperimentCommand
     {
         private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-        public static string Epsilon(float e) => e == 0 ? "0" : Math.Abs(e * 255 - MathF.Round(e * 255)) < 1e-4 ? $"{MathF.Round(e * 255):0}/255" : e.ToString("0.####", Inv);
+        public static string Epsilon(float e) => EpsilonText.Format(e);
 
         public static string Robustness(List<RobustnessRow> rows, List<float> steps)
         {
@@ -236,15 +236,15 @@ internal static class ExperimentCommand
         }
     }
 
-    /// <summary>Writes one experiment's NAME.md, NAME.csv, NAME.json and NAME.png, each atomically.</summary>
+    /// <summary>Writes one experiment's NAME.md, NAME.csv, NAME.json, NAME.png and NAME.svg (the figure with its text), each atomically.</summary>
     private sealed class ExperimentWriter(string folder, string name, string model, string set, int images)
     {
         private readonly List<string> _written = new();
 
-        public void Write<T>(IReadOnlyList<T> rows, string markdown, Image<Rgb24>? figure, IEnumerable<object>? points)
+        public void Write<T>(IReadOnlyList<T> rows, string markdown, ExperimentFigure? figure, IEnumerable<object>? points)
         {
             string md = $"# {name}\n\nModel `{Path.GetFileName(model)}`, set `{set}`, {images} images.\n\n{markdown}";
-            if (figure is not null) md += $"\n![{name}]({name}.png)\n";
+            if (figure is not null) md += $"\n![{name}]({name}.svg)\n";
             Save($"{name}.md", Encoding.UTF8.GetBytes(md));
             Save($"{name}.csv", Encoding.UTF8.GetBytes(Csv(rows)));
             Save($"{name}.json", JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?>
@@ -255,8 +255,9 @@ internal static class ExperimentCommand
                 using (figure)
                 {
                     string png = Path.Combine(folder, $"{name}.png");
-                    HeatmapRenderer.SavePng(figure, png);
+                    HeatmapRenderer.SavePng(figure.Picture, png);
                     _written.Add(png);
+                    Save($"{name}.svg", Encoding.UTF8.GetBytes(figure.Svg));
                 }
         }
 

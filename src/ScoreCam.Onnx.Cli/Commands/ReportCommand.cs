@@ -129,14 +129,19 @@ internal static class ReportCommand
             if (result.Counterfactual is { } reasoning)
             {
                 reference = Score(reasoning.ReferenceExplanation.Target);
-                counterfactuals.Add(new ReportPicture($"{method.Name}: versus {reference.Name} (eq. 7)", pictures.OverlayPng));
+                counterfactuals.Add(new ReportPicture($"{method.Name}: versus {reference.Name} (eq. 7)", pictures.OverlayPng, HeatmapScale(pipeline, pictures.OverlayPng)));
                 CounterfactualCheck c = reasoning.Check;
                 checks.Add(new ReportRow(method.Name, new ReportCell?[] { new(c.TargetOnInput), new(c.ReferenceOnInput), new(c.TargetOnMasked), new(c.ReferenceOnMasked) }));
                 pictures = pipeline.Render(input, reasoning.TargetExplanation); // the page shows the target's own map too
             }
-            maps.Add(new ReportPicture(method.Name, pictures.OverlayPng));
+            maps.Add(new ReportPicture(method.Name, pictures.OverlayPng, HeatmapScale(pipeline, pictures.OverlayPng)));
             if (pictures.AttributionPng is { } attribution)
-                maps.Add(new ReportPicture($"{method.Name} ({pictures.AttributionView!.Value.ToString().ToLowerInvariant()})", attribution));
+            {
+                AttributionView view = pictures.AttributionView!.Value;
+                Explanation drawn = result.Counterfactual?.TargetExplanation ?? result.Explanation;
+                maps.Add(new ReportPicture($"{method.Name} ({view.ToString().ToLowerInvariant()})", attribution,
+                    pipeline.Style.Overlay.ColorBar ? ColorScale.ForAttribution(attribution, drawn.Attribution!, view) : null));
+            }
         }
         ReportScore[] top = first!.Document.TopPredictions!.Select(p => new ReportScore(pipeline.Explainer.Labels is null ? null : p.Label, p.Index, p.Probability)).ToArray();
         Image<Rgb24> picture = input.Picture!;
@@ -153,6 +158,9 @@ internal static class ReportCommand
             Metrics = item.SetFile is not null && evaluated is not null ? evaluated.MetricsOf(item.SetFile, item.Class!.Value) : null,
         };
     }
+
+    private static ColorScale? HeatmapScale(ExplanationPipeline pipeline, byte[] png) =>
+        pipeline.Style.Overlay.ColorBar ? ColorScale.ForHeatmap(png) : null;
 
     private static readonly string[] CheckColumns = { "target on input", "reference on input", "target on masked input", "reference on masked input" };
 

@@ -23,7 +23,11 @@ internal static class HtmlReport
         figure { margin: 0; } figcaption { text-align: center; font-size: 0.9rem; }
         .frame { position: relative; display: inline-block; line-height: 0; }
         .frame img { height: 256px; width: auto; }
+        .frame.scaled { margin-right: 3.5rem; }
+        .area { position: absolute; left: 0; top: 0; bottom: 0; }
         .box { position: absolute; border: 2px solid #0f0; box-sizing: border-box; }
+        .tick { position: absolute; left: 100%; padding-left: 0.25rem; font-size: 0.75rem; line-height: 1; white-space: nowrap; }
+        .tick.top { top: 0; } .tick.middle { top: 50%; transform: translateY(-50%); } .tick.bottom { bottom: 0; }
         .details { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
         .ci { color: #666; }
         """;
@@ -84,9 +88,19 @@ internal static class HtmlReport
 
     private static void Figure(StringBuilder html, ReportPicture picture, string kind, IReadOnlyList<ReportBox> boxes)
     {
-        html.Append($"<figure class=\"{kind}\"><div class=\"frame\"><img alt=\"{Text(picture.Caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(picture.Png)}\">");
+        ColorScale? scale = picture.Scale;
+        html.Append($"<figure class=\"{kind}\"><div class=\"frame{(scale is null ? "" : " scaled")}\"><img alt=\"{Text(picture.Caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(picture.Png)}\">");
+        // Boxes are fractions of the picture, which ends where the colour bar's gap begins.
+        html.Append($"<div class=\"area\" style=\"right:{Percent(scale?.BarFraction ?? 0)}\">");
         foreach (ReportBox b in boxes)
             html.Append($"<div class=\"box\" style=\"left:{Percent(b.Left)};top:{Percent(b.Top)};width:{Percent(b.Width)};height:{Percent(b.Height)}\"></div>");
+        html.Append("</div>");
+        if (scale is not null)
+        {
+            html.Append($"<span class=\"tick top\">{Text(scale.Top)}</span>");
+            if (scale.Middle is { } middle) html.Append($"<span class=\"tick middle\">{Text(middle)}</span>");
+            html.Append($"<span class=\"tick bottom\">{Text(scale.Bottom)}</span>");
+        }
         html.Append($"</div><figcaption>{Text(picture.Caption)}</figcaption></figure>\n");
     }
 

@@ -33,8 +33,8 @@ internal sealed record ReportEntry(string Name, ReportPicture Input, IReadOnlyLi
     public ReportTable? Metrics { get; init; }
 }
 
-/// <summary>A PNG (embedded in the page as a data: URI) with its caption.</summary>
-internal sealed record ReportPicture(string Caption, byte[] Png);
+/// <summary>A PNG (embedded in the page as a data: URI) with its caption and, when it has a colour bar, the bar's scale.</summary>
+internal sealed record ReportPicture(string Caption, byte[] Png, ColorScale? Scale = null);
 
 /// <summary>A class (its index, and its label when the model has labels) or a custom target (a label, no index) with its probability or score.</summary>
 internal sealed record ReportScore(string? Label, int? Index, double Value)
@@ -50,8 +50,8 @@ internal sealed record ReportScore(string? Label, int? Index, double Value)
 }
 
 /// <summary>
-/// A rectangle as fractions of the input picture's width and height, drawn over the input and over every map, so the
-/// maps must show the same frame (overlays without a colour bar).
+/// A rectangle as fractions of the input picture's width and height, drawn over the input and over every map (over the
+/// part left of a map's colour bar), so the maps must show the same frame.
 /// </summary>
 internal sealed record ReportBox(double Left, double Top, double Width, double Height);
 

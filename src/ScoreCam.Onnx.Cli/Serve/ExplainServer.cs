@@ -86,7 +86,7 @@ internal sealed class ExplainServer : IAsyncDisposable
                 model = modelName,
                 device = explainer.Session.Device.ToString().ToLowerInvariant(),
                 methods = MethodCatalog.Names,
-            }));
+            }, ExplanationJson.Options));
             await app.StartAsync(cancellationToken);
             string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
             return new ExplainServer(app, explainer, new Uri(address));
@@ -109,11 +109,14 @@ internal sealed class ExplainServer : IAsyncDisposable
         _explainer.Dispose();
     }
 
+    // Readable text ('nosuch', gradcam++), not \u0027 escapes: the explanation JSON's encoder, on one line.
+    private static readonly JsonSerializerOptions ErrorJson = new(ExplanationJson.Options) { WriteIndented = false };
+
     internal static Task Error(HttpResponse response, int status, string message, CancellationToken cancellationToken = default)
     {
         response.StatusCode = status;
         response.ContentType = "application/json; charset=utf-8";
-        return response.WriteAsync(JsonSerializer.Serialize(new { error = message }), cancellationToken);
+        return response.WriteAsync(JsonSerializer.Serialize(new { error = message }, ErrorJson), cancellationToken);
     }
 
     /// <summary><c>POST /explain</c>.</summary>

@@ -3,7 +3,10 @@ using ScoreCam.Onnx.Methods;
 
 namespace ScoreCam.Onnx.Cli.Serve;
 
-/// <summary>The page at <c>GET /</c>: pick a picture, a method, a target and the colours, see the overlay (or the panel) and the prediction. Self-contained (no network).</summary>
+/// <summary>
+/// The page at <c>GET /</c>: pick a picture, a method, a target and the colours, see the panel (or the overlay) scaled to
+/// the window and the top predictions. Self-contained (no network); errors name the picture.
+/// </summary>
 internal static class UploadPage
 {
     /// <summary>Inline style and script only; the overlay arrives as a data: URI.</summary>
@@ -14,12 +17,17 @@ internal static class UploadPage
         <html lang="en">
         <head>
         <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>scorecam serve</title>
         <style>
           body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
           form { display: flex; gap: 0.75rem; align-items: center; flex-wrap: wrap; }
-          #overlay { display: block; margin-top: 1rem; min-height: 256px; height: 384px; image-rendering: pixelated; }
+          #overlay { display: block; margin-top: 1rem; max-width: 100%; height: auto; }
+          #overlay[hidden], #predictions[hidden] { display: none; }
           #error { color: #b00; }
+          #predictions { border-collapse: collapse; margin-top: 0.5rem; }
+          #predictions th, #predictions td { padding: 0.15rem 0.75rem 0.15rem 0; text-align: left; }
+          #predictions td.p { text-align: right; font-variant-numeric: tabular-nums; }
         </style>
         </head>
         <body>
@@ -35,7 +43,8 @@ internal static class UploadPage
         </form>
         <p id="error" role="alert"></p>
         <p id="result"></p>
-        <img id="overlay" alt="overlay" hidden>
+        <table id="predictions" hidden><thead><tr><th>Top predictions</th><th>probability</th></tr></thead><tbody></tbody></table>
+        <img id="overlay" alt="the explanation" hidden>
         <script>
         document.getElementById('form').addEventListener('submit', async event => {
           event.preventDefault();
@@ -44,21 +53,36 @@ internal static class UploadPage
           query.set('picture', document.getElementById('panel').checked ? 'panel' : 'overlay');
           const target = document.getElementById('target').value.trim();
           if (target) query.set('target', target);
+          const overlay = document.getElementById('overlay'), table = document.getElementById('predictions');
           document.getElementById('error').textContent = '';
-          document.getElementById('result').textContent = 'explaining...';
+          document.getElementById('result').textContent = 'explaining ' + file.name + '...';
+          overlay.hidden = true;
+          table.hidden = true;
           try {
-            const response = await fetch('/explain?' + query, { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } });
+            const form = new FormData();
+            form.append('image', file, file.name);   // a form part carries the file's name into the server's messages
+            const response = await fetch('/explain?' + query, { method: 'POST', body: form });
             const body = await response.json();
             if (!response.ok) throw new Error(body.error || response.statusText);
-            const p = body.prediction, t = body.target;
+            const name = c => c.label ?? 'class ' + c.index;
+            const t = body.target;
             document.getElementById('result').textContent =
-              `${body.method}: prediction ${p.label ?? 'class ' + p.index} (p=${p.probability.toFixed(4)}), target ${t.label} (${body.forwardPasses} passes, ${body.elapsedMs} ms)`;
-            const overlay = document.getElementById('overlay');
+              `${body.image}, ${body.method}: target ${name(t)} (${body.forwardPasses} passes, ${body.elapsedMs} ms)`;
+            const rows = table.tBodies[0];
+            rows.replaceChildren(...body.topPredictions.map(c => {
+              const row = document.createElement('tr');
+              row.insertCell().textContent = name(c);
+              const p = row.insertCell();
+              p.className = 'p';
+              p.textContent = c.probability.toFixed(4);
+              return row;
+            }));
+            table.hidden = false;
             overlay.src = 'data:image/png;base64,' + body.overlayPng;
             overlay.hidden = false;
           } catch (e) {
             document.getElementById('result').textContent = '';
-            document.getElementById('error').textContent = e.message;
+            document.getElementById('error').textContent = e.message.includes(file.name) ? e.message : `${file.name}: ${e.message}`;
           }
         });
         </script>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Experiments;
@@ -167,15 +168,30 @@ public class SweepTests
             json.RootElement.GetProperty("points").GetArrayLength().Should().Be(2 * 2 * 2);
         }
         Image.Identify(Path.Combine(outDir, "robustness.png")).Height.Should().BeGreaterThan(0);
+        string[] robustness = SvgTexts(Path.Combine(outDir, "robustness.svg"));
+        robustness.Should().Contain(t => t.StartsWith("Explanations of the true class under FGSM")).And.Contain(["clean", "ε = 8/255", "gradcam, clean", "scorecam, ε = 8/255", "heat", "1", "0"]);
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "robustness.json"))))
+            foreach (JsonElement point in json.RootElement.GetProperty("points").EnumerateArray().Where(p => p.GetProperty("image").GetString() == "a.png"))
+                robustness.Should().Contain(string.Create(CultureInfo.InvariantCulture, $"EPG {point.GetProperty("energyInBox").GetDouble():0.000}"),
+                    "each overlay is captioned with its energy-based pointing game");
+        File.ReadAllText(Path.Combine(outDir, "robustness.md")).Should().Contain("![robustness](robustness.svg)");
 
         (code, _, error) = Run(["experiment", "stability", .. common, "--epsilons", "0,0.01,0.02"]);
         (code, error).Should().Be((0, ""));
         File.ReadAllText(Path.Combine(outDir, "stability.md")).Should().Contain("gradcam++ relative change");
         File.Exists(Path.Combine(outDir, "stability.png")).Should().BeTrue();
+        string[] stability = SvgTexts(Path.Combine(outDir, "stability.svg"));
+        stability.Should().Contain(["gradcam", "gradcam++", "scorecam", "0", "0.01", "0.02", "FGSM step ε (picture units, 0 to 1)", "relative change ‖w(ε) − w(0)‖ / ‖w(0)‖"],
+            "the plot has its legend, its x ticks at the steps and its axis titles");
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "stability.json"))))
+            foreach (JsonElement row in json.RootElement.GetProperty("rows").EnumerateArray())
+                stability.Should().Contain(string.Create(CultureInfo.InvariantCulture, $"{row.GetProperty("relativeChange").GetDouble():0.000}"), "each point shows its value");
 
         (code, _, error) = Run(["experiment", "convergence", .. common, "--early", _model]);
         (code, error).Should().Be((0, ""));
         File.ReadAllLines(Path.Combine(outDir, "convergence.csv")).Should().HaveCount(1 + 2);
+        SvgTexts(Path.Combine(outDir, "convergence.svg")).Should().Contain(["picture", "early checkpoint", "final model", "a.png"])
+            .And.Contain(t => t.StartsWith("predicted ") && t.Contains(", EPG "));
         Directory.GetFiles(outDir).Should().NotContain(f => f.EndsWith(".tmp"), "every file is written atomically");
     }
 
@@ -189,4 +205,8 @@ public class SweepTests
         code.Should().Be(2);
         error.Should().Contain(message);
     }
+
+    /// <summary>The text of every &lt;text&gt; element of an SVG file (which must be well-formed XML).</summary>
+    private static string[] SvgTexts(string path) =>
+        System.Xml.Linq.XDocument.Load(path).Descendants(System.Xml.Linq.XName.Get("text", "http://www.w3.org/2000/svg")).Select(t => t.Value).ToArray();
 }

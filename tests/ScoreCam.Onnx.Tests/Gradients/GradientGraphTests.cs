@@ -65,7 +65,7 @@ public class GradientGraphTests
         // tools/export/fetch_realistic.sh puts it here (64 MB, not committed); its head is the 7×7 AveragePool.
         string path = Repository.Path("tools", ".cache", "models", "ResNet18.onnx");
         if (!File.Exists(path)) Assert.Ignore("ResNet18.onnx is not fetched (tools/export/fetch_realistic.sh).");
-        // The last block's output (after the residual Add), as the README names it.
+        // The last block's output (after the residual Add).
         PreparedModel model = ModelPreparer.Prepare(path, new ModelPreparationOptions { Layer = "ReLU393_Output_0" });
         var result = GradientCheck.Run(model, Activations(model, model.Layer.Channels * model.Layer.Height * model.Layer.Width), samples: 12);
         result.WorstError.Should().BeLessThanOrEqualTo(1e-2);

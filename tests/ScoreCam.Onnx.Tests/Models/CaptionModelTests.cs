@@ -54,7 +54,7 @@ public class CaptionModelTests
     [Test]
     public void Other_previous_words_through_WithFeeds_explain_the_other_word_from_the_picture()
     {
-        // The README's library example: the left-hand word from the picture, on the model prepared for the right-hand one.
+        // docs/models.md's library example: the left-hand word from the picture, on the model prepared for the right-hand one.
         int word = Case("left").GetProperty("index").GetInt32();
         using CamExplainer captioner = Open("right");
         var left = new Dictionary<string, InputFeed> { ["tokens"] = InputFeed.Read(File("prefix-left.npy")) };

@@ -3,7 +3,8 @@ namespace ScoreCam.Onnx.Tests.Support;
 /// <summary>
 /// JavaScript that reads an HTML report back in the browser, once every image has decoded: each image's natural width
 /// (0 when it did not decode), the resources fetched, and per entry its name, captions, predictions, target, boxes
-/// (the first as fractions of its picture), counterfactual check rows and metrics rows; the failures and the summary rows.
+/// (the first as fractions of its picture), per figure its first box and its colour bar's ticks (text, distance right of
+/// the picture, height as a fraction of it), counterfactual check rows and metrics rows; the failures and the summary rows.
 /// </summary>
 internal static class ReportPageScript
 {
@@ -25,6 +26,16 @@ internal static class ReportPageScript
               target: [text(e.querySelector('table.target .name')), text(e.querySelector('table.target .value'))],
               boxes: e.querySelectorAll('.box').length,
               firstBox: e.querySelector('.box') ? fraction(e.querySelector('.box'), e.querySelector('img')) : null,
+              figures: [...e.querySelectorAll('figure')].map(f => {
+                const img = f.querySelector('img'), i = img.getBoundingClientRect(), box = f.querySelector('.box');
+                return {
+                  box: box ? fraction(box, img) : null,
+                  ticks: [...f.querySelectorAll('.tick')].map(t => {
+                    const r = t.getBoundingClientRect();
+                    return { text: text(t), gap: r.left - i.right, height: ((r.top + r.bottom) / 2 - i.top) / i.height };
+                  }),
+                };
+              }),
               counterfactual: rows(e.querySelector('table.counterfactual')),
               metrics: rows(e.querySelector('table.metrics')),
             })),

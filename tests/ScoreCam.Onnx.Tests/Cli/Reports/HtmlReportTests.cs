@@ -57,6 +57,27 @@ public class HtmlReportTests
         ReportBox given = page.Entries[0].Boxes[0];
         box.Select(v => (double)v!).Should().Equal(new[] { given.Left, given.Top, given.Width, given.Height }, (a, b) => Math.Abs(a - b) < 0.02);
 
+        // The colour bars carry their scale beside them (1 at the top, 0 at the bottom; the signed view's ±m and 0), and
+        // a map's box covers the picture, not the bar: its fractions shrink by the bar's share of the width.
+        JsonArray figures = entries[0]!["figures"]!.AsArray();
+        figures.Should().HaveCount(5, "input, three maps, one counterfactual");
+        string[] Ticks(int figure) => figures[figure]!["ticks"]!.AsArray().Select(t => (string)t!["text"]!).ToArray();
+        Ticks(0).Should().BeEmpty("the input has no colour bar");
+        Ticks(1).Should().Equal("1", "0");
+        Ticks(2).Should().BeEmpty("this overlay was drawn without a bar");
+        Ticks(3).Should().Equal("+1", "0", "−1");
+        foreach (JsonNode? tick in figures[1]!["ticks"]!.AsArray().Concat(figures[3]!["ticks"]!.AsArray()))
+            ((double)tick!["gap"]!).Should().BeInRange(0, 12, "the label sits just right of the bar");
+        void Heights(int figure, params double[] expected) => figures[figure]!["ticks"]!.AsArray().Select(t => (double)t!["height"]!)
+            .Should().Equal(expected, (a, b) => Math.Abs(a - b) < 0.07, "each label is at its end (or the middle) of the bar");
+        Heights(1, 0, 1);
+        Heights(3, 0, 0.5, 1);
+        double bar = page.Entries[0].Maps[0].Scale!.BarFraction;
+        var info = Image.Identify(page.Entries[0].Maps[0].Png);
+        bar.Should().BeApproximately((double)(ColorBar.WidthFor(info.Height) + Math.Max(4, info.Height / 48)) / info.Width, 1e-9);
+        figures[1]!["box"]!.AsArray().Select(v => (double)v!).Should().Equal(
+            new[] { given.Left * (1 - bar), given.Top, given.Width * (1 - bar), given.Height }, (a, b) => Math.Abs(a - b) < 0.02);
+
         shown["summary"]!.AsArray().Select(r => r!.AsArray().Select(c => (string)c!).ToArray()).Should().BeEquivalentTo(
             page.Summary!.Rows.Select(r => new[] { r.Name }.Concat(r.Cells.Select(CellText)).ToArray()), o => o.WithStrictOrdering());
 
@@ -91,11 +112,15 @@ public class HtmlReportTests
         var heat = new SaliencyMap(3, 2, new[] { 0f, 0.5f, 1f, 0.2f, 0.4f, 0.9f });
         byte[] Png(Image<Rgb24> image) { using (image) return HeatmapRenderer.EncodePng(image); }
         ReportPicture input = new("input", HeatmapRenderer.EncodePng(picture));
+        byte[] barred = Png(HeatmapRenderer.Render(picture, heat, options: new OverlayOptions { MinShortSide = 90, ColorBar = true }));
+        var attribution = new Attribution(2, 1, 2, new[] { 0.5f, -2f, 0.25f, 1f });   // channel sums 0.75 and −1: m = 1
+        byte[] signed = Png(AttributionRenderer.Render(attribution.Values, 2, 1, 2, AttributionView.Signed, minShortSide: 30, colorBar: true));
         var first = new ReportEntry(Tricky, input,
             new[]
             {
-                new ReportPicture("scorecam", Png(HeatmapRenderer.Render(picture, heat, options: new OverlayOptions { MinShortSide = 90 }))),
+                new ReportPicture("scorecam", barred, ColorScale.ForHeatmap(barred)),
                 new ReportPicture("gradcam", Png(HeatmapRenderer.Render(picture, heat, options: new OverlayOptions { MinShortSide = 0, Colormap = Colormap.Viridis }))),
+                new ReportPicture("gradient (signed)", signed, ColorScale.ForAttribution(signed, attribution, AttributionView.Signed)),
             },
             new[] { new ReportScore("Ankle boot", 9, 0.957612), new ReportScore("Sneaker", 7, 0.031249), new ReportScore(null, 5, 0.000051) },
             new ReportScore("Ankle boot", 9, 0.957612))

@@ -188,12 +188,15 @@ public class ExplainServerTests
             response.StatusCode.Should().Be(status, $"{query}: {text}");
             string error = JsonDocument.Parse(text).RootElement.GetProperty("error").GetString()!;
             error.Should().Contain(message).And.NotContain("\n");
+            text.Should().NotContain("\\u00").And.NotContain("\n", "the body is one line of readable JSON");
         }
 
         await Expect("", Png(png[..(png.Length / 2)]), HttpStatusCode.BadRequest, "cannot be decoded");
         await Expect("", Png(System.Text.Encoding.UTF8.GetBytes("not a picture")), HttpStatusCode.BadRequest, "not an image");
         await Expect("", new ByteArrayContent(Array.Empty<byte>()), HttpStatusCode.BadRequest, "no picture");
         await Expect("?method=nosuch", Png(png), HttpStatusCode.BadRequest, "unknown method 'nosuch'");
+        using (var notes = new MultipartFormDataContent { { new ByteArrayContent("not a picture"u8.ToArray()), "image", "notes.txt" } })
+            await Expect("", notes, HttpStatusCode.BadRequest, "'notes.txt' is not an image");
         await Expect("?variant=keras", Png(png), HttpStatusCode.BadRequest, "variant must be");
         await Expect("?target=5000", Png(png), HttpStatusCode.BadRequest, "out of range");
         await Expect("?versus=0&target=0", Png(png), HttpStatusCode.BadRequest, "same class");
@@ -286,39 +289,81 @@ public class ExplainServerTests
     }
 
     [Test]
-    public async Task The_upload_page_shows_the_overlay_after_a_picture_is_chosen_in_headless_chromium()
+    public async Task The_upload_page_shows_the_panel_within_the_window_and_the_top_predictions_in_headless_chromium()
     {
         await using ExplainServer server = await Start();
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using HeadlessChromium browser = await HeadlessChromium.StartAsync(cancel.Token);
         await browser.NavigateAsync(server.Address);
+        JsonNode before = (await browser.EvaluateAsync(
+            "({ overlay: getComputedStyle(document.getElementById('overlay')).display, table: getComputedStyle(document.getElementById('predictions')).display })"))!;
+        ((string)before["overlay"]!).Should().Be("none", "no empty (broken) picture before an upload");
+        ((string)before["table"]!).Should().Be("none");
+
         await browser.SetFileInputAsync("#file", _picture);
         await browser.EvaluateAsync("document.getElementById('method').value = 'gradcam'; document.getElementById('colormap').value = 'viridis'; " +
             "document.getElementById('panel').checked = true; document.getElementById('submit').click(); true");
-        JsonNode shown = (await browser.EvaluateAsync("""
-            new Promise(resolve => {
-              const check = () => {
-                const overlay = document.getElementById('overlay'), error = document.getElementById('error').textContent;
-                if ((overlay.complete && overlay.naturalWidth > 0) || error)
-                  resolve({ width: overlay.naturalWidth, height: overlay.naturalHeight, error, result: document.getElementById('result').textContent });
-                else setTimeout(check, 50);
-              };
-              check();
-            })
-            """))!;
+        JsonNode shown = (await browser.EvaluateAsync(WaitForAnswer))!;
 
         ((string)shown["error"]!).Should().BeEmpty();
         string panel = _folder.File("panel.png");
-        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, "--method", "gradcam", "--colormap", "viridis", "--out", panel, "--quiet" },
+        string json = _folder.File("panel.json");
+        CliApp.Run(new[] { "explain", "--model", _model, "--image", _picture, "--method", "gradcam", "--colormap", "viridis", "--out", panel, "--json", json, "--quiet" },
             new StringWriter(), new StringWriter()).Should().Be(CliApp.Ok);
         var expected = Image.Identify(panel);
         ((int)shown["width"]!, (int)shown["height"]!).Should().Be((expected.Width, expected.Height), "the page asked for the panel explain writes");
-        ((string)shown["result"]!).Should().StartWith("gradcam: prediction");
+        expected.Width.Should().BeGreaterThan((int)shown["windowWidth"]!, "the panel is wider than the window, so fitting it is tested");
+        ((double)shown["right"]!).Should().BeLessThanOrEqualTo((int)shown["windowWidth"]!, "the panel is scaled to fit the window");
+        ((string)shown["result"]!).Should().StartWith("squares.png, gradcam: target");
+
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var top = document.RootElement.GetProperty("topPredictions").EnumerateArray()
+            .Select(c => new[] { c.GetProperty("label").GetString() ?? $"class {c.GetProperty("index").GetInt32()}", c.GetProperty("probability").GetSingle().ToString("F4", System.Globalization.CultureInfo.InvariantCulture) })
+            .ToArray();
+        top.Should().NotBeEmpty();
+        shown["predictions"]!.AsArray().Select(r => r!.AsArray().Select(c => (string)c!).ToArray()).Should().BeEquivalentTo(top, o => o.WithStrictOrdering(),
+            "the page lists the top predictions explain writes, most probable first");
         browser.PageErrors.Should().BeEmpty();
         string shot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "serve-page.png");
         await File.WriteAllBytesAsync(shot, await browser.ScreenshotAsync());
         TestContext.AddTestAttachment(shot, "the upload page after an explanation, as headless chromium renders it");
     }
+
+    [Test]
+    public async Task The_upload_page_names_the_file_in_an_error_and_shows_no_picture_in_headless_chromium()
+    {
+        await using ExplainServer server = await Start();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(cancel.Token);
+        await browser.NavigateAsync(server.Address);
+        string notes = _folder.File("notes.txt");
+        await File.WriteAllTextAsync(notes, "not a picture");
+        await browser.SetFileInputAsync("#file", notes);
+        await browser.EvaluateAsync("document.getElementById('submit').click(); true");
+        JsonNode shown = (await browser.EvaluateAsync(WaitForAnswer))!;
+
+        ((string)shown["error"]!).Should().Contain("notes.txt").And.Contain("not an image").And.NotContain("\\u0027");
+        ((string)shown["overlayDisplay"]!).Should().Be("none");
+        browser.PageErrors.Should().ContainSingle().Which.Should().Contain("status of 400", "the refused upload is the browser's only complaint");
+    }
+
+    /// <summary>Waits until the page shows a picture or an error, and says what it shows.</summary>
+    private const string WaitForAnswer = """
+        new Promise(resolve => {
+          const check = () => {
+            const overlay = document.getElementById('overlay'), error = document.getElementById('error').textContent;
+            if ((!overlay.hidden && overlay.complete && overlay.naturalWidth > 0) || error)
+              resolve({
+                width: overlay.naturalWidth, height: overlay.naturalHeight, right: overlay.getBoundingClientRect().right,
+                windowWidth: document.documentElement.clientWidth, overlayDisplay: getComputedStyle(overlay).display,
+                error, result: document.getElementById('result').textContent,
+                predictions: [...document.querySelectorAll('#predictions tbody tr')].map(r => [...r.cells].map(c => c.textContent)),
+              });
+            else setTimeout(check, 50);
+          };
+          check();
+        })
+        """;
 
     [TestCase("--port", "99999", "--port must be between 0 and 65535")]
     [TestCase("--host", "localhost", "--host must be an IP address")]
