@@ -16,15 +16,17 @@ public static class CliApp
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default) => Guard(error, () =>
     {
         ParseResult parsed = Root(output, error, cancellation).Parse(args);
-        if (parsed.Errors.Count > 0)
-            throw new UsageException(string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.'))) +
+        // Help is shown even when the command line is incomplete (a required option missing).
+        if (parsed.Errors.Count > 0 && !Terminal.GroupedHelp.Asked(parsed))
+            throw new UsageException(string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.'))) + DidYouMean(parsed) +
                 ". Run `scorecam --help` (or `scorecam COMMAND --help`) for usage.");
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     });
 
     /// <summary>Every command, to parse a command line without running it (the tests check the documented ones).</summary>
-    internal static RootCommand Root(TextWriter output, TextWriter error, CancellationToken cancellation = default) =>
-        new("Explain image-classifier predictions with Score-CAM on ONNX Runtime.")
+    internal static RootCommand Root(TextWriter output, TextWriter error, CancellationToken cancellation = default)
+    {
+        var root = new RootCommand("Explain image-classifier predictions with Score-CAM on ONNX Runtime.")
         {
             ExplainCommand.Create(output, error, cancellation),
             PrepareCommand.Create(output, error),
@@ -36,6 +38,19 @@ public static class CliApp
             ExperimentCommand.Create(output, error),
             SchemaCommand.Create(output, error),
         };
+        Terminal.GroupedHelp.Install(root);
+        return root;
+    }
+
+    /// <summary>" (did you mean --model?)" for a mistyped option or command, from the command's own names.</summary>
+    private static string DidYouMean(ParseResult parsed)
+    {
+        Command command = parsed.CommandResult.Command;
+        var names = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).Concat(command.Subcommands.Select(c => c.Name)).ToList();
+        var hints = parsed.UnmatchedTokens.Select(t => (Token: t, Closest: Suggestion.Closest(t, names))).Where(h => h.Closest is not null)
+            .Select(h => $"'{h.Token}': did you mean {h.Closest}?").ToList();
+        return hints.Count > 0 ? $" ({string.Join("; ", hints)})" : "";
+    }
 
     /// <summary>Runs a command body, turning every exception into one line on <paramref name="error"/> and an exit code.</summary>
     internal static int Guard(TextWriter error, Func<int> body)

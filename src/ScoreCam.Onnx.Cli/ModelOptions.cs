@@ -39,6 +39,8 @@ internal sealed class ModelOptions
         Description = "NAME=FILE.npy: a fixed float32 value for model input NAME besides the image (e.g. a caption model's previous words), " +
             "one row: the input's shape with batch dimension 1, or without it; repeated for every image of a batch. Repeatable.",
     };
+    public Option<int?> Batch { get; } = new("--batch") { Description = $"Inputs per ONNX Runtime call (masked images, gradient passes). Default: chosen for the model, as many as fit --max-memory, at most {BatchSizePolicy.MaxBatchSize}." };
+    public Option<int?> MaxMemory { get; } = new("--max-memory") { Description = $"Memory budget in MiB for one batch's intermediate tensors when the batch size is chosen (weights come on top). Default: {BatchSizePolicy.DefaultBudgetBytes >> 20}." };
     public Option<double> MaxMegapixels { get; } = new("--max-megapixels") { Description = "Refuse larger images before decoding.", DefaultValueFactory = _ => 50 };
     public Option<bool> KeepOrientation { get; } = new("--keep-orientation")
     {
@@ -54,14 +56,16 @@ internal sealed class ModelOptions
         _feeds = true;
     }
 
-    public void AddTo(Command command, bool preprocessing = true)
+    /// <summary>Adds the flags; a command that takes a list of batch sizes (bench) defines its own --batch.</summary>
+    public void AddTo(Command command, bool preprocessing = true, bool batch = true)
     {
         command.Options.Add(Model);
         command.Options.Add(Layer);
         command.Options.Add(InputName);
         command.Options.Add(OutputName);
         if (!preprocessing) return;
-        foreach (Option o in new Option[] { Device, Precision, Calibration, IoBinding, CudaGraphs, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels, KeepOrientation }) command.Options.Add(o);
+        if (batch) command.Options.Add(Batch);
+        foreach (Option o in new Option[] { MaxMemory, Device, Precision, Calibration, IoBinding, CudaGraphs, Size, Resize, Mean, Std, Scale, Bgr, Labels, MaxMegapixels, KeepOrientation }) command.Options.Add(o);
     }
 
     public ModelPreparationOptions Preparation(ParseResult r)
@@ -141,6 +145,21 @@ internal sealed class ModelOptions
             throw new UsageException($"--size {p.Width}x{p.Height} is over the --max-megapixels limit ({r.GetValue(MaxMegapixels)}); the model input would not fit in memory sensibly.");
         return p;
     }
+
+    // Far beyond any useful batch, so that a typo is a usage error rather than an allocation failure.
+    internal const int MaxBatch = 4096;
+
+    /// <summary>The batch size given, validated; null when none was given (or the command has no --batch).</summary>
+    public int? BatchSize(ParseResult r) => r.GetValue(Batch) is { } b && b is < 1 or > MaxBatch
+        ? throw new UsageException($"--batch must be between 1 and {MaxBatch}; got {b}.") : r.GetValue(Batch);
+
+    /// <summary>The memory budget given, in bytes, validated; null when none was given.</summary>
+    public long? MaxBatchMemory(ParseResult r) => r.GetValue(MaxMemory) switch
+    {
+        null => null,
+        < 1 and var m => throw new UsageException($"--max-memory must be at least 1 (MiB); got {m}."),
+        var m => (long)m << 20,
+    };
 
     public long MaxPixels(ParseResult r)
     {

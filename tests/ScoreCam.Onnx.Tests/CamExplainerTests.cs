@@ -28,7 +28,7 @@ public class CamExplainerTests
     public void Many_images_in_shared_batches_give_what_each_gives_alone(string name, int batch)
     {
         // Score-CAM: 2 masked passes per image, batches of 3 span images; RISE: 10 per image, batches of 4.
-        IExplanationMethod method = MethodCatalog.Create(name, new MethodSettings { Rise = new RiseOptions { Masks = 10, Seed = 5 } });
+        IExplanationMethod method = MethodCatalog.Create(name, new MethodSettings().With(RiseMethod.Masks, 10).With(CommonOptions.Seed, 5));
         using CamExplainer explainer = Squares(batch);
         var together = explainer.ExplainMany(Images, BothClasses, method);
 

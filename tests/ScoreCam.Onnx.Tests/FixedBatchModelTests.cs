@@ -25,13 +25,10 @@ public class FixedBatchModelTests
         new(model, new ExplainerOptions { Labels = Labels, Inference = new InferenceOptions { BatchSize = batch } });
 
     // Small settings: Score-CAM's 2 masked passes (the blue and bias maps are constant), RISE's 10 and SmoothGrad's 5 leave a partial last batch of 4.
-    private static readonly MethodSettings Settings = new()
-    {
-        Rise = new RiseOptions { Masks = 10, Seed = 3 },
-        SmoothGrad = new SmoothGradOptions { Samples = 5, Seed = 2 },
-        IntegratedGradients = new IntegratedGradientsOptions { Steps = 6 },
-        Mask = new MaskOptions { Iterations = 4 },
-    };
+    // RISE's and SmoothGrad's seed is one option now (3 for both).
+    private static readonly MethodSettings Settings = new MethodSettings()
+        .With(RiseMethod.Masks, 10).With(CommonOptions.Seed, 3).With(SmoothGradMethod.Samples, 5)
+        .With(IntegratedGradientsMethod.Steps, 6).With(MaskMethod.Iterations, 4);
 
     private static IEnumerable<TestCaseData> EveryMethodAtBothFixedSizes() =>
         from size in new[] { 4, 1 }

@@ -151,9 +151,9 @@ def main():
     w("```\n" + env + "tools/eval/make_report.sh\n```\n")
     w("which runs, for each set S and its limit N:\n")
     w("```\ndotnet src/ScoreCam.Onnx.Cli/bin/Release/net10.0/scorecam.dll evaluate --model " + a.model +
-      f" --set onnx-models/eval/S --methods {a.methods} --limit N --out {a.eval}/S --fresh" +
+      f" --set onnx-models/eval/S --method {a.methods} --limit N --out-dir {a.eval}/S --fresh" +
       (f" {a.extra}" if a.extra else "") + "\n```\n")
-    others = "; ".join(f"`--methods {','.join(names)} --limit N_{suffix} --out {a.eval}/S-{suffix}` with N_{suffix} = "
+    others = "; ".join(f"`--method {','.join(names)} --limit N_{suffix} --out-dir {a.eval}/S-{suffix}` with N_{suffix} = "
                        f"{'/'.join(str(lim[s]) for s in SETS)}" for names, suffix, lim in groups)
     if others:
         w(f"and the same for the slow methods with their own limits ({others}, for the three sets in order). Each (set, "

@@ -56,8 +56,8 @@ background() { # name, then the command; its output goes to $OUT/name.log
 }
 run_set() { # set limit methods out-folder
     local t0; t0=$(date +%s)
-    dotnet "$DLL" evaluate --model "$MODEL" --set "onnx-models/eval/$1" --methods "$3" --limit "$2" \
-        --out "$OUT/$4" $FRESH "${EXTRA_ARGS[@]}"
+    dotnet "$DLL" evaluate --model "$MODEL" --set "onnx-models/eval/$1" --method "$3" --limit "$2" \
+        --out-dir "$OUT/$4" $FRESH "${EXTRA_ARGS[@]}"
     echo "evaluate $4 $(( $(date +%s) - t0 ))" >> "$timings"
 }
 grid() {

@@ -44,7 +44,7 @@ def scorecam(*args):
 def experiment(kind, name, *args):
     """Runs `scorecam experiment KIND` into WORK/NAME; returns (the command line, its Markdown without the title, its JSON)."""
     out = os.path.join(WORK, name)
-    line = scorecam("experiment", kind, "--set", SET, "--limit", LIMIT, "--out", os.path.relpath(out, ROOT), "--quiet", *args)
+    line = scorecam("experiment", kind, "--set", SET, "--limit", LIMIT, "--out-dir", os.path.relpath(out, ROOT), "--quiet", *args)
     with open(os.path.join(out, f"{kind}.md")) as f:
         md = f.read().split("\n", 2)[2].strip()
     with open(os.path.join(out, f"{kind}.json")) as f:
@@ -90,8 +90,8 @@ def main():
 
     # The other half of section 5.5.1: evaluate draws, for each misclassified image, both classes' maps.
     out = os.path.join(WORK, "evaluate")
-    cmd = scorecam("evaluate", "--set", SET, "--limit", LIMIT, "--methods", "scorecam", "--metrics", "energy_pointing_game",
-                   "--out", os.path.relpath(out, ROOT), "--fresh", "--quiet").replace(os.path.relpath(WORK, ROOT), "OUT")
+    cmd = scorecam("evaluate", "--set", SET, "--limit", LIMIT, "--method", "scorecam", "--metrics", "energy_pointing_game",
+                   "--out-dir", os.path.relpath(out, ROOT), "--fresh", "--quiet").replace(os.path.relpath(WORK, ROOT), "OUT")
     with open(os.path.join(out, "misclassified.json")) as f:
         wrong = json.load(f)
     with open(os.path.join(ROOT, SET, "annotations.json")) as f:

@@ -38,12 +38,12 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core).", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
         var command = new Command("bench", "Measure explanation time against the forward-pass floor.") { image, method, batches, images, targets, channels, runs, threads, json };
-        methodFlags.AddTo(command, batch: false, channels: false);
-        model.AddTo(command);
+        methodFlags.AddTo(command, except: ScoreCamMethod.Channels);
+        model.AddTo(command, batch: false);
         model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
-            int?[] sizes = List(r.GetValue(batches)!, "--batch", Auto, MethodOptions.MaxBatch);
+            int?[] sizes = List(r.GetValue(batches)!, "--batch", Auto, ModelOptions.MaxBatch);
             int[] imageCounts = List(r.GetValue(images)!, "--images", null, MaxImages).Select(n => n!.Value).ToArray();
             int[] targetCounts = List(r.GetValue(targets)!, "--targets", null, int.MaxValue).Select(n => n!.Value).ToArray();
             int?[] channelCounts = List(r.GetValue(channels)!, "--channels", AllChannels, int.MaxValue);
@@ -60,7 +60,7 @@ internal static class BenchCommand
             string modelName = "";
             foreach (string precision in precisions)
                 explainers.Add(ExplainerFactory.Create(r, model, methods[0].Method, new WarningLogger(error.WriteLine), out modelName,
-                    threads: r.GetValue(threads), maxBatchMemory: methodFlags.MaxBatchMemory(r), precision: precision));
+                    threads: r.GetValue(threads), precision: precision));
             CamExplainer explainer = explainers[0];
             using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
             ImageTensor input = explainer.Preprocess(picture);
@@ -120,13 +120,13 @@ internal static class BenchCommand
         bool channelsUsed = false;
         foreach (string name in names.Split(',', StringSplitOptions.TrimEntries))
         {
-            bool usesChannels = MethodCatalog.TryFind(name, out MethodEntry entry) && entry.Name is "scorecam" or "guided-scorecam";
+            bool usesChannels = MethodCatalog.TryFind(name, out MethodEntry entry) && entry.Options.Contains(ScoreCamMethod.Channels);
             channelsUsed |= usesChannels;
             foreach (int? k in usesChannels ? channelCounts : new int?[] { null })
-                result.Add((MethodOptions.Create(name, settings with { ScoreCam = settings.ScoreCam with { MaxChannels = k } }), usesChannels, k));
+                result.Add((MethodOptions.Create(name, usesChannels ? settings.With(ScoreCamMethod.Channels, k) : settings), usesChannels, k));
         }
         if (!channelsUsed && channelCounts.Any(k => k is not null))
-            throw new UsageException($"--channels applies to scorecam and guided-scorecam only; --method is '{names}'.");
+            throw new UsageException($"--channels applies to the methods that declare it ({string.Join(", ", MethodCatalog.Entries.Where(e => e.Options.Contains(ScoreCamMethod.Channels)).Select(e => e.Name))}) only; --method is '{names}'.");
         return result;
     }
 

@@ -27,15 +27,15 @@ internal static class EvaluateCommand
         var model = new ModelOptions();
         var methodFlags = new MethodOptions();
         var set = new Option<string>("--set") { Description = "Annotated set: a folder with annotations.json and its pictures.", Required = true };
-        var methods = new Option<string>("--methods") { Description = $"Methods, comma-separated: any of {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam,rise" };
+        var methods = new Option<string>("--method") { Description = $"Methods, comma-separated: any of {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam,rise" };
         var metrics = new Option<string?>("--metrics")
         {
             Description = $"Metrics, comma-separated: {string.Join(", ", EvaluationMetric.Known)}. Default: {string.Join(", ", EvaluationMetric.All)}, " +
                 $"plus {EvaluationMetric.OtherClassesEnergy} when the set has images with several classes and {EvaluationMetric.WeakestBoxEnergy} when it has several objects of one class.",
         };
         var limit = new Option<int>("--limit") { Description = "Evaluate the first N images only (0: all).", DefaultValueFactory = _ => 0 };
-        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "scorecam-eval" };
-        var steps = new Option<int>("--steps") { Description = "Deletion / insertion steps.", DefaultValueFactory = _ => new CausalMetricOptions().Steps };
+        var outDir = new Option<string>("--out-dir") { Description = "Output folder.", DefaultValueFactory = _ => "scorecam-eval" };
+        var steps = new Option<int>("--deletion-steps") { Description = "Deletion / insertion steps.", DefaultValueFactory = _ => new CausalMetricOptions().Steps };
         var fresh = new Option<bool>("--fresh") { Description = "Ignore the results.csv of an earlier run in --out instead of resuming it." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
 
@@ -48,7 +48,7 @@ internal static class EvaluateCommand
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             if (r.GetValue(limit) < 0) throw new UsageException("--limit must not be negative.");
-            if (r.GetValue(steps) is < 1 or > 10_000) throw new UsageException($"--steps must be between 1 and 10000; got {r.GetValue(steps)}.");
+            if (r.GetValue(steps) is < 1 or > 10_000) throw new UsageException($"--deletion-steps must be between 1 and 10000; got {r.GetValue(steps)}.");
             string setFolder = r.GetValue(set)!;
             AnnotatedSet annotated = AnnotatedSet.Read(setFolder);
             IReadOnlyList<string> metricNames = r.GetValue(metrics) is { } named ? Split(named) : EvaluationProtocol.DefaultMetrics(annotated);
@@ -64,7 +64,7 @@ internal static class EvaluateCommand
             string csvPath = Path.Combine(folder, "results.csv");
             // Earlier rows hold only for the same model, preprocessing and method / metric settings.
             string settingsPath = Path.Combine(folder, "settings.txt");
-            string fingerprint = Fingerprint(r, model, methodFlags, setFolder, settings.Rise, protocol.Causal);
+            string fingerprint = Fingerprint(r, model, protocol.Methods, setFolder, protocol.Causal);
             bool sameSettings = File.Exists(settingsPath) && File.ReadAllText(settingsPath) == fingerprint;
             if (!sameSettings && !r.GetValue(fresh) && File.Exists(csvPath))
                 error.WriteLine($"warning: {csvPath} was made with other settings; recomputing everything.");
@@ -78,7 +78,7 @@ internal static class EvaluateCommand
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet)))
             {
                 using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
-                    out modelName, methodFlags.BatchSize(r), maxBatchMemory: methodFlags.MaxBatchMemory(r));
+                    out modelName);
                 labels = explainer.Labels;
                 progress.Begin(images.Count, "images", passesSpanItem: false);
                 rows = protocol.Run(explainer, annotated, images, known,
@@ -103,7 +103,7 @@ internal static class EvaluateCommand
                 })), new JsonSerializerOptions { WriteIndented = true }));
             AtomicFile.Write(Path.Combine(folder, "misclassified.json"), JsonSerializer.SerializeToUtf8Bytes(misclassified,
                 new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-            string markdown = Markdown(setFolder, modelName, rows, methodNames, metricNames, summary, settings.Rise, protocol.Causal, labels, misclassified);
+            string markdown = Markdown(setFolder, modelName, rows, protocol.Methods, metricNames, summary, protocol.Causal, labels, misclassified);
             AtomicFile.Write(Path.Combine(folder, "summary.md"), Encoding.UTF8.GetBytes(markdown));
 
             foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|')).Take(2 + methodNames.Count))
@@ -147,7 +147,8 @@ internal static class EvaluateCommand
         return written;
     }
 
-    private static string Fingerprint(ParseResult r, ModelOptions model, MethodOptions methods, string set, RiseOptions rise, CausalMetricOptions causal)
+    /// <summary>What earlier rows depend on: the model file, the set, the model and preprocessing flags, each method's declared settings and the deletion metric's.</summary>
+    private static string Fingerprint(ParseResult r, ModelOptions model, IReadOnlyList<IExplanationMethod> methods, string set, CausalMetricOptions causal)
     {
         string? path = r.GetValue(model.Model);
         var file = path is not null && File.Exists(path) ? new FileInfo(path) : null;
@@ -159,12 +160,9 @@ internal static class EvaluateCommand
         foreach (var option in new Option<string?>[] { model.Layer, model.InputName, model.OutputName, model.Size, model.Resize, model.Mean, model.Std, model.Scale, model.Labels })
             parts.Add($"{option.Name}={r.GetValue(option)}");
         parts.Add($"--bgr={r.GetValue(model.Bgr)}");
-        foreach (var option in new Option<string>[] { methods.Variant, methods.Masks, methods.Scores, methods.Ranking })
-            parts.Add($"{option.Name}={r.GetValue(option)}");
-        parts.Add($"{methods.Channels.Name}={r.GetValue(methods.Channels)}");
-        parts.Add(string.Create(CultureInfo.InvariantCulture,
-            $"pixel={r.GetValue(methods.Samples)},{r.GetValue(methods.Noise):R},{r.GetValue(methods.IgSteps)},{r.GetValue(methods.Baseline)},{r.GetValue(methods.MaskIterations)},{r.GetValue(methods.Reduction)}"));
-        parts.Add(string.Create(CultureInfo.InvariantCulture, $"rise={rise.Masks},{rise.GridSize},{rise.KeepProbability},{rise.Seed}"));
+        parts.Add($"{model.KeepOrientation.Name}={r.GetValue(model.KeepOrientation)}");
+        foreach (IExplanationMethod method in methods)
+            parts.Add($"{method.Name}: {string.Join(", ", method.Settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}");
         parts.Add(string.Create(CultureInfo.InvariantCulture, $"causal={causal.Steps},{causal.BlurKernelSize},{causal.BlurSigma}"));
         return string.Join('\n', parts) + "\n";
     }
@@ -173,17 +171,20 @@ internal static class EvaluateCommand
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
-    private static string Markdown(string set, string modelName, IReadOnlyList<EvaluationRow> rows, List<string> methods, IReadOnlyList<string> metrics,
-        Dictionary<string, Dictionary<string, MeanInterval>> summary, RiseOptions rise, CausalMetricOptions causal, IReadOnlyList<string>? labels,
+    private static string Markdown(string set, string modelName, IReadOnlyList<EvaluationRow> rows, IReadOnlyList<IExplanationMethod> methodList, IReadOnlyList<string> metrics,
+        Dictionary<string, Dictionary<string, MeanInterval>> summary, CausalMetricOptions causal, IReadOnlyList<string>? labels,
         List<Misclassified> pictures)
     {
+        List<string> methods = methodList.Select(m => m.Name).ToList();
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         int explanations = rows.Count(r => r.Method == methods[0]), correct = rows.Count(r => r.Method == methods[0] && r.Correct);
         sb.Append($"# Evaluation of {Path.GetFileName(Path.TrimEndingDirectorySeparator(set))}\n\n");
         sb.Append($"Model `{Path.GetFileName(modelName)}`, set `{set}`: {rows.Select(r => r.Image).Distinct().Count()} images, {explanations} explained classes, ")
           .Append($"{correct} correctly classified (the means below), {explanations - correct} misclassified (listed apart).\n");
-        sb.Append(string.Create(inv, $"RISE: N = {rise.Masks}, s = {rise.GridSize}, p = {rise.KeepProbability}, seed {rise.Seed}. Deletion / insertion: {causal.Steps} steps, baseline 0 (the mean colour), insertion from a {causal.BlurKernelSize}×{causal.BlurKernelSize} Gaussian blur (σ = {causal.BlurSigma}).\n"));
+        foreach (IExplanationMethod m in methodList.Where(m => m.Settings.Count > 0))
+            sb.Append($"{m.Name}: {string.Join(", ", m.Settings.Select(x => $"{x.Key} = {x.Value}"))}. ");
+        sb.Append(string.Create(inv, $"Deletion / insertion: {causal.Steps} steps, baseline 0 (the mean colour), insertion from a {causal.BlurKernelSize}×{causal.BlurKernelSize} Gaussian blur (σ = {causal.BlurSigma}).\n"));
         sb.Append("Scores are softmax probabilities. Each cell: mean ± half-width of the 95% confidence interval (1.96·s/√n). ")
           .Append("pointing_game is the hit rate (15-pixel tolerance, in input pixels); average_drop and increase_in_confidence are in percent.");
         if (metrics.Contains(EvaluationMetric.OtherClassesEnergy))

@@ -38,7 +38,7 @@ internal static class ExperimentCommand
         public Option<string> Set { get; } = new("--set") { Description = "Annotated set: a folder with annotations.json and its pictures (the first object of each is its true class and box).", Required = true };
         public Option<int> Limit { get; } = new("--limit") { Description = "The first N images only (0: all).", DefaultValueFactory = _ => 0 };
         public Option<int> Figures { get; } = new("--figures") { Description = "Images drawn in NAME.png.", DefaultValueFactory = _ => 2 };
-        public Option<string> Out { get; } = new("--out") { Description = "Output folder.", DefaultValueFactory = _ => "scorecam-experiments" };
+        public Option<string> Out { get; } = new("--out-dir") { Description = "Output folder.", DefaultValueFactory = _ => "scorecam-experiments" };
         public Option<bool> Quiet { get; } = new("--quiet") { Description = "No progress display." };
 
         public void AddTo(Command command)
@@ -65,7 +65,7 @@ internal static class ExperimentCommand
     {
         var common = new Common();
         var epsilons = new Option<string>("--epsilons") { Description = "FGSM steps in picture units, comma-separated numbers or fractions such as 8/255; the first must be 0.", DefaultValueFactory = _ => defaultEpsilons };
-        var methods = new Option<string>("--methods")
+        var methods = new Option<string>("--method")
         {
             Description = name == "stability" ? "CAM methods (they have channel weights), comma-separated." : $"Methods, comma-separated: any of {string.Join(", ", MethodCatalog.Names)}.",
             DefaultValueFactory = _ => DefaultMethods,
@@ -77,7 +77,7 @@ internal static class ExperimentCommand
             List<float> steps = ParseEpsilons(r.GetValue(epsilons)!);
             List<IExplanationMethod> chosen = MethodOptions.CreateAll(r.GetValue(methods)!, common.Methods.Settings(r));
             if (name == "stability" && chosen.FirstOrDefault(m => m is not CamMethod) is { } pixel)
-                throw new UsageException($"--methods: {pixel.Name} has no channel weights; weight stability compares CAM methods ({DefaultMethods}).");
+                throw new UsageException($"--method: {pixel.Name} has no channel weights; weight stability compares CAM methods ({DefaultMethods}).");
             var (set, images, folder) = common.Inputs(r);
             List<SweepPoint> points;
             string modelName;
@@ -86,7 +86,7 @@ internal static class ExperimentCommand
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(common.Quiet)))
             {
                 using CamExplainer explainer = ExplainerFactory.Create(r, common.Model, chosen[0], new WarningLogger(line => progress.WriteLine(error, line)),
-                    out modelName, common.Methods.BatchSize(r), maxBatchMemory: common.Methods.MaxBatchMemory(r));
+                    out modelName);
                 (labels, preprocessing) = (explainer.Labels, explainer.Preprocessing);
                 progress.Begin(images.Count, "images", passesSpanItem: false);
                 points = FgsmSweep.Run(explainer, set, images, steps, chosen, (i, image) =>
@@ -133,17 +133,9 @@ internal static class ExperimentCommand
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(common.Quiet)))
             {
                 var logger = new WarningLogger(line => progress.WriteLine(error, line));
-                using CamExplainer final = ExplainerFactory.Create(r, common.Model, chosen, logger, out modelName, common.Methods.BatchSize(r),
-                    maxBatchMemory: common.Methods.MaxBatchMemory(r));
-                using CamExplainer first = new(ScoreCam.Onnx.Models.ModelPreparer.Prepare(earlyPath, common.Model.Preparation(r)), new ExplainerOptions
-                {
-                    Preprocess = final.Preprocessing,
-                    Labels = final.Labels,
-                    Method = chosen,
-                    MaxImagePixels = common.Model.MaxPixels(r),
-                    KeepStoredOrientation = r.GetValue(common.Model.KeepOrientation),
-                    Logger = logger,
-                });
+                using CamExplainer final = ExplainerFactory.Create(r, common.Model, chosen, logger, out modelName);
+                // Every flag as for --model (device, batch, precision, ...), and --model's preprocessing and labels.
+                using CamExplainer first = ExplainerFactory.Create(r, common.Model, chosen, logger, out _, modelPath: earlyPath, like: final);
                 progress.Begin(images.Count, "images", passesSpanItem: false);
                 points = Convergence.Compare(first, final, set, images, chosen, (i, image) =>
                 {

@@ -49,7 +49,7 @@ internal static class ExplainCommand
         var saveTensor = new Option<string?>("--save-tensor") { Description = "With --attack: write the adversarial input tensor (1,C,H,W) to this .npy file." };
         var similarTo = new Option<string?>("--similar-to") { Description = "Explain the cosine similarity of the model's output (an embedding) to this picture's, instead of a class." };
         var method = new Option<string>("--method") { Description = $"One or several, comma-separated: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
-        var methodFlags = new MethodOptions(stepsAlias: true);
+        var methodFlags = new MethodOptions();
         var pictureFlags = new PictureOptions();
         var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write (one picture, one method). Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
         var json = new Option<string?>("--json") { Description = "Explanation JSON to write (one picture, one method)." };
@@ -73,8 +73,6 @@ internal static class ExplainCommand
             string? modelPath = r.GetValue(model.Model), tensorPath = r.GetValue(tensor);
             string[] imageValues = r.GetValue(image) ?? Array.Empty<string>();
             if (imageValues.Length > 0 && tensorPath is not null) throw new UsageException("Pass either --image or --tensor, not both.");
-            if (modelPath is not null && imageValues.Length == 0 && tensorPath is null)
-                throw new UsageException("Name the input to explain with --image FILE or --tensor FILE.npy.");
             if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
             var request = new ExplanationRequest
             {
@@ -98,7 +96,7 @@ internal static class ExplainCommand
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
-                out string modelName, methodFlags.BatchSize(r), maxBatchMemory: methodFlags.MaxBatchMemory(r), scoreOutput: scoreOutput);
+                out string modelName, scoreOutput: scoreOutput);
             ExplanationTarget explanationTarget = scoreOutput is not null ? ExplanationTarget.OutputElement(scoreOutput, r.GetValue(targetIndex)!.Value)
                 : r.GetValue(target) is { } t ? ExplanationTarget.Parse(t)
                 : r.GetValue(similarTo) is { } reference ? SimilarityTo(explainer, reference)

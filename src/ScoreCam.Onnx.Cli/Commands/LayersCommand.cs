@@ -16,8 +16,11 @@ internal static class LayersCommand
         command.Options.Add(model.Size);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
-            string path = r.GetValue(model.Model) ?? throw new UsageException("Name the model with --model FILE.onnx.");
-            var candidates = ModelPreparer.ListLayers(path, model.Preparation(r));
+            string? path = r.GetValue(model.Model);
+            var candidates = path is null ? ModelPreparer.ListLayers(EmbeddedDefaults.Model(), EmbeddedDefaults.ModelName, model.Preparation(r))
+                : File.Exists(path) ? ModelPreparer.ListLayers(path, model.Preparation(r))
+                : throw new ScoreCamException($"The model file '{path}' does not exist; check the path (leave out --model for the embedded default model).");
+            path ??= EmbeddedDefaults.ModelName;
             if (candidates.Count == 0)
                 throw new ScoreCamException($"Model '{path}' has no spatial layer (N×K×h×w with h·w > 1) before its output.");
             int width = candidates.Max(c => c.TensorName.Length);

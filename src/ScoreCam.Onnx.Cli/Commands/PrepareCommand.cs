@@ -12,15 +12,19 @@ internal static class PrepareCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new ModelOptions();
-        var outPath = new Option<string?>("--out") { Description = "Prepared model path. Default: NAME.cam.onnx next to the model." };
+        var outPath = new Option<string?>("--out") { Description = "Prepared model path. Default: NAME.cam.onnx next to the model (the embedded model: embedded.cam.onnx in the current folder)." };
         var command = new Command("prepare", "Find the target layer, expose its activations and save the prepared model.") { outPath };
         model.AddTo(command, preprocessing: false);
         model.AddFeeds(command);
         command.Options.Add(model.Size);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
-            string path = r.GetValue(model.Model) ?? throw new UsageException("Name the model to prepare with --model FILE.onnx.");
-            PreparedModel prepared = ModelPreparer.Prepare(path, model.Preparation(r));
+            string? given = r.GetValue(model.Model);
+            if (given is not null && !File.Exists(given))
+                throw new ScoreCamException($"The model file '{given}' does not exist; check the path (leave out --model for the embedded default model).");
+            string path = given ?? Path.GetFullPath("embedded.onnx");
+            PreparedModel prepared = given is null ? ModelPreparer.Prepare(EmbeddedDefaults.Model(), EmbeddedDefaults.ModelName, model.Preparation(r))
+                : ModelPreparer.Prepare(path, model.Preparation(r));
             foreach (string warning in prepared.Warnings) error.WriteLine($"warning: {warning}");
             string camPath = r.GetValue(outPath) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + ".cam.onnx");
             string jsonPath = Path.ChangeExtension(camPath, ".json");
@@ -34,7 +38,7 @@ internal static class PrepareCommand
                 supportsBatching = prepared.SupportsBatching,
                 intermediateBytesPerImage = prepared.IntermediateBytesPerImage,
                 batchSize = new { size = choice.BatchSize, reason = choice.Reason, budgetBytes = choice.BudgetBytes },
-                preprocessing = PreprocessOptions.FromSidecar(path),
+                preprocessing = given is null ? EmbeddedDefaults.Preprocess() : PreprocessOptions.FromSidecar(path),
             }, PreprocessOptions.JsonOptions);
             prepared.Save(camPath);
             AtomicFile.Write(jsonPath, json);

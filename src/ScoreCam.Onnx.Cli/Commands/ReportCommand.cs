@@ -35,7 +35,7 @@ internal static class ReportCommand
         };
         var target = new Option<string?>("--target") { Description = "Class to explain: an index or a label. Default: each picture's top prediction." };
         var method = new Option<string>("--method") { Description = $"One or several, comma-separated: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam,gradcam" };
-        var methodFlags = new MethodOptions(stepsAlias: true);
+        var methodFlags = new MethodOptions();
         var pictureFlags = new PictureOptions();
         var outHtml = new Option<string>("--out") { Description = $"HTML file to write. Default: {ExplainCommand.DefaultOutputFolder}/report.html.", DefaultValueFactory = _ => Path.Combine(ExplainCommand.DefaultOutputFolder, "report.html") };
         var set = new Option<string?>("--set") { Description = $"An annotated set (a folder with {AnnotatedSet.FileName}) instead of --image: each picture's annotated classes, with their boxes." };
@@ -62,8 +62,6 @@ internal static class ReportCommand
             string? setFolder = r.GetValue(set);
             if (setFolder is not null && (imageValues.Length > 0 || r.GetValue(target) is not null))
                 throw new UsageException("--set names the pictures and their classes; pass it without --image and --target.");
-            if (r.GetValue(model.Model) is not null && imageValues.Length == 0 && setFolder is null)
-                throw new UsageException("Name the pictures to explain with --image or --set.");
             if (r.GetValue(limit) < 0) throw new UsageException("--limit must not be negative.");
             Evaluation? evaluated = r.GetValue(evaluation) is { } evaluationFolder ? Evaluation.Read(evaluationFolder) : null;
             ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
@@ -75,7 +73,7 @@ internal static class ReportCommand
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
-                out string modelName, methodFlags.BatchSize(r));
+                out string modelName);
 
             var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style, TopPredictions = TopPredictions };
             var entries = new List<ReportEntry>();

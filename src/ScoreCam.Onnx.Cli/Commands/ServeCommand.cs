@@ -20,11 +20,16 @@ internal static class ServeCommand
         var maxRequest = new Option<double>("--max-request-mb") { Description = "Largest request body in MB (413 beyond).", DefaultValueFactory = _ => defaults.MaxRequestBytes / (double)(1 << 20) };
         var concurrency = new Option<int>("--concurrency") { Description = "Explanations running at once.", DefaultValueFactory = _ => defaults.Concurrency };
         var queue = new Option<int>("--queue") { Description = "Requests waiting for a free slot; beyond them: 503.", DefaultValueFactory = _ => defaults.Queue };
+        var maxPasses = new Option<int>("--max-request-passes")
+        {
+            Description = "The most passes a request may ask for through a method option (rise-masks, samples, ig-steps, mask-iterations).",
+            DefaultValueFactory = _ => defaults.MaxRequestPasses,
+        };
         var timeout = new Option<double>("--timeout") { Description = "Seconds an explanation may run before it is cancelled (503).", DefaultValueFactory = _ => defaults.Timeout.TotalSeconds };
         var pictureFlags = new PictureOptions();
         var command = new Command("serve", "Serve explanations over HTTP: POST /explain, GET / (an upload page), GET /health.")
         {
-            host, port, method, maxRequest, concurrency, queue, timeout,
+            host, port, method, maxRequest, concurrency, queue, maxPasses, timeout,
         };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command);
@@ -36,23 +41,23 @@ internal static class ServeCommand
             if (r.GetValue(port) is < 0 or > 65535) throw new UsageException($"--port must be between 0 and 65535; got {r.GetValue(port)}.");
             if (!(r.GetValue(maxRequest) is > 0 and <= 1 << 20)) throw new UsageException($"--max-request-mb must be a positive number up to {1 << 20}; got {r.GetValue(maxRequest)}.");
             if (r.GetValue(concurrency) < 1) throw new UsageException($"--concurrency must be at least 1; got {r.GetValue(concurrency)}.");
+            if (r.GetValue(maxPasses) is < 1 or > Methods.CommonOptions.MaxPasses)
+                throw new UsageException($"--max-request-passes must be between 1 and {Methods.CommonOptions.MaxPasses}; got {r.GetValue(maxPasses)}.");
             if (r.GetValue(queue) < 0) throw new UsageException($"--queue must not be negative; got {r.GetValue(queue)}.");
             if (!(r.GetValue(timeout) is > 0 and <= 86_400)) throw new UsageException($"--timeout must be a positive number of seconds up to 86400; got {r.GetValue(timeout)}.");
             PictureStyle style = pictureFlags.Style(r); // the defaults of the requests' picture options
             var settings = methodFlags.Settings(r);
             var defaultMethod = MethodOptions.Create(r.GetValue(method)!, settings);
-            int? batch = methodFlags.BatchSize(r);
-            long? batchMemory = methodFlags.MaxBatchMemory(r);
             var options = new ServerOptions
             {
                 Address = address, Port = r.GetValue(port), Method = defaultMethod.Name,
                 MaxRequestBytes = (long)(r.GetValue(maxRequest) * (1 << 20)),
-                Concurrency = r.GetValue(concurrency), Queue = r.GetValue(queue), Timeout = TimeSpan.FromSeconds(r.GetValue(timeout)),
+                Concurrency = r.GetValue(concurrency), Queue = r.GetValue(queue), MaxRequestPasses = r.GetValue(maxPasses), Timeout = TimeSpan.FromSeconds(r.GetValue(timeout)),
             };
             ExplainServer server;
             try
             {
-                server = ExplainServer.StartAsync(options, logger => (ExplainerFactory.Create(r, model, defaultMethod, logger, out string name, batch, maxBatchMemory: batchMemory), name), settings, style)
+                server = ExplainServer.StartAsync(options, logger => (ExplainerFactory.Create(r, model, defaultMethod, logger, out string name), name), settings, style)
                     .GetAwaiter().GetResult();
             }
             catch (IOException e)

@@ -130,10 +130,9 @@ internal sealed class ExplainServer : IAsyncDisposable
                 // versus alone: the most probable other class, as on the command line.
                 bool counterfactual = request.Query.ContainsKey("versus");
                 ExplanationTarget? versus = request.Query["versus"].FirstOrDefault() is { Length: > 0 } v ? ExplanationTarget.Parse(v) : null;
+                QueryKeys.Check(request.Query);
                 string methodName = request.Query["method"].FirstOrDefault() ?? options.Method;
-                MethodSettings requestSettings = request.Query["variant"].FirstOrDefault() is { } variant
-                    ? settings with { Variant = MethodOptions.ParseVariant(variant, "variant") } : settings;
-                IExplanationMethod method = MethodOptions.Create(methodName, requestSettings);
+                IExplanationMethod method = MethodOptions.Create(methodName, QueryKeys.Settings(request.Query, settings, options.MaxRequestPasses));
                 ExplanationTarget target = request.Query["target"].FirstOrDefault() is { Length: > 0 } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
                 PictureStyle style = PictureQuery.Parse(request.Query, defaultStyle);
                 (MemoryStream body, string name) = await ReadPictureAsync(request, context.RequestAborted);

@@ -11,6 +11,9 @@ namespace ScoreCam.Onnx.Cli.Serve;
 /// </summary>
 internal static class PictureQuery
 {
+    /// <summary>The query keys it reads.</summary>
+    public static readonly string[] Keys = { "colormap", "overlay-size", "alpha", "colorbar", "picture", "attribution-view" };
+
     public static PictureStyle Parse(IQueryCollection query, PictureStyle defaults) => PictureOptions.Parse(
         query["colormap"].FirstOrDefault() ?? defaults.Overlay.Colormap.ToString().ToLowerInvariant(),
         Number("overlay-size", query, defaults.Overlay.MinShortSide, text => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null),

@@ -16,6 +16,8 @@ internal sealed record ServerOptions
     public int Queue { get; init; } = 8;
     /// <summary>An explanation running longer is cancelled and answered with 503.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The most passes a request may ask for through a method option that counts them (rise-masks, samples, ...).</summary>
+    public int MaxRequestPasses { get; init; } = 10_000;
     /// <summary>The method of a request that names none.</summary>
     public string Method { get; init; } = "scorecam";
 }

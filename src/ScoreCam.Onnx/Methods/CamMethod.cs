@@ -12,6 +12,9 @@ public abstract class CamMethod : IExplanationMethod
 {
     public abstract string Name { get; }
 
+    /// <summary>The values of the options the method declares (none by default).</summary>
+    public virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context) => Results(context, ChannelWeights(context));
 
     /// <summary>The maps of every target from its channel weights.</summary>

@@ -25,6 +25,12 @@ public sealed class GradCamPlusPlusMethod : GradientCamMethod
 
     public override string Name => "gradcam++";
 
+    public static IReadOnlyList<MethodOption> Declared { get; } = [CommonOptions.Variant];
+
+    public static GradCamPlusPlusMethod From(MethodSettings s) => new(s.Get(CommonOptions.Variant));
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((CommonOptions.Variant, Variant));
+
     protected override float[] Weights(ExplanationContext context, ReadOnlySpan<float> gradients)
     {
         int plane = context.Height * context.Width;

@@ -22,6 +22,9 @@ public sealed class GuidedCamMethod : IExplanationMethod
     /// <summary>The CAM method whose heatmap gates the guided gradients.</summary>
     public IExplanationMethod Cam { get; }
 
+    /// <summary>The CAM method's settings and the guided gradients' channel reduction.</summary>
+    public IReadOnlyDictionary<string, string> Settings => Cam.Settings.Concat(_guided.Settings).ToDictionary();
+
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
         ImageTensor image = context.Image;

@@ -12,6 +12,11 @@ public interface IExplanationMethod
     /// <summary>The method's name as the catalogue, the CLI and the JSON spell it.</summary>
     string Name { get; }
 
+    /// <summary>The values of the options the method declares in the catalogue, as text by option name (empty when it has none): the JSON's <c>settings</c>.</summary>
+    IReadOnlyDictionary<string, string> Settings => NoSettings;
+
     /// <summary>One result per target of <paramref name="context"/>, in the targets' order.</summary>
     IReadOnlyList<MethodResult> Explain(ExplanationContext context);
+
+    private static readonly IReadOnlyDictionary<string, string> NoSettings = new Dictionary<string, string>();
 }

@@ -12,6 +12,9 @@ public abstract class InputGradientMethod : IExplanationMethod
 
     public abstract string Name { get; }
 
+    /// <summary>The values of the options the method declares: the channel reduction, and a subclass's own.</summary>
+    public virtual IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((CommonOptions.Reduction, Reduction));
+
     /// <summary>How the attribution's channels become the displayed map.</summary>
     public ChannelReduction Reduction { get; }
 

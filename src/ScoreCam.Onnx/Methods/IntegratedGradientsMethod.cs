@@ -21,11 +21,24 @@ public sealed class IntegratedGradientsMethod : InputGradientMethod
 
     public override string Name => "integrated-gradients";
 
+    public static readonly MethodOption<int> Steps = MethodOption.Integer("ig-steps", "Integrated Gradients: right Riemann steps m.", new IntegratedGradientsOptions().Steps, 1, CommonOptions.MaxPasses, countsPasses: true);
+    public static readonly MethodOption<IntegratedGradientsBaseline> Baseline = MethodOption.Choice("baseline",
+        "Integrated Gradients' baseline x′: zeros (the zero tensor), black (a black picture preprocessed) or blur (a Gaussian blur of the input).",
+        IntegratedGradientsBaseline.Zeros, ("zeros", IntegratedGradientsBaseline.Zeros), ("black", IntegratedGradientsBaseline.Black), ("blur", IntegratedGradientsBaseline.Blur));
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [Steps, Baseline, CommonOptions.Reduction];
+
+    public static IntegratedGradientsMethod From(MethodSettings s) =>
+        new(new IntegratedGradientsOptions { Steps = s.Get(Steps), Baseline = s.Get(Baseline) }, s.Get(CommonOptions.Reduction));
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((Steps, Options.Steps), (Baseline, Options.Baseline),
+        (CommonOptions.Reduction, Reduction));
+
     protected override (float[], IReadOnlyDictionary<string, double>?) Attribute(ExplanationContext context, int target)
     {
         float[] x = context.Image.Data;
         int m = Options.Steps, length = x.Length;
-        float[] baseline = Baseline(context);
+        float[] baseline = BaselineInput(context);
         var ig = new float[length];
         float atBaseline = 0, atInput = 0;
         // Item 0 is the baseline itself (for Y(x′)); items 1..m the path points k/m, whose gradients are summed as they come.
@@ -51,7 +64,7 @@ public sealed class IntegratedGradientsMethod : InputGradientMethod
         return (ig, new Dictionary<string, double> { ["completeness_error"] = total - difference, ["score_difference"] = difference });
     }
 
-    private float[] Baseline(ExplanationContext context)
+    private float[] BaselineInput(ExplanationContext context)
     {
         var image = context.Image;
         switch (Options.Baseline)

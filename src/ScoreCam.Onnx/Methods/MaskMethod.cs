@@ -31,6 +31,14 @@ public sealed class MaskMethod : IExplanationMethod
 
     public string Name => "mask";
 
+    public static readonly MethodOption<int> Iterations = MethodOption.Integer("mask-iterations", "Mask: Adam steps.", new MaskOptions().Iterations, 1, CommonOptions.MaxPasses, countsPasses: true);
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [Iterations, CommonOptions.Seed];
+
+    public static MaskMethod From(MethodSettings s) => new(new MaskOptions { Iterations = s.Get(Iterations), Seed = s.Get(CommonOptions.Seed) });
+
+    public IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((Iterations, Options.Iterations), (CommonOptions.Seed, Options.Seed));
+
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
         var results = new MethodResult[context.Targets.Count];

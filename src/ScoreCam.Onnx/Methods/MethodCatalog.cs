@@ -1,40 +1,49 @@
 namespace ScoreCam.Onnx.Methods;
 
-/// <summary>One method of the catalogue: its name, other spellings, what it is, and how to build it from settings.</summary>
-public sealed record MethodEntry(string Name, MethodKind Kind, string Description, Func<MethodSettings, IExplanationMethod> Create, params string[] Aliases);
+/// <summary>One method of the catalogue: its name, what it is, the options it declares, how to build it from settings, and other spellings.</summary>
+public sealed record MethodEntry(string Name, MethodKind Kind, string Description, IReadOnlyList<MethodOption> Options,
+    Func<MethodSettings, IExplanationMethod> Create, params string[] Aliases);
 
 /// <summary>
-/// Every explanation method by name: what the command line, the evaluation and the tests build methods from.
-/// A new method is one file and one line here.
+/// Every explanation method by name: what the command line, the HTTP service, the evaluation and the tests build
+/// methods from. A new method is one file (with its option declarations) and one line here.
 /// </summary>
 public static class MethodCatalog
 {
+    private static readonly MethodOption[] Reduction = [CommonOptions.Reduction];
+
     public static IReadOnlyList<MethodEntry> Entries { get; } = new MethodEntry[]
     {
-        new("scorecam", MethodKind.Cam, "Score-CAM (Wang et al.): channel weights from masked forward passes",
-            s => new ScoreCamMethod(s.Variant == CompatibilityVariant.Paper ? s.ScoreCam : s.ScoreCam with { Variant = s.Variant }), "score-cam"),
-        new("gradcam", MethodKind.Cam, "Grad-CAM (Selvaraju et al.): spatial mean of dY/dA", _ => new GradCamMethod(), "grad-cam"),
-        new("gradcam++", MethodKind.Cam, "Grad-CAM++ (Chattopadhay et al.)",
-            s => new GradCamPlusPlusMethod(s.Variant), "grad-cam++", "gradcampp"),
-        new("xgradcam", MethodKind.Cam, "XGrad-CAM (Fu et al.)", s => new XGradCamMethod(s.Variant), "xgrad-cam"),
-        new("layercam", MethodKind.Cam, "LayerCAM (Jiang et al.): element-wise ReLU(dY/dA) ⊙ A", _ => new LayerCamMethod(), "layer-cam"),
-        new("rise", MethodKind.PixelSpace, "RISE (Petsiuk et al.): random masks weighted by the target's score", s => new RiseMethod(s.Rise)),
-        new("gradient", MethodKind.PixelSpace, "vanilla gradient (Simonyan et al.): dY/dx", s => new VanillaGradientMethod(s.Reduction), "vanilla-gradient", "saliency"),
-        new("input-x-gradient", MethodKind.PixelSpace, "gradient × input (Shrikumar et al.)", s => new InputTimesGradientMethod(s.Reduction), "gradient-x-input"),
-        new("guided-backprop", MethodKind.PixelSpace, "Guided Backpropagation (Springenberg et al.)", s => new GuidedBackpropMethod(s.Reduction), "guided-backpropagation"),
-        new("smoothgrad", MethodKind.PixelSpace, "SmoothGrad (Smilkov et al.): mean gradient over noisy copies",
-            s => new SmoothGradMethod(s.SmoothGrad, s.Reduction), "smooth-grad"),
+        new("scorecam", MethodKind.Cam, "Score-CAM (Wang et al.): channel weights from masked forward passes", ScoreCamMethod.Declared, ScoreCamMethod.From, "score-cam"),
+        new("gradcam", MethodKind.Cam, "Grad-CAM (Selvaraju et al.): spatial mean of dY/dA", [], _ => new GradCamMethod(), "grad-cam"),
+        new("gradcam++", MethodKind.Cam, "Grad-CAM++ (Chattopadhay et al.)", GradCamPlusPlusMethod.Declared, GradCamPlusPlusMethod.From, "grad-cam++", "gradcampp"),
+        new("xgradcam", MethodKind.Cam, "XGrad-CAM (Fu et al.)", XGradCamMethod.Declared, XGradCamMethod.From, "xgrad-cam"),
+        new("layercam", MethodKind.Cam, "LayerCAM (Jiang et al.): element-wise ReLU(dY/dA) ⊙ A", [], _ => new LayerCamMethod(), "layer-cam"),
+        new("rise", MethodKind.PixelSpace, "RISE (Petsiuk et al.): random masks weighted by the target's score", RiseMethod.Declared, RiseMethod.From),
+        new("gradient", MethodKind.PixelSpace, "vanilla gradient (Simonyan et al.): dY/dx", Reduction,
+            s => new VanillaGradientMethod(s.Get(CommonOptions.Reduction)), "vanilla-gradient", "saliency"),
+        new("input-x-gradient", MethodKind.PixelSpace, "gradient × input (Shrikumar et al.)", Reduction,
+            s => new InputTimesGradientMethod(s.Get(CommonOptions.Reduction)), "gradient-x-input"),
+        new("guided-backprop", MethodKind.PixelSpace, "Guided Backpropagation (Springenberg et al.)", Reduction,
+            s => new GuidedBackpropMethod(s.Get(CommonOptions.Reduction)), "guided-backpropagation"),
+        new("smoothgrad", MethodKind.PixelSpace, "SmoothGrad (Smilkov et al.): mean gradient over noisy copies", SmoothGradMethod.Declared, SmoothGradMethod.From, "smooth-grad"),
         new("integrated-gradients", MethodKind.PixelSpace, "Integrated Gradients (Sundararajan et al.): path integral from a baseline",
-            s => new IntegratedGradientsMethod(s.IntegratedGradients, s.Reduction), "ig"),
-        new("mask", MethodKind.PixelSpace, "Mask (Fong and Vedaldi): an optimised deletion mask", s => new MaskMethod(s.Mask), "meaningful-perturbation"),
-        new("guided-scorecam", MethodKind.Combination, "Guided Score-CAM (eq. 6): Score-CAM heatmap × Guided Backpropagation",
-            s => new GuidedCamMethod("guided-scorecam", Create("scorecam", s), s.Reduction), "guided-score-cam"),
-        new("guided-gradcam", MethodKind.Combination, "Guided Grad-CAM: Grad-CAM heatmap × Guided Backpropagation",
-            s => new GuidedCamMethod("guided-gradcam", Create("gradcam", s), s.Reduction), "guided-grad-cam"),
+            IntegratedGradientsMethod.Declared, IntegratedGradientsMethod.From, "ig"),
+        new("mask", MethodKind.PixelSpace, "Mask (Fong and Vedaldi): an optimised deletion mask", MaskMethod.Declared, MaskMethod.From, "meaningful-perturbation"),
+        new("guided-scorecam", MethodKind.Combination, "Guided Score-CAM (eq. 6): Score-CAM heatmap × Guided Backpropagation", [.. ScoreCamMethod.Declared, .. Reduction],
+            s => new GuidedCamMethod("guided-scorecam", ScoreCamMethod.From(s), s.Get(CommonOptions.Reduction)), "guided-score-cam"),
+        new("guided-gradcam", MethodKind.Combination, "Guided Grad-CAM: Grad-CAM heatmap × Guided Backpropagation", Reduction,
+            s => new GuidedCamMethod("guided-gradcam", new GradCamMethod(), s.Get(CommonOptions.Reduction)), "guided-grad-cam"),
     };
 
     /// <summary>The methods' names, in catalogue order.</summary>
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
+
+    /// <summary>Every option some method declares, once each, in catalogue order.</summary>
+    public static IReadOnlyList<MethodOption> Options { get; } = Entries.SelectMany(e => e.Options).Distinct().ToArray();
+
+    /// <summary>The declared option named <paramref name="name"/>, or null.</summary>
+    public static MethodOption? FindOption(string name) => Options.FirstOrDefault(o => o.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The entry named <paramref name="name"/> (or one of its aliases, case-insensitive).</summary>
     public static bool TryFind(string name, out MethodEntry entry)
@@ -44,8 +53,13 @@ public static class MethodCatalog
         return entry is not null;
     }
 
-    /// <summary>Builds the method named <paramref name="name"/>; an unknown name is an <see cref="ArgumentException"/> listing the names.</summary>
+    /// <summary>Builds the method named <paramref name="name"/>; an unknown name is an <see cref="ArgumentException"/> listing the names (and the closest one).</summary>
     public static IExplanationMethod Create(string name, MethodSettings? settings = null) =>
         TryFind(name, out MethodEntry entry) ? entry.Create(settings ?? new MethodSettings())
-            : throw new ArgumentException($"Unknown method '{name}'; the methods are {string.Join(", ", Names)}.", nameof(name));
+            : throw new ArgumentException(UnknownMethod(name), nameof(name));
+
+    /// <summary>"unknown method 'X'" with the closest name ("did you mean") and the list of names.</summary>
+    public static string UnknownMethod(string name) =>
+        $"Unknown method '{name}'{Core.Suggestion.Closest(name, Entries.SelectMany(e => e.Aliases.Prepend(e.Name))) switch { { } s => $" (did you mean '{s}'?)", _ => "" }}; " +
+        $"the methods are {string.Join(", ", Names)}.";
 }

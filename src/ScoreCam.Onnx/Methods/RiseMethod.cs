@@ -34,6 +34,14 @@ public sealed class RiseMethod : IBatchedMethod
 
     public string Name => "rise";
 
+    public static readonly MethodOption<int> Masks = MethodOption.Integer("rise-masks", "RISE: random masks N.", new RiseOptions().Masks, 1, CommonOptions.MaxPasses, countsPasses: true);
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [Masks, CommonOptions.Seed];
+
+    public static RiseMethod From(MethodSettings s) => new(new RiseOptions { Masks = s.Get(Masks), Seed = s.Get(CommonOptions.Seed) });
+
+    public IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((Masks, Options.Masks), (CommonOptions.Seed, Options.Seed));
+
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
         using BatchedPasses passes = Begin(context);

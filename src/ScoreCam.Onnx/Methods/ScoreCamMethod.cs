@@ -22,6 +22,25 @@ public sealed class ScoreCamMethod : CamMethod, IBatchedMethod
 
     public override string Name => "scorecam";
 
+    public static readonly MethodOption<int?> Channels = MethodOption.OptionalInteger("channels",
+        "Score-CAM: keep only the top K channels (ranked by channel-ranking); a speed-up, not the paper's algorithm.", "all", 1, CommonOptions.MaxPasses);
+    public static readonly MethodOption<ChannelRanking> Ranking = MethodOption.Choice("channel-ranking", "Score-CAM with channels: how channels are ranked.",
+        ChannelRanking.Variance, ("variance", ChannelRanking.Variance), ("mean", ChannelRanking.Mean));
+    public static readonly MethodOption<MaskMode> Masks = MethodOption.Choice("masks", "Score-CAM masks: normalized (eq. 1) or binarized (section 4.2).",
+        MaskMode.Normalized, ("normalized", MaskMode.Normalized), ("binarized", MaskMode.Binarized));
+    public static readonly MethodOption<ScoreMode> Scores = MethodOption.Choice("scores", "Score-CAM weights: probability (softmax, eq. 3) or raw (section 4.3).",
+        ScoreMode.Probability, ("probability", ScoreMode.Probability), ("raw", ScoreMode.RawScore));
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [Channels, Ranking, Masks, Scores, CommonOptions.Variant];
+
+    public static ScoreCamMethod From(MethodSettings s) => new(new ScoreCamOptions
+    {
+        MaxChannels = s.Get(Channels), ChannelRanking = s.Get(Ranking), Masks = s.Get(Masks), Scores = s.Get(Scores), Variant = s.Get(CommonOptions.Variant),
+    });
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((Channels, Options.MaxChannels), (Ranking, Options.ChannelRanking),
+        (Masks, Options.Masks), (Scores, Options.Scores), (CommonOptions.Variant, Options.Variant));
+
     protected override float[][] ChannelWeights(ExplanationContext context)
     {
         using var passes = new MaskedChannels(this, context);

@@ -22,6 +22,17 @@ public sealed class SmoothGradMethod : InputGradientMethod
 
     public override string Name => "smoothgrad";
 
+    public static readonly MethodOption<int> Samples = MethodOption.Integer("samples", "SmoothGrad: noisy copies N.", new SmoothGradOptions().Samples, 1, CommonOptions.MaxPasses, countsPasses: true);
+    public static readonly MethodOption<double> Noise = MethodOption.Number("noise", "SmoothGrad: noise level (σ = noise × (max x − min x)).", new SmoothGradOptions().Noise, 0, 1e6);
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [Samples, Noise, CommonOptions.Seed, CommonOptions.Reduction];
+
+    public static SmoothGradMethod From(MethodSettings s) =>
+        new(new SmoothGradOptions { Samples = s.Get(Samples), Noise = s.Get(Noise), Seed = s.Get(CommonOptions.Seed) }, s.Get(CommonOptions.Reduction));
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((Samples, Options.Samples), (Noise, Options.Noise),
+        (CommonOptions.Seed, Options.Seed), (CommonOptions.Reduction, Reduction));
+
     protected override (float[], IReadOnlyDictionary<string, double>?) Attribute(ExplanationContext context, int target)
     {
         float[] x = context.Image.Data;

@@ -17,6 +17,12 @@ public sealed class XGradCamMethod : GradientCamMethod
 
     public override string Name => "xgradcam";
 
+    public static IReadOnlyList<MethodOption> Declared { get; } = [CommonOptions.Variant];
+
+    public static XGradCamMethod From(MethodSettings s) => new(s.Get(CommonOptions.Variant));
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((CommonOptions.Variant, Variant));
+
     protected override float[] Weights(ExplanationContext context, ReadOnlySpan<float> gradients)
     {
         int plane = context.Height * context.Width;

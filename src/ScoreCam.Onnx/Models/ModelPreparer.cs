@@ -29,9 +29,19 @@ public static class ModelPreparer
     /// <summary>The spatial layers that could be explained, in graph order, the automatic choice marked.</summary>
     public static IReadOnlyList<LayerCandidate> ListLayers(string path, ModelPreparationOptions? options = null)
     {
-        options ??= new();
         ModelProto model = OnnxModelReader.Read(path);
-        string? folder = ExternalData.Folder(model, path, path);
+        return ListLayers(model, path, ExternalData.Folder(model, path, path), options ?? new());
+    }
+
+    /// <summary>The spatial layers of a model held in memory; one whose weights are in external data files must be read from its path.</summary>
+    public static IReadOnlyList<LayerCandidate> ListLayers(byte[] model, string source, ModelPreparationOptions? options = null)
+    {
+        ModelProto proto = OnnxModelReader.Parse(model, source);
+        return ListLayers(proto, source, ExternalData.Folder(proto, null, source), options ?? new());
+    }
+
+    private static IReadOnlyList<LayerCandidate> ListLayers(ModelProto model, string path, string? folder, ModelPreparationOptions options)
+    {
         var (index, input, _, _) = ReadInput(model, options, path);
         var fed = FedInput.Bind(index, input.Name, options.Feeds, path);
         long[] probeShape = ProbeShape(input, options);
@@ -177,6 +187,16 @@ public static class ModelPreparer
         };
     }
 
+    /// <summary>The layer asked for does not exist: name the closest candidate and the last few spatial layers.</summary>
+    private static ScoreCamException NoSuchLayer(string requested, IReadOnlyList<LayerCandidate> candidates, string source)
+    {
+        var names = candidates.Select(c => c.TensorName).Reverse().ToList();
+        string closest = Suggestion.Closest(requested, names) is { } s ? $" (did you mean '{s}'?)" : "";
+        string listed = names.Count == 0 ? "it has no spatial layer"
+            : $"its spatial layers, last first: {string.Join(", ", names.Take(8))}{(names.Count > 8 ? $" and {names.Count - 8} more" : "")}";
+        return new ScoreCamException($"Model '{source}' has no layer (tensor or node) named '{requested}'{closest}; {listed}.");
+    }
+
     private static long ClassCount(long[] outputShape) => outputShape.Skip(1).Aggregate(1L, (a, b) => a * b);
 
     private static TargetLayer FindLayer(ModelProto model, GraphIndex index, string input, string output, long[] probeShape,
@@ -187,8 +207,7 @@ public static class ModelPreparer
         {
             string tensor = index.Producer.ContainsKey(requested) ? requested
                 : index.Graph.Node.FirstOrDefault(n => n.Name == requested)?.Output[0]
-                ?? throw new ScoreCamException(
-                    $"Model '{source}' has no layer (tensor or node) named '{requested}'. Run `scorecam layers --model {source}` to list the candidates.");
+                ?? throw NoSuchLayer(requested, TargetLayerFinder.Candidates(index, input, output, shapes), source);
             long[] shape = shapes.GetValueOrDefault(tensor) ?? TensorShapeProbe.Run(model, input, probeShape, new[] { tensor }, folder, fed)[tensor];
             if (shape.Length != 4)
                 throw new ScoreCamException($"Layer '{requested}' has shape [{string.Join('x', shape)}]; Score-CAM needs a spatial map N×K×h×w.");

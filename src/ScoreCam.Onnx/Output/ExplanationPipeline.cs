@@ -73,6 +73,7 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         {
             Image = input.Picture is null ? null : input.Name,
             Orientation = input.Picture is null ? null : (int)input.Orientation,
+            Settings = method.Settings,
             TopPredictions = Top(probabilities),
             AttributionView = pictures.AttributionView is { } view ? ExplainedPicture.ViewName(view) : null,
             Counterfactual = counterfactual is null ? null : ExplanationJson.Of(counterfactual),

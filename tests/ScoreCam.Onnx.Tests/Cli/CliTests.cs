@@ -87,7 +87,7 @@ public class CliTests
     [TestCase("gradient")]
     [TestCase("guided-backprop", "--reduction", "sum-abs")]
     [TestCase("smoothgrad", "--samples", "4", "--noise", "0.1")]
-    [TestCase("integrated-gradients", "--steps", "8", "--baseline", "black")]
+    [TestCase("integrated-gradients", "--ig-steps", "8", "--baseline", "black")]
     [TestCase("mask", "--mask-iterations", "5")]
     [TestCase("guided-scorecam")]
     [TestCase("guided-gradcam")]
@@ -221,11 +221,33 @@ public class CliTests
     {
         string png = SquaresPng();
         Run("explain", "--model", _model, "--image", png, "--tensor", "x.npy").Code.Should().Be(2);
-        Run("explain", "--model", _model).Code.Should().Be(2);
         Run("explain", "--model", _model, "--image", png, "--size", "abc").Code.Should().Be(2);
         Run("explain", "--model", _model, "--image", png, "--method", "magic").Code.Should().Be(2);
         var (code, _, error) = Run("explain", "--no-such-flag");
         code.Should().Be(2);
         error.Should().Contain("--no-such-flag");
+    }
+
+    [Test]
+    public void The_default_picture_works_with_any_model_and_a_missing_model_is_named()
+    {
+        var (code, output, error) = Run("explain", "--model", _model, "--out", _folder.File("o.png"));
+        (code, error).Should().Be((0, ""), "the embedded sample canvas is resized to any model's input");
+        output.Should().Contain("prediction:");
+        (code, _, error) = Run("explain", "--model", _folder.File("nope.onnx"));
+        code.Should().Be(CliApp.InputError);
+        error.Should().Contain($"The model file '{_folder.File("nope.onnx")}' does not exist");
+    }
+
+    [Test]
+    public void Layers_and_prepare_default_to_the_embedded_model()
+    {
+        var (code, output, error) = Run("layers");
+        (code, error).Should().Be((0, ""));
+        output.Split('\n').Should().ContainSingle(l => l.StartsWith('*'), "the automatic choice is marked");
+        (code, output, error) = Run("prepare", "--out", _folder.File("embedded.cam.onnx"));
+        (code, error).Should().Be((0, ""));
+        File.Exists(_folder.File("embedded.cam.onnx")).Should().BeTrue();
+        Run("explain", "--model", _folder.File("embedded.cam.onnx"), "--out", _folder.File("p.png")).Code.Should().Be(0, "the prepared embedded model explains");
     }
 }

@@ -59,13 +59,13 @@ public class GuardTests
         yield return Case(1, "annotations", "evaluate", "--model", "m.onnx", "--set", "folder");
 
         // Bad usage (exit 2).
-        yield return Case(2, "--rise-masks must be between 1", X("--method", "rise", "--rise-masks", "0"));
-        yield return Case(2, "--rise-masks must be between 1", X("--method", "rise", "--rise-masks", "2000000000"));
+        yield return Case(2, "--rise-masks must be an integer from 1 to 100000; got '0'", X("--method", "rise", "--rise-masks", "0"));
+        yield return Case(2, "--rise-masks must be an integer from 1 to 100000", X("--method", "rise", "--rise-masks", "2000000000"));
         yield return Case(2, "--batch must be between 1", X("--batch", "0"));
         yield return Case(2, "--batch must be between 1", X("--batch", "-3"));
         yield return Case(2, "--batch must be between 1", X("--batch", "100000000"));
         yield return Case(2, "--batch", X("--batch", "many"));
-        yield return Case(2, "--channels must be at least 1", X("--channels", "0"));
+        yield return Case(2, "--channels must be all or an integer from 1 to 100000", X("--channels", "0"));
         yield return Case(2, "--size must be N or WxH", X("--size", "0"));
         yield return Case(2, "--size must be N or WxH", X("--size", "32x"));
         yield return Case(2, "over the --max-megapixels limit", X("--size", "100000"));
@@ -76,7 +76,7 @@ public class GuardTests
         yield return Case(2, "--scale must be 1 or 255", X("--scale", "2"));
         yield return Case(2, "--max-megapixels must be a positive", X("--max-megapixels", "-1"));
         yield return Case(2, "--max-megapixels must be a positive", X("--max-megapixels", "Infinity"));
-        yield return Case(2, "unknown method", X("--method", "nope"));
+        yield return Case(2, "unknown method 'scorcam' (did you mean 'scorecam'?)", X("--method", "scorcam"));
         yield return Case(2, "--device must be", X("--device", "gpu"));
         yield return Case(2, "--colormap must be", X("--colormap", "rainbow"));
         yield return Case(2, "either --image or --tensor", X("--image", "m.onnx"));
@@ -89,14 +89,13 @@ public class GuardTests
         yield return Case(2, "--targets must list integers of at least 1", "bench", "--model", "m.onnx", "--targets", "two");
         yield return Case(2, "--targets 5: the model has 3 outputs", "bench", "--model", "m.onnx", "--targets", "1,5");
         yield return Case(2, "--channels must list integers of at least 1, or all", "bench", "--model", "m.onnx", "--channels", "all,-4");
-        yield return Case(2, "--channels applies to scorecam", "bench", "--model", "m.onnx", "--method", "gradcam", "--channels", "2");
+        yield return Case(2, "--channels applies to the methods that declare it (scorecam, guided-scorecam)", "bench", "--model", "m.onnx", "--method", "gradcam", "--channels", "2");
         yield return Case(2, "unknown method", "bench", "--model", "m.onnx", "--method", "scorecam,nope");
-        yield return Case(2, "--steps must be between 1", "evaluate", "--model", "m.onnx", "--set", "folder", "--steps", "0");
+        yield return Case(2, "--deletion-steps must be between 1", "evaluate", "--model", "m.onnx", "--set", "folder", "--deletion-steps", "0");
         yield return Case(2, "--limit must not be negative", "evaluate", "--model", "m.onnx", "--set", "folder", "--limit", "-1");
         yield return Case(2, "--timeout must be a positive number", "serve", "--model", "m.onnx", "--timeout", "Infinity");
         yield return Case(2, "--max-request-mb must be a positive number", "serve", "--model", "m.onnx", "--max-request-mb", "NaN");
         yield return Case(2, "--port must be between 0 and 65535", "serve", "--model", "m.onnx", "--port", "70000");
-        yield return Case(2, "--model", "prepare");
         yield return Case(2, "Unrecognized", "no-such-command");
     }
 

@@ -82,7 +82,7 @@ public class ReportCommandTests
             """);
         string[] common = { "--model", model, "--labels", folder.File("labels.txt"), "--mean", "0,0,0", "--std", "1,1,1", "--quiet" };
         string eval = folder.File("eval"), html = folder.File("report.html");
-        CliApp.Run(new[] { "evaluate", "--set", set, "--methods", "scorecam,gradcam", "--metrics", "energy_pointing_game,pointing_game", "--out", eval }.Concat(common).ToArray(),
+        CliApp.Run(new[] { "evaluate", "--set", set, "--method", "scorecam,gradcam", "--metrics", "energy_pointing_game,pointing_game", "--out-dir", eval }.Concat(common).ToArray(),
             new StringWriter(), new StringWriter()).Should().Be(CliApp.Ok);
         var error = new StringWriter();
         CliApp.Run(new[] { "report", "--set", set, "--evaluation", eval, "--method", "scorecam", "--overlay-size", "0", "--out", html }.Concat(common).ToArray(),

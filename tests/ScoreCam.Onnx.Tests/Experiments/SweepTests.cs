@@ -157,8 +157,8 @@ public class SweepTests
     public void The_experiment_command_writes_tables_and_figures()
     {
         string set = _folder.File("set"), outDir = _folder.File("out");
-        string[] common = { "--model", _model, "--set", set, "--out", outDir, "--quiet" };
-        var (code, output, error) = Run(["experiment", "robustness", .. common, "--epsilons", "0,8/255", "--methods", "gradcam,scorecam"]);
+        string[] common = { "--model", _model, "--set", set, "--out-dir", outDir, "--quiet" };
+        var (code, output, error) = Run(["experiment", "robustness", .. common, "--epsilons", "0,8/255", "--method", "gradcam,scorecam"]);
         (code, error).Should().Be((0, ""));
         output.Should().Contain("| 8/255 |");
         File.ReadAllLines(Path.Combine(outDir, "robustness.csv")).Should().HaveCount(1 + 2 * 2);
@@ -198,10 +198,10 @@ public class SweepTests
     [TestCase("robustness", "--epsilons", "2/255,4/255", "must start with 0")]
     [TestCase("robustness", "--epsilons", "0,x", "'x' is not a step")]
     [TestCase("robustness", "--epsilons", "0,2", "'2' is not a step")]
-    [TestCase("stability", "--methods", "gradcam,rise", "rise has no channel weights")]
+    [TestCase("stability", "--method", "gradcam,rise", "rise has no channel weights")]
     public void Bad_experiment_options_are_usage_errors(string experiment, string option, string value, string message)
     {
-        var (code, _, error) = Run("experiment", experiment, "--model", _model, "--set", _folder.File("set"), "--out", _folder.File("out"), option, value);
+        var (code, _, error) = Run("experiment", experiment, "--model", _model, "--set", _folder.File("set"), "--out-dir", _folder.File("out"), option, value);
         code.Should().Be(2);
         error.Should().Contain(message);
     }

@@ -45,7 +45,7 @@ public class CompatibilityVariantTests
             foreach (var (name, variant) in Variants)
                 foreach (string method in Methods)
                 {
-                    Explanation e = _explainer.Explain(image, ExplanationTarget.Class(int.Parse(c)), MethodCatalog.Create(method, new MethodSettings { Variant = variant }));
+                    Explanation e = _explainer.Explain(image, ExplanationTarget.Class(int.Parse(c)), MethodCatalog.Create(method, new MethodSettings().With(CommonOptions.Variant, variant)));
                     Reference.MinMax(e.Map.Values.Select(v => (double)v)).Should().Equal(Expected(c, name, method), (a, b) => Math.Abs(a - b) <= 1e-3,
                         $"{method} --variant {name}, class {c}");
                 }
@@ -72,7 +72,7 @@ public class CompatibilityVariantTests
         var (expected, shape) = NpyFile.Read(Path.Combine(Fixtures, "variants.pytorch-grad-cam-gradcam++.npy"));
         shape.Should().Equal(1, 224, 224);
         int top = int.Parse(Classes.First());
-        Explanation e = _explainer.Explain(Reference.SineInput(), ExplanationTarget.Class(top), MethodCatalog.Create("gradcam++", new MethodSettings { Variant = CompatibilityVariant.PytorchGradCam }));
+        Explanation e = _explainer.Explain(Reference.SineInput(), ExplanationTarget.Class(top), MethodCatalog.Create("gradcam++", new MethodSettings().With(CommonOptions.Variant, CompatibilityVariant.PytorchGradCam)));
         e.Prediction.Index.Should().Be(top, "the script's first class is the top prediction, pytorch-grad-cam's default target");
         (e.Heatmap.Width, e.Heatmap.Height).Should().Be((224, 224));
         e.Heatmap.Values.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-3f, "min-max, bilinear resize (cv2), min-max");

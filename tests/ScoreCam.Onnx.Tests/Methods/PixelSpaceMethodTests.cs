@@ -186,7 +186,7 @@ public class PixelSpaceMethodTests
         using CamExplainer explainer = Explainer();
         foreach (string name in MethodCatalog.Names)
         {
-            var settings = new MethodSettings { Rise = new RiseOptions { Masks = 20 }, SmoothGrad = new SmoothGradOptions { Samples = 3 } };
+            var settings = new MethodSettings().With(RiseMethod.Masks, 20).With(SmoothGradMethod.Samples, 3);
             Explanation e = explainer.Explain(Input(), ExplanationTarget.Class(1), MethodCatalog.Create(name, settings));
             e.Method.Should().Be(name);
             e.Heatmap.Values.Should().HaveCount(P);

@@ -54,8 +54,8 @@ public class EvaluateCommandTests
     /// <summary>The command with fast defaults; a flag in <paramref name="more"/> replaces its default.</summary>
     private string[] Args(string outDir, params string[] more)
     {
-        string[] defaults = { "--mean", "0,0,0", "--std", "1,1,1", "--rise-masks", "200", "--steps", "8", "--methods", "scorecam,rise" };
-        var args = new List<string> { "evaluate", "--model", _model, "--set", _set, "--out", outDir };
+        string[] defaults = { "--mean", "0,0,0", "--std", "1,1,1", "--rise-masks", "200", "--deletion-steps", "8", "--method", "scorecam,rise" };
+        var args = new List<string> { "evaluate", "--model", _model, "--set", _set, "--out-dir", outDir };
         for (int i = 0; i < defaults.Length; i += 2)
             if (!more.Contains(defaults[i])) args.AddRange(new[] { defaults[i], defaults[i + 1] });
         return args.Concat(more).ToArray();
@@ -155,7 +155,7 @@ public class EvaluateCommandTests
     public void A_pixel_space_method_option_changed_since_the_first_run_recomputes_the_rows(string option, string value)
     {
         string outDir = _folder.File("eval");
-        var pixel = new List<string> { "--methods", "smoothgrad", "--samples", "2", "--ig-steps", "2", "--mask-iterations", "2", "--limit", "1" };
+        var pixel = new List<string> { "--method", "smoothgrad,integrated-gradients,mask", "--samples", "2", "--ig-steps", "2", "--mask-iterations", "2", "--limit", "1" };
         Run(Args(outDir, pixel.ToArray())).Code.Should().Be(0);
         int at = pixel.IndexOf(option);
         if (at >= 0) pixel[at + 1] = value;
@@ -163,6 +163,16 @@ public class EvaluateCommandTests
         var (code, _, warning) = Run(Args(outDir, pixel.ToArray()));
         code.Should().Be(0, warning);
         warning.Should().Contain("other settings", $"rows made without {option} {value} no longer hold");
+    }
+
+    [Test]
+    public void An_option_of_a_method_not_evaluated_keeps_the_rows()
+    {
+        string outDir = _folder.File("eval");
+        Run(Args(outDir, "--method", "gradcam", "--limit", "1")).Code.Should().Be(0);
+        var (code, _, warning) = Run(Args(outDir, "--method", "gradcam", "--limit", "1", "--samples", "7"));
+        code.Should().Be(0, warning);
+        warning.Should().NotContain("other settings", "SmoothGrad's samples do not change Grad-CAM's rows");
     }
 
     [Test]
@@ -178,7 +188,7 @@ public class EvaluateCommandTests
             {"images":[{"file":"two.png","items":[{"class":0,"label":"red","box":[8,8,24,24]},{"class":1,"label":"green","box":[32,40,48,56]}]}]}
             """);
         string outDir = _folder.File("two");
-        var (code, _, error) = Run(Args(outDir, "--methods", "scorecam"));
+        var (code, _, error) = Run(Args(outDir, "--method", "scorecam"));
         code.Should().Be(0, error);
         string[] csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
         csv.Should().HaveCount(3, "one row per class");
@@ -190,7 +200,7 @@ public class EvaluateCommandTests
         m.TryGetProperty("energy_weakest_box", out _).Should().BeFalse("no class has two objects in this set");
 
         string only = _folder.File("only");
-        Run(Args(only, "--methods", "scorecam", "--metrics", "energy_pointing_game")).Code.Should().Be(0);
+        Run(Args(only, "--method", "scorecam", "--metrics", "energy_pointing_game")).Code.Should().Be(0);
         using JsonDocument one = JsonDocument.Parse(File.ReadAllText(Path.Combine(only, "summary.json")));
         one.RootElement.GetProperty("scorecam").EnumerateObject().Select(p => p.Name).Should().Equal("energy_pointing_game");
     }
@@ -199,7 +209,7 @@ public class EvaluateCommandTests
     public void Bad_flags_are_usage_errors()
     {
         Run(Args(_folder.File("e"), "--metrics", "accuracy")).Code.Should().Be(CliApp.UsageError);
-        Run(Args(_folder.File("e"), "--methods", "nosuch")).Code.Should().Be(CliApp.UsageError);
+        Run(Args(_folder.File("e"), "--method", "nosuch")).Code.Should().Be(CliApp.UsageError);
         Run("evaluate", "--model", _model, "--set", _folder.File("missing")).Code.Should().Be(CliApp.InputError);
     }
 }

@@ -27,7 +27,7 @@ public class EvaluateOrientationTests
         File.WriteAllText(Path.Combine(set, "annotations.json"), "{\"images\":[" + string.Join(",", files.Select(f =>
             $"{{\"file\":\"{f}\",\"items\":[{{\"class\":9,\"label\":\"Ankle boot\",\"box\":[8,24,80,84]}}]}}")) + "]}");
 
-        var (code, _, error) = CliRunner.Run("evaluate", "--set", set, "--out", outDir, "--methods", "gradcam,scorecam", "--channels", "16",
+        var (code, _, error) = CliRunner.Run("evaluate", "--set", set, "--out-dir", outDir, "--method", "gradcam,scorecam", "--channels", "16",
             "--metrics", "energy_pointing_game,pointing_game,average_drop,increase_in_confidence");
         code.Should().Be(0, error);
         string[] lines = File.ReadAllLines(Path.Combine(outDir, "results.csv"));

@@ -147,7 +147,7 @@ public class FedInputTests
         using var tempered = new CamExplainer(fed);
         using var plain = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "plain"));
         var image = TestModels.TwoSquares();
-        var settings = new MethodSettings { ScoreCam = new ScoreCamOptions { Scores = ScoreMode.RawScore } };
+        var settings = new MethodSettings().With(ScoreCamMethod.Scores, ScoreMode.RawScore);
         Explanation e = tempered.Explain(image, ExplanationTarget.Class(0), MethodCatalog.Create(method, settings));
         Explanation p = plain.Explain(image, ExplanationTarget.Class(0), MethodCatalog.Create(method, settings));
         p.Map.Values.Max().Should().BeGreaterThan(0);

@@ -125,7 +125,7 @@ public class ModelPreparerTests
         Invoking(() => ModelPreparer.Prepare(folder.File("missing.onnx"))).Should().Throw<ScoreCamException>().WithMessage("*does not exist*");
         Invoking(() => ModelPreparer.Prepare(folder.File("text.onnx"))).Should().Throw<ScoreCamException>().WithMessage("*is not an ONNX model*");
         Invoking(() => ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "m", new ModelPreparationOptions { Layer = "nonexistent" }))
-            .Should().Throw<ScoreCamException>().WithMessage("*no layer*'nonexistent'*scorecam layers*");
+            .Should().Throw<ScoreCamException>().WithMessage("*no layer*'nonexistent'*spatial layers, last first:*");
 
         var flat = new OnnxGraphBuilder();
         flat.Node("Relu", new[] { flat.Input("input", null, 10) }, "output");

@@ -27,7 +27,7 @@ public class GradientMethodBenchmarks
         _explainer = CamExplainer.Open(Path.Combine(folder, "fashion-clutter.onnx"));
         using var picture = _explainer.LoadImage(Path.Combine(folder, "sample.png"));
         _input = _explainer.Preprocess(picture);
-        _method = MethodCatalog.Create(Name, new MethodSettings { Mask = new MaskOptions { Iterations = 20 } });
+        _method = MethodCatalog.Create(Name, new MethodSettings().With(MaskMethod.Iterations, 20));
     }
 
     [Benchmark]

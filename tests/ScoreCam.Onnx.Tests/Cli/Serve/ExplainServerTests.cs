@@ -166,6 +166,34 @@ public class ExplainServerTests
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString().Should().Be(message);
     }
 
+    [TestCase("samplez=3", "Unknown query key 'samplez' (did you mean 'samples'?)")]
+    [TestCase("rise-maskes=3", "Unknown query key 'rise-maskes' (did you mean 'rise-masks'?)")]
+    [TestCase("channels=-5", "channels must be all or an integer from 1 to 100000; got '-5'.")]
+    [TestCase("method=rise&rise-masks=20000", "rise-masks 20000 is over this server's limit of 10000 passes per request.")]
+    public async Task An_unknown_query_key_or_a_method_option_out_of_range_gets_400_naming_it(string query, string message)
+    {
+        await using ExplainServer server = await Start();
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using HttpResponseMessage response = await http.PostAsync("/explain?" + query, Png(File.ReadAllBytes(_picture)));
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString().Should().StartWith(message);
+    }
+
+    [Test]
+    public async Task Method_options_in_the_query_reach_the_method_and_the_answers_settings()
+    {
+        await using ExplainServer server = await Start();
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using HttpResponseMessage response = await http.PostAsync("/explain?method=rise&rise-masks=20&seed=4", Png(File.ReadAllBytes(_picture)));
+        string text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        using var answer = JsonDocument.Parse(text);
+        answer.RootElement.GetProperty("settings").GetProperty("rise-masks").GetString().Should().Be("20");
+        answer.RootElement.GetProperty("settings").GetProperty("seed").GetString().Should().Be("4");
+        answer.RootElement.GetProperty("forwardPasses").GetInt32().Should().Be(21, "the unmasked pass and 20 masks");
+        Map(answer.RootElement).Should().Equal(CommandLineMap("--method", "rise", "--rise-masks", "20", "--seed", "4"), (a, b) => Math.Abs(a - b) <= 1e-6);
+    }
+
     private static Rgb24[] Pixels(byte[] png)
     {
         using var image = Image.Load<Rgb24>(png);
@@ -235,20 +263,20 @@ public class ExplainServerTests
     [Test]
     public async Task A_full_server_answers_503_and_a_client_that_leaves_frees_its_slot()
     {
-        // RISE with this many masks runs for minutes unless it is cancelled.
-        var slow = new MethodSettings { Rise = new RiseOptions { Masks = 50_000_000 } };
+        // Mask with this many optimisation steps runs for minutes unless it is cancelled.
+        var slow = new MethodSettings().With(MaskMethod.Iterations, CommonOptions.MaxPasses);
         await using ExplainServer server = await Start(new ServerOptions { Concurrency = 1, Queue = 0 }, slow);
         using var http = new HttpClient { BaseAddress = server.Address };
         byte[] png = File.ReadAllBytes(_picture);
 
         using var leave = new CancellationTokenSource();
-        Task<HttpResponseMessage> occupying = http.PostAsync("/explain?method=rise", Png(png), leave.Token);
+        Task<HttpResponseMessage> occupying = http.PostAsync("/explain?method=mask", Png(png), leave.Token);
         HttpStatusCode busy = default;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (busy != HttpStatusCode.ServiceUnavailable && clock.Elapsed < TimeSpan.FromSeconds(10))
         {
             // A quick request that came first took the one slot and the slow one was refused: send that again.
-            if (occupying.IsCompleted) occupying = http.PostAsync("/explain?method=rise", Png(png), leave.Token);
+            if (occupying.IsCompleted) occupying = http.PostAsync("/explain?method=mask", Png(png), leave.Token);
             using HttpResponseMessage response = await http.PostAsync("/explain?method=gradcam", Png(png));
             busy = response.StatusCode;
         }
@@ -263,11 +291,11 @@ public class ExplainServerTests
     [Test]
     public async Task An_explanation_over_the_time_limit_is_cancelled_and_gets_503()
     {
-        var slow = new MethodSettings { Rise = new RiseOptions { Masks = 50_000_000 } };
+        var slow = new MethodSettings().With(MaskMethod.Iterations, CommonOptions.MaxPasses);
         await using ExplainServer server = await Start(new ServerOptions { Timeout = TimeSpan.FromSeconds(0.5) }, slow);
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
 
-        using HttpResponseMessage response = await http.PostAsync("/explain?method=rise", Png(File.ReadAllBytes(_picture)));
+        using HttpResponseMessage response = await http.PostAsync("/explain?method=mask", Png(File.ReadAllBytes(_picture)));
         response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()
             .Should().Contain("longer than the server's limit of 0.5 s");
