@@ -7,6 +7,7 @@ using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Metrics;
+using ScoreCam.Onnx.Output;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -72,7 +73,7 @@ internal static class EvaluateCommand
             AtomicFile.Write(settingsPath, Encoding.UTF8.GetBytes(fingerprint));
 
             List<EvaluationRow> rows;
-            List<Misclassified> misclassified;
+            List<MisclassifiedPicture> misclassified;
             string modelName;
             IReadOnlyList<string>? labels;
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet)))
@@ -93,17 +94,9 @@ internal static class EvaluateCommand
             EvaluationCsv.Write(csvPath, rows);
 
             var methodNames = protocol.Methods.Select(m => m.Name).ToList();
-            var summary = EvaluationProtocol.Summarize(rows, methodNames, metricNames);
-            AtomicFile.Write(Path.Combine(folder, "summary.json"), JsonSerializer.SerializeToUtf8Bytes(
-                summary.ToDictionary(m => m.Key, m => m.Value.ToDictionary(x => x.Key, x => new Dictionary<string, double?>
-                {
-                    ["mean"] = Finite(x.Value.Mean),
-                    ["ci95"] = Finite(x.Value.Ci95),
-                    ["count"] = x.Value.Count,   // the values averaged (correctly classified images; NaN left out)
-                })), new JsonSerializerOptions { WriteIndented = true }));
-            AtomicFile.Write(Path.Combine(folder, "misclassified.json"), JsonSerializer.SerializeToUtf8Bytes(misclassified,
-                new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-            string markdown = Markdown(setFolder, modelName, rows, protocol.Methods, metricNames, summary, protocol.Causal, labels, misclassified);
+            var summary = EvaluationSummary.Of(rows, methodNames, metricNames);
+            EvaluationSummary.Write(folder, summary, misclassified);
+            string markdown = EvaluationMarkdown.Write(setFolder, modelName, rows, protocol.Methods, metricNames, summary, protocol.Causal, labels, misclassified);
             AtomicFile.Write(Path.Combine(folder, "summary.md"), Encoding.UTF8.GetBytes(markdown));
 
             foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|')).Take(2 + methodNames.Count))
@@ -115,16 +108,13 @@ internal static class EvaluateCommand
         return command;
     }
 
-    /// <summary>A misclassified row's picture of maps (relative to the output folder).</summary>
-    private sealed record Misclassified(string Image, int Class, int Predicted, string Method, string Picture);
-
     /// <summary>
     /// For each misclassified image and class: the picture, <paramref name="method"/>'s map of the predicted class and of
     /// the true class (one explanation call, so Score-CAM's masked passes serve both), side by side.
     /// </summary>
-    private static List<Misclassified> MisclassifiedMaps(CamExplainer explainer, AnnotatedSet set, List<EvaluationRow> rows, IExplanationMethod method, string folder)
+    private static List<MisclassifiedPicture> MisclassifiedMaps(CamExplainer explainer, AnnotatedSet set, List<EvaluationRow> rows, IExplanationMethod method, string folder)
     {
-        var written = new List<Misclassified>();
+        var written = new List<MisclassifiedPicture>();
         foreach (EvaluationRow r in rows.Where(r => r.Method == method.Name && !r.Correct))
         {
             using Image<Rgb24> picture = explainer.LoadImage(Path.Combine(set.Folder, r.Image));
@@ -142,7 +132,7 @@ internal static class EvaluateCommand
                 },
             });
             HeatmapRenderer.SavePng(grid, Path.Combine(folder, name));
-            written.Add(new Misclassified(r.Image, r.Class, r.Predicted, method.Name, name.Replace('\\', '/')));
+            written.Add(new MisclassifiedPicture(r.Image, r.Class, r.Predicted, method.Name, name.Replace('\\', '/')));
         }
         return written;
     }
@@ -168,57 +158,4 @@ internal static class EvaluateCommand
     }
 
     private static string[] Split(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-
-    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
-
-    private static string Markdown(string set, string modelName, IReadOnlyList<EvaluationRow> rows, IReadOnlyList<IExplanationMethod> methodList, IReadOnlyList<string> metrics,
-        Dictionary<string, Dictionary<string, MeanInterval>> summary, CausalMetricOptions causal, IReadOnlyList<string>? labels,
-        List<Misclassified> pictures)
-    {
-        List<string> methods = methodList.Select(m => m.Name).ToList();
-        var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        int explanations = rows.Count(r => r.Method == methods[0]), correct = rows.Count(r => r.Method == methods[0] && r.Correct);
-        sb.Append($"# Evaluation of {Path.GetFileName(Path.TrimEndingDirectorySeparator(set))}\n\n");
-        sb.Append($"Model `{Path.GetFileName(modelName)}`, set `{set}`: {rows.Select(r => r.Image).Distinct().Count()} images, {explanations} explained classes, ")
-          .Append($"{correct} correctly classified (the means below), {explanations - correct} misclassified (listed apart).\n");
-        foreach (IExplanationMethod m in methodList.Where(m => m.Settings.Count > 0))
-            sb.Append($"{m.Name}: {string.Join(", ", m.Settings.Select(x => $"{x.Key} = {x.Value}"))}. ");
-        sb.Append(string.Create(inv, $"Deletion / insertion: {causal.Steps} steps, baseline 0 (the mean colour), insertion from a {causal.BlurKernelSize}×{causal.BlurKernelSize} Gaussian blur (σ = {causal.BlurSigma}).\n"));
-        sb.Append("Scores are softmax probabilities. Each cell: mean ± half-width of the 95% confidence interval (1.96·s/√n). ")
-          .Append("pointing_game is the hit rate (15-pixel tolerance, in input pixels); average_drop and increase_in_confidence are in percent.");
-        if (metrics.Contains(EvaluationMetric.OtherClassesEnergy))
-            sb.Append($" {EvaluationMetric.OtherClassesEnergy}: energy share in the other classes' boxes (lower is better; images with one class left out).");
-        if (metrics.Contains(EvaluationMetric.WeakestBoxEnergy))
-            sb.Append($" {EvaluationMetric.WeakestBoxEnergy}: the smallest energy share of one of the class's boxes (both objects found: higher).");
-        sb.Append("\n\n");
-        sb.Append("| method | n | ").Append(string.Join(" | ", metrics)).Append(" | seconds / explanation |\n");
-        sb.Append("|---|---|").Append(string.Concat(metrics.Select(_ => "---|"))).Append("---|\n");
-        foreach (string m in methods)
-        {
-            var mine = rows.Where(r => r.Method == m).ToList();
-            sb.Append($"| {m} | {mine.Count(r => r.Correct)} | ");
-            foreach (string metric in metrics)
-            {
-                MeanInterval s = summary[m][metric];
-                sb.Append(s.Count == 0 ? "–" : string.Create(inv, $"{s.Mean:0.000} ± {s.Ci95:0.000}")).Append(" | ");
-            }
-            sb.Append(mine.Count == 0 ? "–" : mine.Average(r => r.Seconds).ToString("0.000", inv)).Append(" |\n");
-        }
-        var wrong = rows.Where(r => r.Method == methods[0] && !r.Correct).ToList();
-        sb.Append("\n## Misclassified\n\n");
-        if (wrong.Count == 0) sb.Append("None.\n");
-        else
-        {
-            sb.Append($"Maps: the picture, then {methods[0]} for the predicted class and for the true class.\n\n");
-            sb.Append("| image | class | predicted | maps |\n|---|---|---|---|\n");
-            foreach (EvaluationRow r in wrong)
-            {
-                string predicted = labels is not null && r.Predicted < labels.Count ? $"{labels[r.Predicted]} [{r.Predicted}]" : r.Predicted.ToString(inv);
-                string maps = pictures.FirstOrDefault(p => p.Image == r.Image && p.Class == r.Class) is { } p ? $"[{p.Picture}]({p.Picture})" : "–";
-                sb.Append($"| {r.Image} | {(r.Label.Length > 0 ? $"{r.Label} [{r.Class}]" : r.Class.ToString(inv))} | {predicted} | {maps} |\n");
-            }
-        }
-        return sb.ToString();
-    }
 }

@@ -197,22 +197,13 @@ internal static class ReportCommand
     {
         public static Evaluation Read(string folder)
         {
-            string summaryPath = Path.Combine(folder, "summary.json"), rowsPath = Path.Combine(folder, "results.csv");
-            if (!File.Exists(summaryPath) || !File.Exists(rowsPath))
-                throw new ScoreCamException($"'{folder}' holds no summary.json and results.csv; name the --out folder of a finished `scorecam evaluate`.");
-            Dictionary<string, Dictionary<string, Dictionary<string, double?>>> summary;
-            try
-            {
-                summary = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, Dictionary<string, double?>>>>(File.ReadAllBytes(summaryPath))
-                    ?? throw new ScoreCamException($"'{summaryPath}' is empty.");
-            }
-            catch (JsonException e)
-            {
-                throw new ScoreCamException($"'{summaryPath}' is not the summary evaluate writes: {e.Message}");
-            }
+            string rowsPath = Path.Combine(folder, EvaluationSummary.RowsFile);
+            if (!File.Exists(rowsPath))
+                throw new ScoreCamException($"'{folder}' holds no {EvaluationSummary.RowsFile}; name the --out-dir folder of a finished `scorecam evaluate`.");
+            Dictionary<string, Dictionary<string, MetricSummary>> summary = EvaluationSummary.Read(folder);
             string[] metrics = summary.Values.SelectMany(m => m.Keys).Distinct().ToArray();
             var rows = summary.Select(m => new ReportRow(m.Key, metrics.Select(metric =>
-                m.Value.TryGetValue(metric, out var v) && v.GetValueOrDefault("mean") is { } mean ? new ReportCell(mean, v.GetValueOrDefault("ci95")) : null).ToArray())).ToArray();
+                m.Value.TryGetValue(metric, out MetricSummary? v) && v.Mean is { } mean ? new ReportCell(mean, v.Ci95) : null).ToArray())).ToArray();
             return new Evaluation(new ReportTable("Evaluation summary: mean ± half-width of the 95% interval over the correctly classified images", "method", metrics, rows),
                 metrics, EvaluationCsv.Read(rowsPath).Values);
         }
