@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ScoreCam.Onnx.Output;
 using ScoreCam.Onnx.Cli.Terminal;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Experiments;
@@ -99,14 +100,14 @@ internal static class ExperimentCommand
             if (name == "robustness")
             {
                 List<RobustnessRow> rows = RobustnessSweep.Summarize(points);
-                writer.Write(rows, Markdown.Robustness(rows, steps), ExperimentFigures.Robustness(points, preprocessing, r.GetValue(common.Figures)),
+                writer.Write(rows, ExperimentTables.Robustness(rows, steps), ExperimentFigures.Robustness(points, preprocessing, r.GetValue(common.Figures)),
                     points.Select(p => new { image = p.Item.Image.File, trueClass = p.Item.TrueClass, epsilon = p.Epsilon, method = p.Method, predicted = p.Predicted,
                         trueClassProbability = p.TrueClassProbability, peakShift = p.PeakShift, energyInBox = p.EnergyInBox }));
             }
             else
             {
                 List<WeightStabilityRow> rows = WeightStability.Summarize(points);
-                writer.Write(rows, Markdown.Stability(rows, steps, points[0].Explanation.ChannelWeights.Length), ExperimentFigures.Stability(rows),
+                writer.Write(rows, ExperimentTables.Stability(rows, steps, points[0].Explanation.ChannelWeights.Length), ExperimentFigures.Stability(rows),
                     points.Select(p => new { image = p.Item.Image.File, epsilon = p.Epsilon, method = p.Method, weights = p.Explanation.ChannelWeights }));
             }
             writer.Report(output);
@@ -148,7 +149,7 @@ internal static class ExperimentCommand
                     image = p.Item.Image.File, trueClass = p.Item.TrueClass,
                     earlyPredicted = p.Early.Prediction.Index, finalPredicted = p.Final.Prediction.Index,
                     earlyEnergyInBox = p.EarlyEnergy, finalEnergyInBox = p.FinalEnergy, earlyHeatOutside = p.EarlyOutside, finalHeatOutside = p.FinalOutside,
-                }).ToList(), Markdown.Convergence(points, earlyPath, chosen.Name), ExperimentFigures.Convergence(first, set, points, r.GetValue(common.Figures), chosen.Name), null);
+                }).ToList(), ExperimentTables.Convergence(points, earlyPath, chosen.Name), ExperimentFigures.Convergence(first, set, points, r.GetValue(common.Figures), chosen.Name), null);
                 writer.Report(output);
             }
             return CliApp.Ok;
@@ -169,117 +170,5 @@ internal static class ExperimentCommand
         if (values.Count == 0 || values[0] != 0) throw new UsageException("--epsilons must start with 0: every step is measured against the clean input.");
         if (values.Distinct().Count() != values.Count) throw new UsageException("--epsilons names a step twice.");
         return values;
-    }
-
-    /// <summary>The Markdown tables.</summary>
-    private static class Markdown
-    {
-        private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-        public static string Epsilon(float e) => EpsilonText.Format(e);
-
-        public static string Robustness(List<RobustnessRow> rows, List<float> steps)
-        {
-            var methods = rows.Select(r => r.Method).Distinct().ToList();
-            var sb = new StringBuilder();
-            sb.Append("| ε | still correct | true-class p | ").Append(string.Join(" | ", methods.Select(m => $"{m} peak shift | {m} EPG"))).Append(" |\n");
-            sb.Append("|---|---|---|").Append(string.Concat(methods.Select(_ => "---|---|"))).Append('\n');
-            foreach (float e in steps)
-            {
-                var mine = rows.Where(r => r.Epsilon == e).ToList();
-                sb.Append(string.Create(Inv, $"| {Epsilon(e)} | {mine[0].StillCorrect:0.00} | {mine[0].TrueClassProbability:0.000} | "));
-                sb.Append(string.Join(" | ", methods.Select(m => mine.Single(r => r.Method == m)).Select(r => string.Create(Inv, $"{r.PeakShift:0.0} | {r.EnergyInBox:0.000}"))));
-                sb.Append(" |\n");
-            }
-            return sb.ToString();
-        }
-
-        public static string Stability(List<WeightStabilityRow> rows, List<float> steps, int channels)
-        {
-            var methods = rows.Select(r => r.Method).Distinct().ToList();
-            var sb = new StringBuilder();
-            sb.Append($"Channel weights of the {channels} channels; relative change ‖w(ε) − w(0)‖ / ‖w(0)‖, share of sign changes, variance over the steps 0..ε (/‖w(0)‖²).\n\n");
-            sb.Append("| ε | ").Append(string.Join(" | ", methods.Select(m => $"{m} relative change | {m} sign changes | {m} variance"))).Append(" |\n");
-            sb.Append("|---|").Append(string.Concat(methods.Select(_ => "---|---|---|"))).Append('\n');
-            foreach (float e in steps)
-            {
-                sb.Append($"| {Epsilon(e)} | ");
-                sb.Append(string.Join(" | ", methods.Select(m => rows.Single(r => r.Method == m && r.Epsilon == e))
-                    .Select(r => string.Create(Inv, $"{r.RelativeChange:0.000} | {r.SignChanges:0.000} | {r.Variance:0.0000}"))));
-                sb.Append(" |\n");
-            }
-            double yMax = rows.Where(r => double.IsFinite(r.RelativeChange)).Select(r => r.RelativeChange).DefaultIfEmpty(0).Max();
-            sb.Append(string.Create(Inv, $"\nThe figure: relative change (y, 0 to {(yMax > 0 ? yMax : 1):0.000}) against ε (x, 0 to {Epsilon(steps.Max())}; grey lines at the steps); "))
-              .Append(string.Join(", ", methods.Select((m, i) => $"{ExperimentFigures.Palette[i % ExperimentFigures.Palette.Length].Name}: {m}"))).Append(".\n");
-            return sb.ToString();
-        }
-
-        public static string Convergence(List<ConvergencePoint> points, string early, string method)
-        {
-            var sb = new StringBuilder();
-            sb.Append($"{method} of the true class by `{Path.GetFileName(early)}` (early) and the final model; EPG: energy-based pointing game on the true box; ")
-              .Append("outside: mean display heat outside the box.\n\n");
-            sb.Append("| image | class | early predicted | final predicted | early EPG | final EPG | early outside | final outside |\n|---|---|---|---|---|---|---|---|\n");
-            foreach (ConvergencePoint p in points)
-                sb.Append(string.Create(Inv, $"| {p.Item.Image.File} | {p.Item.TrueClass} | {p.Early.Prediction.Index} | {p.Final.Prediction.Index} | {p.EarlyEnergy:0.000} | {p.FinalEnergy:0.000} | {p.EarlyOutside:0.000} | {p.FinalOutside:0.000} |\n"));
-            sb.Append(string.Create(Inv, $"| mean ({points.Count}) | | {points.Average(p => p.Early.Prediction.Index == p.Item.TrueClass ? 1.0 : 0):0.00} correct | {points.Average(p => p.Final.Prediction.Index == p.Item.TrueClass ? 1.0 : 0):0.00} correct | "))
-              .Append(string.Create(Inv, $"{points.Average(p => p.EarlyEnergy):0.000} | {points.Average(p => p.FinalEnergy):0.000} | {points.Average(p => p.EarlyOutside):0.000} | {points.Average(p => p.FinalOutside):0.000} |\n"));
-            return sb.ToString();
-        }
-    }
-
-    /// <summary>Writes one experiment's NAME.md, NAME.csv, NAME.json, NAME.png and NAME.svg (the figure with its text), each atomically.</summary>
-    private sealed class ExperimentWriter(string folder, string name, string model, string set, int images)
-    {
-        private readonly List<string> _written = new();
-
-        public void Write<T>(IReadOnlyList<T> rows, string markdown, ExperimentFigure? figure, IEnumerable<object>? points)
-        {
-            string md = $"# {name}\n\nModel `{Path.GetFileName(model)}`, set `{set}`, {images} images.\n\n{markdown}";
-            if (figure is not null) md += $"\n![{name}]({name}.svg)\n";
-            Save($"{name}.md", Encoding.UTF8.GetBytes(md));
-            Save($"{name}.csv", Encoding.UTF8.GetBytes(Csv(rows)));
-            Save($"{name}.json", JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?>
-            {
-                ["experiment"] = name, ["model"] = model, ["set"] = set, ["images"] = images, ["rows"] = rows, ["points"] = points,
-            }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
-            if (figure is not null)
-                using (figure)
-                {
-                    string png = Path.Combine(folder, $"{name}.png");
-                    HeatmapRenderer.SavePng(figure.Picture, png);
-                    _written.Add(png);
-                    Save($"{name}.svg", Encoding.UTF8.GetBytes(figure.Svg));
-                }
-        }
-
-        public void Report(TextWriter output)
-        {
-            foreach (string line in File.ReadAllLines(Path.Combine(folder, $"{name}.md")).Where(l => l.StartsWith('|')))
-                output.WriteLine(line);
-            output.WriteLine($"wrote {string.Join(", ", _written)}");
-        }
-
-        private void Save(string file, byte[] bytes)
-        {
-            string path = Path.Combine(folder, file);
-            AtomicFile.Write(path, bytes);
-            _written.Add(path);
-        }
-
-        private static string Csv<T>(IReadOnlyList<T> rows)
-        {
-            var properties = typeof(T).GetProperties();
-            var sb = new StringBuilder(string.Join(',', properties.Select(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)))).Append('\n');
-            foreach (T row in rows)
-                sb.Append(string.Join(',', properties.Select(p => p.GetValue(row) switch
-                {
-                    float f => f.ToString("R", CultureInfo.InvariantCulture),
-                    double d => d.ToString("R", CultureInfo.InvariantCulture),
-                    string s => s.Contains(',') || s.Contains('"') ? $"\"{s.Replace("\"", "\"\"")}\"" : s,
-                    var v => Convert.ToString(v, CultureInfo.InvariantCulture),
-                }))).Append('\n');
-            return sb.ToString();
-        }
     }
 }

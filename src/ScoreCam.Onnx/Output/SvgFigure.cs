@@ -5,7 +5,7 @@ using ScoreCam.Onnx.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace ScoreCam.Onnx.Cli.Commands;
+namespace ScoreCam.Onnx.Output;
 
 /// <summary>
 /// A figure as SVG: text, lines, markers and embedded PNGs at pixel coordinates. The experiments' PNGs carry no text

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ScoreCam.Onnx.Cli;
+namespace ScoreCam.Onnx.Experiments;
 
 /// <summary>An FGSM step as the command line writes it: a number or a fraction such as 8/255, in picture units [0, 1].</summary>
 internal static class EpsilonText

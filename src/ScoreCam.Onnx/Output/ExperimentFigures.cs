@@ -6,7 +6,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
-namespace ScoreCam.Onnx.Cli.Commands;
+namespace ScoreCam.Onnx.Output;
 
 /// <summary>An experiment's figure twice: the PNG (pictures and lines, no text) and the same figure as SVG with its title, axes, legend and numbers.</summary>
 internal sealed record ExperimentFigure(Image<Rgb24> Picture, string Svg) : IDisposable
@@ -173,7 +173,7 @@ internal static class ExperimentFigures
         }
     }
 
-    /// <summary>One row of a grid: its label lines, its pictures (disposed by <see cref="Grid"/>) and the caption lines under each.</summary>
+    /// <summary>One row of a grid: its label lines, its pictures (disposed by <c>Grid</c>) and the caption lines under each.</summary>
     private sealed record GridRow(string[] Label, List<Image<Rgb24>> Tiles, List<string[]> Captions);
 
     /// <summary>
