@@ -37,6 +37,8 @@ public static class CliApp
             ReportCommand.Create(output, error),
             ExperimentCommand.Create(output, error),
             SchemaCommand.Create(output, error),
+            WorkerCommand.Create(output, error, cancellation),
+            SubmitCommand.Create(output, error, cancellation),
         };
         Terminal.GroupedHelp.Install(root);
         return root;

@@ -69,6 +69,25 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
         RenderedPictures pictures = Render(attack is null ? input.Picture : null, tensor, e);
         float[] probabilities = attack is null && counterfactual is null ? input.Pass.Probabilities : Explainer.Probabilities(tensor);
+        return Describe(input, e, pictures, probabilities, counterfactual, attack);
+    }
+
+    /// <summary>
+    /// Explains several inputs (of one tensor size) with one method for one target, a batched method's masked passes
+    /// in shared batches (<see cref="CamExplainer.ExplainMany"/>); result i is what <see cref="Explain"/> gives for
+    /// input i with that target, up to the time each explanation reports (its share of the shared run's).
+    /// </summary>
+    public IReadOnlyList<ExplainedPicture> ExplainMany(IReadOnlyList<PictureInput> inputs, IExplanationMethod method, ExplanationTarget target,
+        CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<IReadOnlyList<Explanation>> explanations =
+            Explainer.ExplainMany(inputs.Select(i => i.Tensor).ToList(), new[] { target }, method, null, cancellationToken);
+        return inputs.Select((input, i) => Describe(input, explanations[i][0], Render(input, explanations[i][0]), input.Pass.Probabilities)).ToList();
+    }
+
+    private ExplainedPicture Describe(PictureInput input, Explanation e, RenderedPictures pictures, float[] probabilities,
+        CounterfactualExplanation? counterfactual = null, AdversarialExample? attack = null)
+    {
         ExplanationDocument document = ExplanationJson.Document(e, ModelName, HeatmapValues) with
         {
             Image = input.Picture is null ? null : input.Name,
