@@ -103,8 +103,14 @@ internal sealed class JobScene : IDisposable
 
     public void Dispose()
     {
-        foreach (WorkerProcess worker in _workers) worker.Dispose();
-        Server.Dispose();
-        _folder.Dispose();
+        try
+        {
+            foreach (WorkerProcess worker in _workers) worker.Dispose();
+        }
+        finally
+        {
+            Server.Dispose();
+            _folder.Dispose();
+        }
     }
 }
