@@ -81,7 +81,7 @@ public sealed class ExplanationWorker(JobStore store, WorkerOptions options, Tex
             }
         }
         using var keepAlive = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task progress = KeepAliveAsync(pending, keepAlive.Token);
+        Task progress = KeepAliveAsync(pending.ToArray(), keepAlive.Token);
         try
         {
             foreach (Work work in pending.ToList())
@@ -101,13 +101,13 @@ public sealed class ExplanationWorker(JobStore store, WorkerOptions options, Tex
     }
 
     /// <summary>Tells the server, every third of the ack wait, that the items in hand are being worked on, so that they are not delivered elsewhere.</summary>
-    private async Task KeepAliveAsync(List<Work> works, CancellationToken cancellationToken)
+    private async Task KeepAliveAsync(Work[] works, CancellationToken cancellationToken)
     {
         TimeSpan interval = options.Queue.AckWait / 3;
         while (true)
         {
             await Task.Delay(interval, cancellationToken);
-            foreach (Work work in works.ToArray())
+            foreach (Work work in works)
                 if (!work.Settled)
                     try { await work.Message.AckProgressAsync(cancellationToken: cancellationToken); }
                     catch (Exception e) when (IsConnectionTrouble(e)) { }

@@ -14,6 +14,7 @@ namespace ScoreCam.Onnx.Jobs;
 public sealed class JobStore : IAsyncDisposable
 {
     private readonly NatsConnection _connection;
+    private INatsJSStream? _deadLetters;
 
     private JobStore(NatsConnection connection, INatsJSContext js, INatsObjStore models, INatsObjStore pictures, INatsObjStore results) =>
         (_connection, JetStream, Models, Pictures, Results) = (connection, js, models, pictures, results);
@@ -98,7 +99,7 @@ public sealed class JobStore : IAsyncDisposable
     /// <summary>The dead letter of a result key, or null when there is none.</summary>
     public async Task<DeadLetter?> DeadLetterAsync(string resultKey, CancellationToken cancellationToken = default)
     {
-        INatsJSStream stream = await JetStream.GetStreamAsync(JobNames.DeadLetterStream, cancellationToken: cancellationToken);
+        INatsJSStream stream = _deadLetters ??= await JetStream.GetStreamAsync(JobNames.DeadLetterStream, cancellationToken: cancellationToken);
         try
         {
             StreamMsgGetResponse response = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = JobNames.DeadLetter(resultKey) }, cancellationToken);
@@ -113,7 +114,7 @@ public sealed class JobStore : IAsyncDisposable
     /// <summary>Removes the dead letter of a result key, so that a resubmitted item is waited for afresh.</summary>
     public async Task ForgetDeadLetterAsync(string resultKey, CancellationToken cancellationToken = default)
     {
-        INatsJSStream stream = await JetStream.GetStreamAsync(JobNames.DeadLetterStream, cancellationToken: cancellationToken);
+        INatsJSStream stream = _deadLetters ??= await JetStream.GetStreamAsync(JobNames.DeadLetterStream, cancellationToken: cancellationToken);
         await stream.PurgeAsync(new StreamPurgeRequest { Filter = JobNames.DeadLetter(resultKey) }, cancellationToken);
     }
 
