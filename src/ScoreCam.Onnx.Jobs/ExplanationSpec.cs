@@ -8,9 +8,9 @@ using ScoreCam.Onnx.Output;
 namespace ScoreCam.Onnx.Jobs;
 
 /// <summary>
-/// Everything besides the picture and the method that shapes an explanation's JSON and pictures: the model (by
-/// content key), how it is prepared, how pictures become its input, its labels, the methods' settings, the target
-/// and the picture style. A worker builds the same explainer and pipeline from it as a local run builds from its
+/// Everything besides the picture and the method with its settings that shapes an explanation's JSON and pictures:
+/// the model (by content key), how it is prepared, how pictures become its input, its labels, the target and the
+/// picture style. A worker builds the same explainer and pipeline from it as a local run builds from its
 /// options, so that results agree; its JSON is part of each result's key.
 /// </summary>
 public sealed record ExplanationSpec
@@ -28,7 +28,6 @@ public sealed record ExplanationSpec
     public IReadOnlyList<string>? Labels { get; init; }
     public long MaxImagePixels { get; init; } = new ExplainerOptions().MaxImagePixels;
     public bool KeepStoredOrientation { get; init; }
-    public MethodSettings Settings { get; init; } = new();
     /// <summary>A class index or label; null: the top prediction.</summary>
     public string? Target { get; init; }
     public PictureStyle Style { get; init; } = PictureStyle.Default;

@@ -90,7 +90,7 @@ public sealed class ExplanationWorker(JobStore store, WorkerOptions options, Tex
                     await AckAsync(work, "stored before", cancellationToken);
                     pending.Remove(work);
                 }
-            foreach (var group in pending.GroupBy(w => (Spec: w.Item.Spec.ToJson(), w.Item.Method)).ToList())
+            foreach (var group in pending.GroupBy(w => (Spec: w.Item.Spec.ToJson(), w.Item.Method, Settings: string.Join(';', w.Item.Settings.Select(s => $"{s.Key}={s.Value}")))).ToList())
                 await ExplainAsync(group.ToList(), cancellationToken);
         }
         finally
@@ -123,8 +123,7 @@ public sealed class ExplanationWorker(JobStore store, WorkerOptions options, Tex
         try
         {
             pipeline = await _models.PipelineAsync(spec, cancellationToken);
-            method = MethodCatalog.TryFind(works[0].Item.Method, out MethodEntry entry) ? entry.Create(spec.Settings)
-                : throw new ScoreCamException($"Unknown method '{works[0].Item.Method}'; this worker knows {string.Join(", ", MethodCatalog.Names)}.");
+            method = works[0].Item.CreateMethod();
         }
         catch (Exception e) when (IsItemError(e))
         {

@@ -1,3 +1,4 @@
+using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Output;
 
 namespace ScoreCam.Onnx.Jobs;
@@ -13,8 +14,8 @@ public sealed record JobRequest
     public required ExplanationSpec Spec { get; init; }
     /// <summary>Picture files, named in the results as given; outputs are NAME-METHOD.png after the file name.</summary>
     public required IReadOnlyList<string> Pictures { get; init; }
-    /// <summary>Method names from the catalogue.</summary>
-    public required IReadOnlyList<string> Methods { get; init; }
+    /// <summary>The methods, configured; each item carries its method's name and settings.</summary>
+    public required IReadOnlyList<IExplanationMethod> Methods { get; init; }
     public required string OutputFolder { get; init; }
     /// <summary>The batch results.json states when no worker returned a result to take it from.</summary>
     public required BatchDocument Batch { get; init; }

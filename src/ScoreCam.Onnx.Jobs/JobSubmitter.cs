@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Output;
 
 namespace ScoreCam.Onnx.Jobs;
@@ -34,12 +35,12 @@ public sealed class JobSubmitter(JobStore store)
                 {
                     error = $"Image '{picture}' cannot be read: {e.Message}";
                 }
-                foreach (string method in request.Methods)
+                foreach (IExplanationMethod method in request.Methods)
                 {
-                    var entry = new Entry(picture, method, pictureKey is null ? null : new ExplanationItem(spec, pictureKey, picture, method));
+                    var entry = new Entry(picture, method.Name, pictureKey is null ? null : ExplanationItem.Of(spec, pictureKey, picture, method));
                     entries.Add(entry);
                     if (entry.Item is not { } item)
-                        failures[entry] = new FailureDocument(picture, method, error!);
+                        failures[entry] = new FailureDocument(picture, method.Name, error!);
                     else if (await JobStore.ExistsAsync(store.Results, item.ResultKey, cancellationToken))
                         storedBefore++;
                     else if (queuedKeys.Add(item.ResultKey))

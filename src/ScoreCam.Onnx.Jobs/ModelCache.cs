@@ -20,7 +20,7 @@ internal sealed class ModelCache(JobStore store, WorkerOptions options, TextWrit
         // Everything the explainer is built from; the method, target and style only shape the pipeline's calls.
         string key = ContentKey.Of(spec.ModelKey, JsonSerializer.Serialize(spec with
         {
-            Settings = new(), Target = null, Style = PictureStyle.Default, HeatmapValues = false,
+            Target = null, Style = PictureStyle.Default, HeatmapValues = false,
         }, ExplanationSpec.JsonOptions));
         int index = _explainers.FindIndex(e => e.Key == key);
         CamExplainer explainer;
@@ -35,6 +35,7 @@ internal sealed class ModelCache(JobStore store, WorkerOptions options, TextWrit
             PreparedModel prepared = ModelPreparer.Prepare(model, $"model {spec.ModelKey[..12]}", spec.Preparation());
             explainer = new CamExplainer(prepared, new ExplainerOptions
             {
+                Preparation = spec.Preparation(),
                 Inference = options.Inference,
                 Preprocess = spec.Preprocess with { Labels = null },
                 Labels = spec.Labels,

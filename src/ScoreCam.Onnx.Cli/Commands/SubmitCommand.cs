@@ -18,7 +18,7 @@ internal static class SubmitCommand
     {
         var nats = new NatsOptions();
         var model = new ModelOptions();
-        var methodFlags = new MethodOptions(stepsAlias: true);
+        var methodFlags = new MethodOptions();
         var pictureFlags = new PictureOptions();
         var image = new Option<string[]>("--image")
         {
@@ -36,13 +36,13 @@ internal static class SubmitCommand
         {
             image, target, method, outDir, heatmapValues, timeout, quiet,
         };
-        model.AddTo(command);
-        methodFlags.AddTo(command, batch: false);
+        model.AddTo(command, batch: false);
+        methodFlags.AddTo(command);
         pictureFlags.AddTo(command);
         nats.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
-            foreach (Option workerOwn in new Option[] { model.Device, model.Precision, model.IoBinding, model.CudaGraphs, methodFlags.MaxMemory })
+            foreach (Option workerOwn in new Option[] { model.Device, model.Precision, model.Calibration, model.IoBinding, model.CudaGraphs, model.MaxMemory })
                 if (r.GetResult(workerOwn) is { Implicit: false })
                     throw new UsageException($"{workerOwn.Name} is the workers' choice: pass it to `scorecam worker`.");
             if (r.GetValue(timeout) is { } t && !(t > 0 && t <= 1e7)) throw new UsageException($"--timeout must be a positive number of seconds; got {t}.");
@@ -72,13 +72,12 @@ internal static class SubmitCommand
                     Labels = explainer.Labels,
                     MaxImagePixels = model.MaxPixels(r),
                     KeepStoredOrientation = r.GetValue(model.KeepOrientation),
-                    Settings = methodFlags.Settings(r),
                     Target = r.GetValue(target),
                     Style = pictureFlags.Style(r),
                     HeatmapValues = r.GetValue(heatmapValues),
                 },
                 Pictures = pictures,
-                Methods = methods.Select(m => m.Name).ToList(),
+                Methods = methods,
                 OutputFolder = r.GetValue(outDir)!,
                 Batch = ExplanationJson.Of(explainer.BatchSizeChoice),
                 Timeout = r.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,

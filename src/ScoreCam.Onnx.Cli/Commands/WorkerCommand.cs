@@ -11,14 +11,13 @@ internal static class WorkerCommand
     {
         var nats = new NatsOptions();
         var model = new ModelOptions();
-        var methodFlags = new MethodOptions();
         var modelCache = new Option<string?>("--model-cache") { Description = "Folder that keeps fetched models across restarts (by content hash). Default: memory only." };
         var prefetch = new Option<int>("--prefetch") { Description = "Items pulled at once; those of one model and method run in shared batches.", DefaultValueFactory = _ => new WorkerOptions().Prefetch };
         var ackWait = new Option<double>("--ack-wait") { Description = "Seconds an item may go unacknowledged before it is delivered again (a busy worker extends it).", DefaultValueFactory = _ => new QueuePolicy().AckWait.TotalSeconds };
         var maxDeliveries = new Option<int>("--max-deliveries") { Description = "Deliveries of a failing item before it becomes a dead letter.", DefaultValueFactory = _ => new QueuePolicy().MaxDeliveries };
         var command = new Command("worker", "Explain the items of jobs submitted with `scorecam submit`, from a NATS JetStream work queue, until stopped.")
         {
-            modelCache, prefetch, ackWait, maxDeliveries, model.Device, model.Precision, model.IoBinding, model.CudaGraphs, methodFlags.Batch, methodFlags.MaxMemory,
+            modelCache, prefetch, ackWait, maxDeliveries, model.Device, model.Precision, model.Calibration, model.IoBinding, model.CudaGraphs, model.Batch, model.MaxMemory,
         };
         nats.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
@@ -31,7 +30,7 @@ internal static class WorkerCommand
                 Queue = new QueuePolicy { AckWait = TimeSpan.FromSeconds(r.GetValue(ackWait)), MaxDeliveries = r.GetValue(maxDeliveries) },
                 Prefetch = r.GetValue(prefetch),
                 ModelCache = r.GetValue(modelCache),
-                Inference = model.Inference(r) with { BatchSize = methodFlags.BatchSize(r), MaxBatchMemoryBytes = methodFlags.MaxBatchMemory(r) },
+                Inference = model.Inference(r) with { BatchSize = model.BatchSize(r), MaxBatchMemoryBytes = model.MaxBatchMemory(r) },
             };
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>

@@ -69,7 +69,7 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
         RenderedPictures pictures = Render(attack is null ? input.Picture : null, tensor, e);
         float[] probabilities = attack is null && counterfactual is null ? input.Pass.Probabilities : Explainer.Probabilities(tensor);
-        return Describe(input, e, pictures, probabilities, counterfactual, attack);
+        return Describe(input, method, e, pictures, probabilities, counterfactual, attack);
     }
 
     /// <summary>
@@ -82,10 +82,10 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
     {
         IReadOnlyList<IReadOnlyList<Explanation>> explanations =
             Explainer.ExplainMany(inputs.Select(i => i.Tensor).ToList(), new[] { target }, method, null, cancellationToken);
-        return inputs.Select((input, i) => Describe(input, explanations[i][0], Render(input, explanations[i][0]), input.Pass.Probabilities)).ToList();
+        return inputs.Select((input, i) => Describe(input, method, explanations[i][0], Render(input, explanations[i][0]), input.Pass.Probabilities)).ToList();
     }
 
-    private ExplainedPicture Describe(PictureInput input, Explanation e, RenderedPictures pictures, float[] probabilities,
+    private ExplainedPicture Describe(PictureInput input, IExplanationMethod method, Explanation e, RenderedPictures pictures, float[] probabilities,
         CounterfactualExplanation? counterfactual = null, AdversarialExample? attack = null)
     {
         ExplanationDocument document = ExplanationJson.Document(e, ModelName, HeatmapValues) with

@@ -14,13 +14,6 @@ public class ExplanationItemTests
         Preprocess = new PreprocessOptions { Width = 32, Height = 48, Mean = new[] { 0.5f, 0.25f, 0.125f }, Resize = ResizeMode.Crop, Bgr = true },
         Labels = new[] { "red", "green", "blue" },
         MaxImagePixels = 12345,
-        Settings = new MethodSettings
-        {
-            Rise = new RiseOptions { Masks = 123, Seed = 7 },
-            ScoreCam = new ScoreCamOptions { MaxChannels = 2, Masks = MaskMode.Binarized },
-            Reduction = ChannelReduction.L2,
-            Variant = CompatibilityVariant.TorchCam,
-        },
         Target = "green",
         Style = new PictureStyle(new OverlayOptions { Colormap = Colormap.Viridis, Alpha = 0.25f, MinShortSide = 0, ColorBar = true }, Panel: false,
             View: AttributionView.Signed),
@@ -34,20 +27,28 @@ public class ExplanationItemTests
         back.ToJson().Should().Be(Spec.ToJson());
         back.Preprocess.Mean.Should().Equal(0.5f, 0.25f, 0.125f);
         back.Preprocess.Resize.Should().Be(ResizeMode.Crop);
-        back.Settings.Should().BeEquivalentTo(Spec.Settings);
         back.Style.Should().BeEquivalentTo(Spec.Style);
         back.Labels.Should().Equal("red", "green", "blue");
         back.Preparation().ProbeSize.Should().Be((224, 224));
         back.ExplanationTarget().Should().Be(ExplanationTarget.Label("green"));
     }
 
+    private static IExplanationMethod Method(string name, params (string Option, string Value)[] options) =>
+        MethodCatalog.Create(name, options.Aggregate(new MethodSettings(), (s, o) => s.With(o.Option, o.Value)));
+
+    private static ExplanationItem Item(ExplanationSpec spec, string picture, string name, IExplanationMethod method) => ExplanationItem.Of(spec, picture, name, method);
+
     [Test]
-    public void An_item_travels_as_bytes_and_keeps_its_result_key()
+    public void An_item_travels_as_bytes_and_rebuilds_its_method_with_its_settings()
     {
-        var item = new ExplanationItem(Spec, ContentKey.Of(new byte[] { 9 }), "pictures/a.png", "scorecam");
+        IExplanationMethod scoreCam = Method("scorecam", ("channels", "2"), ("masks", "binarized"), ("variant", "torch-cam"));
+        var item = Item(Spec, ContentKey.Of(new byte[] { 9 }), "pictures/a.png", scoreCam);
         ExplanationItem back = ExplanationItem.FromBytes(item.ToBytes());
         back.ResultKey.Should().Be(item.ResultKey);
         back.PictureName.Should().Be("pictures/a.png");
+        back.CreateMethod().Settings.Should().BeEquivalentTo(scoreCam.Settings);
+        back.CreateMethod().Settings["masks"].Should().Be("binarized");
+        FluentActions.Invoking(() => (item with { Method = "no-such-method" }).CreateMethod()).Should().Throw<Core.ScoreCamException>().WithMessage("*no-such-method*");
         FluentActions.Invoking(() => ExplanationItem.FromBytes("{\"method\":\"scorecam\"}"u8.ToArray())).Should().Throw<System.Text.Json.JsonException>();
     }
 
@@ -55,17 +56,20 @@ public class ExplanationItemTests
     public void The_result_key_follows_model_picture_method_and_every_setting_but_not_the_picture_s_name()
     {
         string picture = ContentKey.Of(new byte[] { 9 });
-        string key = new ExplanationItem(Spec, picture, "a.png", "scorecam").ResultKey;
-        new ExplanationItem(Spec, picture, "b.png", "scorecam").ResultKey.Should().Be(key, "the name only labels messages");
+        IExplanationMethod rise = Method("rise", ("rise-masks", "123"));
+        string key = Item(Spec, picture, "a.png", rise).ResultKey;
+        Item(Spec, picture, "b.png", rise).ResultKey.Should().Be(key, "the name only labels messages");
+        Item(Spec, picture, "a.png", Method("rise", ("rise-masks", "123"), ("channels", "2"))).ResultKey.Should().Be(key, "RISE has no channels option");
         var changed = new[]
         {
-            new ExplanationItem(Spec with { ModelKey = ContentKey.Of(new byte[] { 1, 2, 4 }) }, picture, "a.png", "scorecam"),
-            new ExplanationItem(Spec, ContentKey.Of(new byte[] { 8 }), "a.png", "scorecam"),
-            new ExplanationItem(Spec, picture, "a.png", "gradcam"),
-            new ExplanationItem(Spec with { Settings = Spec.Settings with { Rise = new RiseOptions { Masks = 124, Seed = 7 } } }, picture, "a.png", "scorecam"),
-            new ExplanationItem(Spec with { Style = Spec.Style with { Panel = true } }, picture, "a.png", "scorecam"),
-            new ExplanationItem(Spec with { Target = null }, picture, "a.png", "scorecam"),
-            new ExplanationItem(Spec with { Preprocess = Spec.Preprocess with { Std = new[] { 1f, 1f, 1f } } }, picture, "a.png", "scorecam"),
+            Item(Spec with { ModelKey = ContentKey.Of(new byte[] { 1, 2, 4 }) }, picture, "a.png", rise),
+            Item(Spec, ContentKey.Of(new byte[] { 8 }), "a.png", rise),
+            Item(Spec, picture, "a.png", Method("gradcam")),
+            Item(Spec, picture, "a.png", Method("rise", ("rise-masks", "124"))),
+            Item(Spec, picture, "a.png", Method("rise", ("rise-masks", "123"), ("seed", "1"))),
+            Item(Spec with { Style = Spec.Style with { Panel = true } }, picture, "a.png", rise),
+            Item(Spec with { Target = null }, picture, "a.png", rise),
+            Item(Spec with { Preprocess = Spec.Preprocess with { Std = new[] { 1f, 1f, 1f } } }, picture, "a.png", rise),
         };
         changed.Select(i => i.ResultKey).Should().NotContain(key).And.OnlyHaveUniqueItems();
     }
