@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Regenerates docs/robustness.md and its pictures (docs/images/exp-*.png) from the library's experiments:
+"""Regenerates docs/robustness.md and its pictures (docs/images/exp-*.png and .svg) from the library's experiments:
 `scorecam experiment robustness|stability|convergence` (sections 5.4.1, 5.4.2, 5.5.1) and `scorecam explain --versus`
 (5.5.2). This script only runs those commands and puts their Markdown, figures and numbers into the page; every
 number is computed by the library. Debian's /usr/bin/python3, standard library only.
@@ -49,10 +49,12 @@ def experiment(kind, name, *args):
         md = f.read().split("\n", 2)[2].strip()
     with open(os.path.join(out, f"{kind}.json")) as f:
         data = json.load(f)
-    png = os.path.join(out, f"{kind}.png")
-    if os.path.exists(png):
-        shutil.copyfile(png, os.path.join(IMAGES, f"exp-{name}.png"))
-        md = md.replace(f"]({kind}.png)", f"](images/exp-{name}.png)")
+    # The figure: NAME.svg (with its titles, axes and numbers) is the one the Markdown shows; NAME.png is kept beside it.
+    for ext in ("png", "svg"):
+        figure = os.path.join(out, f"{kind}.{ext}")
+        if os.path.exists(figure):
+            shutil.copyfile(figure, os.path.join(IMAGES, f"exp-{name}.{ext}"))
+            md = md.replace(f"]({kind}.{ext})", f"](images/exp-{name}.{ext})")
     return line.replace(os.path.relpath(WORK, ROOT), "OUT"), md, data
 
 
