@@ -4,7 +4,7 @@ namespace ScoreCam.Onnx.Core;
 /// Writes files so that a reader never sees half of one: a temporary file in the same folder, then a rename.
 /// Missing parent folders are created; a path naming a folder, or one that cannot be written, is refused.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void Write(string path, byte[] bytes) => Write(path, stream => stream.Write(bytes));
 

@@ -17,7 +17,7 @@ namespace ScoreCam.Onnx.Inference;
 /// one graph per scorer). A model whose export fixes its batch size runs full batches only: a partial batch's empty
 /// slots are zeros whose rows nobody reads. Not thread-safe; use one per concurrent pipeline stage.
 /// </summary>
-public sealed class BatchScorer : IDisposable
+internal sealed class BatchScorer : IDisposable
 {
     private readonly ModelSession _session;
     private readonly ImageTensor _template;

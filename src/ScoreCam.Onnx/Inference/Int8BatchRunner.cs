@@ -12,7 +12,7 @@ namespace ScoreCam.Onnx.Inference;
 /// are cached with the runner, keyed by what calibrated them, so repeated passes over one input calibrate once. The
 /// float32 session (the unmasked pass, the gradient graphs) is the caller's and is not touched.
 /// </summary>
-public sealed class Int8BatchRunner : IBatchRunner, IDisposable
+internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
 {
     // Copies kept: the current input's and the one before (a service alternating two inputs does not recalibrate).
     private const int CacheCapacity = 2;

@@ -11,7 +11,7 @@ namespace ScoreCam.Onnx.Inference;
 /// <see cref="InferenceOptions.DeviceResidentBuffers"/> the scorers (and their device tensors and CUDA graphs) are kept
 /// from run to run and reused, so device memory is allocated and bound once per concurrent pipeline, not per run.
 /// </summary>
-public sealed class MaskedBatchRunner : IBatchRunner, IDisposable
+internal sealed class MaskedBatchRunner : IBatchRunner, IDisposable
 {
     private readonly ModelSession _session;
     private readonly bool _pipelined;

@@ -8,7 +8,7 @@ namespace ScoreCam.Onnx.Kernels;
 /// semantics. The sampling tables are computed once; <see cref="Upsample"/> allocates nothing, so one instance
 /// serves every channel of a layer. Immutable and thread-safe; each caller passes its own scratch span.
 /// </summary>
-public sealed class BilinearUpsampler
+internal sealed class BilinearUpsampler
 {
     private readonly int[] _x0, _x1, _y0, _y1;
     private readonly float[] _xLambda, _yLambda;

@@ -6,7 +6,7 @@ namespace ScoreCam.Onnx.Kernels;
 /// image counts as 0 (the reference implementation's zero-padded convolution; 0 is the mean colour of a normalized
 /// input). Immutable and thread-safe.
 /// </summary>
-public sealed class GaussianBlur
+internal sealed class GaussianBlur
 {
     private readonly float[] _kernel;
 

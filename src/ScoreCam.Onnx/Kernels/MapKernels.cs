@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace ScoreCam.Onnx.Kernels;
 
 /// <summary>Allocation-free operations on activation maps and images stored as contiguous planes.</summary>
-public static class MapKernels
+internal static class MapKernels
 {
     /// <summary>
     /// Min-max normalizes <paramref name="map"/> into [0, 1] in place (paper eq. 1, with the minimum subtracted as

@@ -6,7 +6,7 @@ namespace ScoreCam.Onnx.Methods;
 /// <see cref="Inference.IBatchRunner"/>), then <see cref="Finish"/> makes the results from the rows read. Single-use,
 /// not thread-safe; disposing returns its pooled buffers.
 /// </summary>
-public abstract class BatchedPasses : IDisposable
+internal abstract class BatchedPasses : IDisposable
 {
     /// <summary>Items to run (masked inputs).</summary>
     public abstract int Count { get; }

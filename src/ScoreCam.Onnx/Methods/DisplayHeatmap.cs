@@ -7,7 +7,7 @@ namespace ScoreCam.Onnx.Methods;
 /// The map a person looks at: a method's map bilinearly upsampled to the input size (align_corners = false, as
 /// PyTorch's default) and min-max normalized to [0, 1]; all zeros when the map is constant.
 /// </summary>
-public static class DisplayHeatmap
+internal static class DisplayHeatmap
 {
     public static SaliencyMap From(SaliencyMap map, int width, int height)
     {

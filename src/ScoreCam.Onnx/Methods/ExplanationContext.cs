@@ -40,8 +40,8 @@ public sealed class ExplanationContext
     public int Channels { get; }
     public int Height { get; }
     public int Width { get; }
-    public IReadOnlyList<ResolvedTarget> Targets { get; }
-    public TargetScorer Scorer { get; }
+    internal IReadOnlyList<ResolvedTarget> Targets { get; }
+    internal TargetScorer Scorer { get; }
     /// <summary>Runs batches of inputs of the input's shape (masked images, perturbed copies).</summary>
     public IBatchRunner Runner { get; }
     public IProgress<ExplanationProgress>? Progress { get; }
@@ -73,7 +73,7 @@ public sealed class ExplanationContext
     }
 
     /// <summary>Runs an <see cref="IBatchedMethod"/>'s passes for this input alone and finishes them.</summary>
-    public IReadOnlyList<MethodResult> Run(BatchedPasses passes)
+    internal IReadOnlyList<MethodResult> Run(BatchedPasses passes)
     {
         Run(passes.Count, passes.Write, passes.Read);
         return passes.Finish();

@@ -5,7 +5,7 @@ namespace ScoreCam.Onnx.Methods;
 /// explainer can run several inputs' passes in shared batches (<see cref="CamExplainer.ExplainMany"/>), with the
 /// same results as explaining each input alone.
 /// </summary>
-public interface IBatchedMethod : IExplanationMethod
+internal interface IBatchedMethod : IExplanationMethod
 {
     /// <summary>Prepares <paramref name="context"/>'s passes; the caller runs them, then calls <see cref="BatchedPasses.Finish"/>.</summary>
     BatchedPasses Begin(ExplanationContext context);

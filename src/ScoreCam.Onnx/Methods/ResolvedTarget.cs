@@ -5,7 +5,7 @@ using ScoreCam.Onnx.Core;
 namespace ScoreCam.Onnx.Methods;
 
 /// <summary>A target bound to a model: a class index or a custom scalar, with its display name.</summary>
-public sealed class ResolvedTarget
+internal sealed class ResolvedTarget
 {
     private readonly ScalarScore? _custom;
 

@@ -44,11 +44,11 @@ public sealed class RiseMethod : IBatchedMethod
 
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
-        using BatchedPasses passes = Begin(context);
+        using BatchedPasses passes = ((IBatchedMethod)this).Begin(context);
         return context.Run(passes);
     }
 
-    public BatchedPasses Begin(ExplanationContext context) => new MaskedInputs(Options, context);
+    BatchedPasses IBatchedMethod.Begin(ExplanationContext context) => new MaskedInputs(Options, context);
 
     /// <summary>One input's N masked passes.</summary>
     private sealed class MaskedInputs : BatchedPasses

@@ -48,7 +48,7 @@ public sealed class ScoreCamMethod : CamMethod, IBatchedMethod
         return passes.Weights();
     }
 
-    public BatchedPasses Begin(ExplanationContext context) => new MaskedChannels(this, context);
+    BatchedPasses IBatchedMethod.Begin(ExplanationContext context) => new MaskedChannels(this, context);
 
     /// <summary>One input's masked passes: item i masks the input with selected channel i's map.</summary>
     private sealed class MaskedChannels : BatchedPasses

@@ -3,7 +3,7 @@ using ScoreCam.Onnx.Models;
 namespace ScoreCam.Onnx.Methods;
 
 /// <summary>Scores every target on output rows, computing each row's probabilities once. One per explanation call.</summary>
-public sealed class TargetScorer
+internal sealed class TargetScorer
 {
     private readonly IReadOnlyList<ResolvedTarget> _targets;
     private readonly ModelOutputKind _kind;

@@ -26,7 +26,7 @@ public sealed class CausalMetric
 
     public CausalMetricKind Kind { get; }
     public CausalMetricOptions Options { get; }
-    public GaussianBlur Blur { get; }
+    internal GaussianBlur Blur { get; }
 
     /// <summary>
     /// Runs the metric on one image: <paramref name="saliency"/> is a map of the input's size (the heatmap),

@@ -13,10 +13,10 @@ namespace ScoreCam.Onnx.Metrics;
 /// </summary>
 public readonly record struct ConfidenceChange(double Y, double O)
 {
-    /// <summary>max(0, Y − O) / Y × 100: this image's term of <see cref="AverageDrop"/>.</summary>
+    /// <summary>max(0, Y − O) / Y × 100: this image's term of Average Drop, the mean over images (<see cref="EvaluationMetric.AverageDrop"/>).</summary>
     public double Drop => Y > 0 ? Math.Max(0, Y - O) / Y * 100 : 0;
 
-    /// <summary>O &gt; Y: this image's term of <see cref="IncreaseInConfidence"/>.</summary>
+    /// <summary>O &gt; Y: this image's term of Increase in Confidence, the share of images in percent (<see cref="EvaluationMetric.IncreaseInConfidence"/>).</summary>
     public bool Increased => O > Y;
 
     /// <summary>

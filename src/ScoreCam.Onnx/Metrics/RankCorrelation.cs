@@ -1,7 +1,7 @@
 namespace ScoreCam.Onnx.Metrics;
 
 /// <summary>Spearman's rank correlation of two maps (Pearson correlation of their ranks; ties get the average rank).</summary>
-public static class RankCorrelation
+internal static class RankCorrelation
 {
     public static double Spearman(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

@@ -8,7 +8,7 @@ namespace ScoreCam.Onnx.Models;
 /// (<see cref="PreparedModel.IntermediateBytesPerImage"/>, learned at preparation from the real shapes) grows
 /// linearly with the batch; the weights do not.
 /// </summary>
-public static class BatchSizePolicy
+internal static class BatchSizePolicy
 {
     /// <summary>
     /// Default budget for one batch's intermediate tensors, 224 MiB: torchvision VGG16 at 224×224 (25.1 MiB per image)

@@ -9,7 +9,7 @@ namespace ScoreCam.Onnx.Models;
 /// Gaussian values of the same standard deviation as the trained ones. An explanation that does not change when
 /// the model it explains is destroyed does not explain the model.
 /// </summary>
-public static class CascadingRandomization
+internal static class CascadingRandomization
 {
     private static readonly HashSet<string> Parametric = new(StringComparer.Ordinal) { "Conv", "Gemm", "MatMul", "ConvTranspose" };
 

@@ -87,9 +87,9 @@ public class MetricDefinitionTests
         images[0].Drop.Should().BeApproximately(50, 1e-9);
         images[1].Drop.Should().Be(0, "max(0, Y − O)");
         images[3].Drop.Should().BeApproximately(75, 1e-9);
-        AverageDrop.Of(images).Should().BeApproximately((50 + 0 + 0 + 75) / 4.0, 1e-9);
-        IncreaseInConfidence.Of(images).Should().BeApproximately(25, 1e-9, "only O = 0.6 > Y = 0.5; equal is no increase");
-        AverageDrop.Of(Array.Empty<ConfidenceChange>()).Should().Be(double.NaN);
+        // The evaluation's summary: the mean over images of each image's term (EvaluationMetric's per-image values).
+        MeanInterval.Of(images.Select(c => c.Drop)).Mean.Should().BeApproximately((50 + 0 + 0 + 75) / 4.0, 1e-9);
+        MeanInterval.Of(images.Select(c => c.Increased ? 100.0 : 0)).Mean.Should().BeApproximately(25, 1e-9, "only O = 0.6 > Y = 0.5; equal is no increase");
     }
 
     [Test]
@@ -132,14 +132,16 @@ public class MetricDefinitionTests
     }
 
     [Test]
-    public void Class_discrimination_measures_each_class_in_its_own_box_and_the_other()
+    public void Class_discrimination_is_the_energy_in_the_own_box_and_in_the_other_classes_boxes()
     {
+        // energy_other_classes on a two-class canvas (paper section 5.1, Fig. 6, measured with the energy-based pointing game).
         var first = new SaliencyMap(4, 1, new[] { 3f, 1f, 0f, 0f });
         var second = new SaliencyMap(4, 1, new[] { 1f, 0f, 1f, 2f });
-        var scores = ClassDiscrimination.Score(new[] { first, second }, new[] { new BoundingBox(0, 0, 2, 1), new BoundingBox(2, 0, 4, 1) });
-        scores[0].Should().Be(new ClassDiscriminationScore(1.0, 0.0));
-        scores[1].OwnBox.Should().BeApproximately(0.75, 1e-12);
-        scores[1].OtherBoxes.Should().BeApproximately(0.25, 1e-12);
+        BoundingBox left = new(0, 0, 2, 1), right = new(2, 0, 4, 1);
+        EnergyPointingGame.Score(first, left).Should().Be(1.0);
+        EnergyPointingGame.Score(first, new[] { right }).Should().Be(0.0);
+        EnergyPointingGame.Score(second, right).Should().BeApproximately(0.75, 1e-12);
+        EnergyPointingGame.Score(second, new[] { left }).Should().BeApproximately(0.25, 1e-12);
     }
 
     [Test]
