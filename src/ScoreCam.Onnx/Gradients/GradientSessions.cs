@@ -9,7 +9,8 @@ namespace ScoreCam.Onnx.Gradients;
 /// <summary>
 /// The gradient sessions of one prepared model, created on first use with the explainer's inference options and
 /// disposed with it: the head's (activations → logits, for the Grad-CAM family) and the input's (input → logits, for
-/// pixel-space methods; one per input size and rule, plain or Guided Backpropagation). Thread-safe.
+/// pixel-space methods; one per input size and rule, plain or Guided Backpropagation), and the forward tail from the
+/// target layer on (<see cref="TailSession"/>, for Ablation-CAM and Recipro-CAM). Thread-safe.
 /// </summary>
 public sealed class GradientSessions : IDisposable
 {
@@ -17,6 +18,7 @@ public sealed class GradientSessions : IDisposable
     private readonly InferenceOptions _options;
     private readonly ILogger _logger;
     private readonly Lazy<GradientSession> _head;
+    private readonly Lazy<TailSession> _tail;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Height, int Width, bool Guided), Lazy<GradientSession>> _input = new();
     private bool _disposed;
 
@@ -27,7 +29,17 @@ public sealed class GradientSessions : IDisposable
     {
         (_model, _options, _logger) = (model, options, logger ?? NullLogger.Instance);
         _head = new Lazy<GradientSession>(() => Create(() => GradientSession.ForHead(_model, _options)), LazyThreadSafetyMode.ExecutionAndPublication);
+        _tail = new Lazy<TailSession>(() =>
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var tail = new TailSession(_model, _options);
+            foreach (string warning in tail.Warnings) ExplainerLog.SessionWarning(_logger, warning);
+            return tail;
+        }, LazyThreadSafetyMode.ExecutionAndPublication);
     }
+
+    /// <summary>The model from the target layer on: activations → output rows.</summary>
+    public TailSession Tail => _tail.Value;
 
     /// <summary>The head's gradient graph: d Σ(seed ⊙ logits) / dA.</summary>
     public GradientSession Head => _head.Value;
@@ -54,6 +66,7 @@ public sealed class GradientSessions : IDisposable
     {
         _disposed = true;
         if (_head.IsValueCreated) _head.Value.Dispose();
+        if (_tail.IsValueCreated) _tail.Value.Dispose();
         foreach (var session in _input.Values)
             if (session.IsValueCreated) session.Value.Dispose();
         _input.Clear();

@@ -95,6 +95,39 @@ public sealed class ExplanationContext
     }
 
     /// <summary>
+    /// Runs <paramref name="count"/> altered copies of the activations (K×h×w each, written by <paramref name="write"/>)
+    /// through the model from the target layer on, in batches of the runner's size; <paramref name="read"/> receives
+    /// each output row. Progress is reported over the <paramref name="count"/> items and the passes are counted.
+    /// </summary>
+    public void RunTail(int count, BatchInputWriter write, BatchOutputReader read)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentNullException.ThrowIfNull(read);
+        TailSession tail = _gradients.Tail;
+        int length = tail.ActivationLength, outputs = Model.OutputSize, batch = Math.Min(Math.Max(1, Runner.BatchSize), Math.Max(1, count));
+        float[] inputs = ArrayPool<float>.Shared.Rent(batch * length);
+        var rows = new float[batch * outputs];
+        try
+        {
+            for (int start = 0; start < count; start += batch)
+            {
+                CancellationToken.ThrowIfCancellationRequested();
+                int n = Math.Min(batch, count - start);
+                for (int i = 0; i < n; i++) write(start + i, inputs.AsSpan(i * length, length));
+                long begin = Stopwatch.GetTimestamp();
+                tail.Run(inputs.AsMemory(0, n * length), n, rows.AsSpan(0, n * outputs));
+                Count(n, Stopwatch.GetElapsedTime(begin));
+                for (int i = 0; i < n; i++) read(start + i, rows.AsSpan(i * outputs, outputs));
+                Progress?.Report(new ExplanationProgress(start + n, count));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(inputs);
+        }
+    }
+
+    /// <summary>
     /// dY/dA (K×h×w) of target <paramref name="target"/> from the head's gradient graph, for all targets in one
     /// batched run on first use. Y is the target class's pre-softmax score, or the custom target's scalar.
     /// </summary>
