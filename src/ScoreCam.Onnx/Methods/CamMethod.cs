@@ -6,7 +6,8 @@ namespace ScoreCam.Onnx.Methods;
 /// <summary>
 /// A class-activation-map method: one weight per channel and target, combined into L = ReLU(Σ_k w_k A_k) at the
 /// target layer's resolution (paper eq. 5). A new method overrides <see cref="ChannelWeights"/> only; one whose map
-/// is not a channel-weighted sum (LayerCAM's element-wise weights) also overrides <see cref="CamImage"/>.
+/// is not a channel-weighted sum (LayerCAM's element-wise weights) also overrides <see cref="CamImage"/> and
+/// <see cref="WeightedActivations"/>.
 /// </summary>
 public abstract class CamMethod : IExplanationMethod
 {
@@ -14,6 +15,13 @@ public abstract class CamMethod : IExplanationMethod
 
     /// <summary>The values of the options the method declares (none by default).</summary>
     public virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// pytorch-grad-cam's eigen_smooth: the map is the first principal component of the weighted activations
+    /// (<see cref="WeightedActivations"/>, centered on each channel's mean) instead of their sum, its sign fixed as
+    /// <see cref="EigenProjection"/> says (pytorch-grad-cam leaves it to the SVD).
+    /// </summary>
+    public bool EigenSmooth { get; init; }
 
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context) => Results(context, ChannelWeights(context));
 
@@ -24,7 +32,13 @@ public abstract class CamMethod : IExplanationMethod
         for (int t = 0; t < results.Length; t++)
         {
             var map = new float[context.Height * context.Width];
-            CamImage(context, t, weights[t], map);
+            if (EigenSmooth)
+            {
+                var weighted = new float[context.Activations.Length];
+                WeightedActivations(context, t, weights[t], weighted);
+                EigenProjection.Project(weighted, EigenProjection.Direction(weighted, context.Channels, map.Length, centered: true), centered: true, map);
+            }
+            else CamImage(context, t, weights[t], map);
             MapKernels.Relu(map); // eq. 5
             results[t] = new MethodResult(new SaliencyMap(context.Width, context.Height, map), weights[t]);
         }
@@ -37,4 +51,12 @@ public abstract class CamMethod : IExplanationMethod
     /// <summary>The map of target <paramref name="target"/> before the final ReLU: Σ_k w_k A_k (paper eq. 5) by default.</summary>
     protected virtual void CamImage(ExplanationContext context, int target, ReadOnlySpan<float> weights, Span<float> map) =>
         MapKernels.WeightedSum(context.Activations, weights, map);
+
+    /// <summary>The K terms whose sum is the map (K×h×w): w_k A_k by default.</summary>
+    protected virtual void WeightedActivations(ExplanationContext context, int target, ReadOnlySpan<float> weights, Span<float> destination)
+    {
+        int plane = context.Height * context.Width;
+        for (int k = 0; k < weights.Length; k++)
+            System.Numerics.Tensors.TensorPrimitives.Multiply(context.ActivationMap(k), weights[k], destination.Slice(k * plane, plane));
+    }
 }

@@ -24,6 +24,12 @@ public sealed class LayerCamMethod : GradientCamMethod
     protected override void CamImage(ExplanationContext context, int target, ReadOnlySpan<float> weights, Span<float> map) =>
         Map(context.Activations, context.HeadGradients(target), context.Channels, map);
 
+    protected override void WeightedActivations(ExplanationContext context, int target, ReadOnlySpan<float> weights, Span<float> destination)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Max(context.HeadGradients(target), 0f, destination);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(destination, context.Activations, destination);
+    }
+
     /// <summary>Σ_k ReLU(g_k) ⊙ A_k over K planes (before the final ReLU).</summary>
     internal static void Map(ReadOnlySpan<float> activations, ReadOnlySpan<float> gradients, int channels, Span<float> map)
     {
