@@ -4,14 +4,18 @@ namespace ScoreCam.Onnx.Kernels;
 /// A separable Gaussian blur of image planes: the insertion metric's starting image (Petsiuk et al., RISE: kernel
 /// 11 × 11, σ = 5). The kernel is the sampled Gaussian exp(−d²/2σ²) over [−r, r] normalized to sum 1; outside the
 /// image counts as 0 (the reference implementation's zero-padded convolution; 0 is the mean colour of a normalized
-/// input). Immutable and thread-safe.
+/// input), or, with <c>reflect</c>, is the image mirrored at its edges without repeating them (PyTorch's and kornia's
+/// "reflect" padding, Group-CAM's baseline). Immutable and thread-safe.
 /// </summary>
 internal sealed class GaussianBlur
 {
     private readonly float[] _kernel;
 
-    public GaussianBlur(int kernelSize = 11, double sigma = 5)
+    private readonly bool _reflect;
+
+    public GaussianBlur(int kernelSize = 11, double sigma = 5, bool reflect = false)
     {
+        _reflect = reflect;
         if (kernelSize < 1 || kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), "The kernel size must be odd and positive.");
         if (!(sigma > 0)) throw new ArgumentOutOfRangeException(nameof(sigma), "Sigma must be positive.");
         (KernelSize, Sigma) = (kernelSize, sigma);
@@ -42,16 +46,26 @@ internal sealed class GaussianBlur
                 for (int x = 0; x < width; x++)
                 {
                     float s = 0;
-                    for (int k = Math.Max(-r, -x); k <= Math.Min(r, width - 1 - x); k++) s += _kernel[k + r] * src[y * width + x + k];
+                    if (_reflect) for (int k = -r; k <= r; k++) s += _kernel[k + r] * src[y * width + Reflect(x + k, width)];
+                    else for (int k = Math.Max(-r, -x); k <= Math.Min(r, width - 1 - x); k++) s += _kernel[k + r] * src[y * width + x + k];
                     row[y * width + x] = s;
                 }
             for (int y = 0; y < height; y++)
                 for (int x = 0; x < width; x++)
                 {
                     float s = 0;
-                    for (int k = Math.Max(-r, -y); k <= Math.Min(r, height - 1 - y); k++) s += _kernel[k + r] * row[(y + k) * width + x];
+                    if (_reflect) for (int k = -r; k <= r; k++) s += _kernel[k + r] * row[Reflect(y + k, height) * width + x];
+                    else for (int k = Math.Max(-r, -y); k <= Math.Min(r, height - 1 - y); k++) s += _kernel[k + r] * row[(y + k) * width + x];
                     dst[y * width + x] = s;
                 }
         }
+    }
+
+    /// <summary>Index <paramref name="i"/> mirrored into [0, n) without repeating the edge (folding again where the kernel is wider than the image).</summary>
+    private static int Reflect(int i, int n)
+    {
+        if (n == 1) return 0;
+        while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+        return i;
     }
 }
