@@ -12,19 +12,22 @@ namespace ScoreCam.Onnx.Metrics;
 /// for canvases with several objects: <c>energy_other_classes</c>, the energy share in the boxes of the image's other
 /// annotated classes (class discrimination; NaN when the image has no other class), and <c>energy_weakest_box</c>,
 /// the smallest energy share of any one of the class's boxes (multiple occurrences: both objects found; equal to
-/// <c>energy_pointing_game</c> for a single box).
+/// <c>energy_pointing_game</c> for a single box). Optional, asked for by name: <c>road_morf</c> and <c>road_lerf</c>
+/// (<see cref="Road"/>: the mean class probability with the most / least relevant 10%…90% of the pixels imputed).
 /// </summary>
 public static class EvaluationMetric
 {
     public const string EnergyPointingGame = "energy_pointing_game", PointingGame = "pointing_game", AverageDrop = "average_drop",
         IncreaseInConfidence = "increase_in_confidence", DeletionAuc = "deletion_auc", InsertionAuc = "insertion_auc",
-        OtherClassesEnergy = "energy_other_classes", WeakestBoxEnergy = "energy_weakest_box";
+        OtherClassesEnergy = "energy_other_classes", WeakestBoxEnergy = "energy_weakest_box",
+        RoadMostRelevantFirst = "road_morf", RoadLeastRelevantFirst = "road_lerf";
 
     public static IReadOnlyList<string> All { get; } =
         new[] { EnergyPointingGame, PointingGame, AverageDrop, IncreaseInConfidence, DeletionAuc, InsertionAuc };
 
     /// <summary>The default metrics (<see cref="All"/>) and the optional ones.</summary>
-    public static IReadOnlyList<string> Known { get; } = All.Append(OtherClassesEnergy).Append(WeakestBoxEnergy).ToArray();
+    public static IReadOnlyList<string> Known { get; } =
+        All.Append(OtherClassesEnergy).Append(WeakestBoxEnergy).Append(RoadMostRelevantFirst).Append(RoadLeastRelevantFirst).ToArray();
 
     /// <summary>
     /// Computes <paramref name="metrics"/> for one explanation of <paramref name="classIndex"/> on <paramref name="image"/>:
@@ -37,6 +40,7 @@ public static class EvaluationMetric
     {
         var result = new Dictionary<string, double>();
         ConfidenceChange? change = null;
+        (double MostRelevantFirst, double LeastRelevantFirst)? road = null;
         foreach (string metric in metrics)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -48,6 +52,8 @@ public static class EvaluationMetric
                 IncreaseInConfidence => (change ??= ConfidenceChange.Measure(runner, image, heatmap, classIndex)).Increased ? 100 : 0,
                 DeletionAuc => new CausalMetric(CausalMetricKind.Deletion, causal).Measure(runner, image, heatmap, classIndex, cancellationToken).Auc,
                 InsertionAuc => new CausalMetric(CausalMetricKind.Insertion, causal).Measure(runner, image, heatmap, classIndex, cancellationToken).Auc,
+                RoadMostRelevantFirst => (road ??= Road.Measure(runner, image, heatmap, classIndex)).MostRelevantFirst,
+                RoadLeastRelevantFirst => (road ??= Road.Measure(runner, image, heatmap, classIndex)).LeastRelevantFirst,
                 WeakestBoxEnergy => boxes.Count == 0 ? double.NaN : boxes.Min(b => Metrics.EnergyPointingGame.Score(heatmap, b)),
                 OtherClassesEnergy => otherBoxes is { Count: > 0 } ? Metrics.EnergyPointingGame.Score(heatmap, otherBoxes) : double.NaN,
                 _ => throw new ScoreCamException($"Unknown metric '{metric}'; the metrics are {string.Join(", ", Known)}."),

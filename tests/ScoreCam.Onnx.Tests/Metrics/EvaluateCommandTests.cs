@@ -69,7 +69,7 @@ public class EvaluateCommandTests
         code.Should().Be(0, error);
 
         string[] csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
-        csv[0].Should().Be("image,method,class,label,predicted,correct,energy_pointing_game,pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,energy_other_classes,energy_weakest_box,seconds");
+        csv[0].Should().Be("image,method,class,label,predicted,correct,energy_pointing_game,pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,energy_other_classes,energy_weakest_box,road_morf,road_lerf,seconds");
         csv.Should().HaveCount(1 + 3 * 2, "one row per image and method");
         csv.Where(l => l.StartsWith("c.png,")).Should().OnlyContain(l => l.Contains(",0,red,1,false,"));
 
