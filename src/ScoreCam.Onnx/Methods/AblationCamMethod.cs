@@ -20,6 +20,13 @@ public sealed class AblationCamMethod : CamMethod
 
     public override string Name => "ablationcam";
 
+    public static IReadOnlyList<MethodOption> Declared { get; } = [CommonOptions.Variant];
+
+    public static AblationCamMethod From(MethodSettings s) =>
+        new(Variants.Only("Ablation-CAM", s.Get(CommonOptions.Variant), CompatibilityVariant.Paper, CompatibilityVariant.PytorchGradCam));
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((CommonOptions.Variant, Variant));
+
     protected override float[][] ChannelWeights(ExplanationContext context)
     {
         float[] a = context.Activations;

@@ -22,6 +22,13 @@ public sealed class EigenCamMethod : CamMethod
 
     public override string Name => "eigencam";
 
+    public static IReadOnlyList<MethodOption> Declared { get; } = [CommonOptions.Variant];
+
+    public static EigenCamMethod From(MethodSettings s) =>
+        new(Variants.Only("Eigen-CAM", s.Get(CommonOptions.Variant), CompatibilityVariant.Paper, CompatibilityVariant.PytorchGradCam));
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((CommonOptions.Variant, Variant));
+
     private bool Centered => Variant == CompatibilityVariant.PytorchGradCam;
 
     protected override float[][] ChannelWeights(ExplanationContext context)

@@ -29,6 +29,14 @@ public sealed class GroupCamMethod : IBatchedMethod
 
     public string Name => "groupcam";
 
+    public static readonly MethodOption<int> GroupsOption = MethodOption.Integer("groupcam-groups", "Group-CAM: groups G of channels (one pass each).", 32, 1, CommonOptions.MaxPasses, countsPasses: true);
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [GroupsOption];
+
+    public static GroupCamMethod From(MethodSettings s) => new(s.Get(GroupsOption));
+
+    public IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((GroupsOption, Groups));
+
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
         using BatchedPasses passes = Begin(context);

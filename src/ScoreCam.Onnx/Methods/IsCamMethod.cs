@@ -10,6 +10,15 @@ public sealed class IsCamMethod(int samples = 10, CompatibilityVariant variant =
 {
     public override string Name => "iscam";
 
+    public static readonly MethodOption<int> SamplesOption = MethodOption.Integer("iscam-samples", "IS-CAM: scaled masks N per channel.", 10, 1, CommonOptions.MaxPasses, countsPasses: true);
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [SamplesOption, CommonOptions.Variant];
+
+    public static IsCamMethod From(MethodSettings s) =>
+        new(s.Get(SamplesOption), Variants.Only("IS-CAM", s.Get(CommonOptions.Variant), CompatibilityVariant.Paper, CompatibilityVariant.TorchCam));
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((SamplesOption, Samples), (CommonOptions.Variant, Variant));
+
     protected override bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input)
     {
         ReadOnlySpan<float> mask = sampler.ChannelMask(channel);

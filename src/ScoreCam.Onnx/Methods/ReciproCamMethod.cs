@@ -6,17 +6,28 @@ namespace ScoreCam.Onnx.Methods;
 /// Recipro-CAM (Byun and Lee 2022, eq. 2-4): for each position (i, j) of the h×w target layer, the activations kept at
 /// that position only (all channels; zero elsewhere) run through the model from the layer on, and the target's softmax
 /// probability on that copy is the map's value at (i, j): h·w passes of the tail, no gradients. With
-/// <see cref="Gaussian"/> the kept vector is spread over the 3×3 neighbourhood with weights (1 2 1; 2 4 2; 1 2 1)/16,
+/// <see cref="ReciproCamSpread.Gaussian"/> the kept vector is spread over the 3×3 neighbourhood with weights (1 2 1; 2 4 2; 1 2 1)/16,
 /// cut at the borders, as the paper's Gaussian variant does.
 /// </summary>
-public sealed class ReciproCamMethod(bool gaussian = false) : IExplanationMethod
+public sealed class ReciproCamMethod(ReciproCamSpread spread = ReciproCamSpread.None) : IExplanationMethod
 {
     private static readonly float[] Kernel = { 1 / 16f, 1 / 8f, 1 / 16f, 1 / 8f, 1 / 4f, 1 / 8f, 1 / 16f, 1 / 8f, 1 / 16f };
 
-    /// <summary>Spread each position's vector with the 3×3 Gaussian (the paper's variant) instead of keeping it alone.</summary>
-    public bool Gaussian { get; } = gaussian;
+    public ReciproCamSpread Spread { get; } = Enum.IsDefined(spread) ? spread : throw new ArgumentOutOfRangeException(nameof(spread), spread, "Unknown spread.");
+
+    private bool Gaussian => Spread == ReciproCamSpread.Gaussian;
 
     public string Name => "reciprocam";
+
+    public static readonly MethodOption<ReciproCamSpread> SpreadOption = MethodOption.Choice("reciprocam-spread",
+        "Recipro-CAM: keep each position's vector alone (none) or spread it with the 3×3 Gaussian (gaussian).", ReciproCamSpread.None,
+        ("none", ReciproCamSpread.None), ("gaussian", ReciproCamSpread.Gaussian));
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [SpreadOption];
+
+    public static ReciproCamMethod From(MethodSettings s) => new(s.Get(SpreadOption));
+
+    public IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((SpreadOption, Spread));
 
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
@@ -52,4 +63,13 @@ public sealed class ReciproCamMethod(bool gaussian = false) : IExplanationMethod
             });
         return maps.Select(m => new MethodResult(new SaliencyMap(w, h, m))).ToArray();
     }
+}
+
+/// <summary>How Recipro-CAM keeps a position's activation vector.</summary>
+public enum ReciproCamSpread
+{
+    /// <summary>At that position alone.</summary>
+    None,
+    /// <summary>Spread over the 3×3 neighbourhood with (1 2 1; 2 4 2; 1 2 1)/16.</summary>
+    Gaussian,
 }

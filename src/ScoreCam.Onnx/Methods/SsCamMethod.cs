@@ -31,6 +31,19 @@ public sealed class SsCamMethod : SampledScoreCamMethod
 
     public override string Name => "sscam";
 
+    public static readonly MethodOption<int> SamplesOption = MethodOption.Integer("sscam-samples", "SS-CAM: noisy copies N per channel.", 10, 1, CommonOptions.MaxPasses, countsPasses: true);
+    public static readonly MethodOption<double> SigmaOption = MethodOption.Number("sscam-sigma", "SS-CAM: the noise's standard deviation σ (mask or input units).", 2.0, 0, 1e6);
+    public static readonly MethodOption<SsCamNoise> NoiseOption = MethodOption.Choice("sscam-noise", "SS-CAM: noise on the masks (SS-CAM(1)) or on the input (SS-CAM(2)).",
+        SsCamNoise.Masks, ("masks", SsCamNoise.Masks), ("input", SsCamNoise.Input));
+
+    public static IReadOnlyList<MethodOption> Declared { get; } = [NoiseOption, SamplesOption, SigmaOption, CommonOptions.Seed, CommonOptions.Variant];
+
+    public static SsCamMethod From(MethodSettings s) => new(s.Get(NoiseOption), s.Get(SamplesOption), s.Get(SigmaOption), s.Get(CommonOptions.Seed),
+        Variants.Only("SS-CAM", s.Get(CommonOptions.Variant), CompatibilityVariant.Paper, CompatibilityVariant.TorchCam));
+
+    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((NoiseOption, Noise), (SamplesOption, Samples), (SigmaOption, Sigma),
+        (CommonOptions.Seed, Seed), (CommonOptions.Variant, Variant));
+
     protected override Sampler CreateSampler(ExplanationContext context, BilinearUpsampler upsampler) => new(context, upsampler, Variant, new Random(Seed));
 
     protected override bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input)

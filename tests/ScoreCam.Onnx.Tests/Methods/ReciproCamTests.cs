@@ -11,7 +11,7 @@ public class ReciproCamTests
     public void Matches_the_reference_plain_and_Gaussian(string model)
     {
         MethodReference.Check(model, "reciprocam", new ReciproCamMethod());
-        MethodReference.Check(model, "reciprocam/gaussian", new ReciproCamMethod(gaussian: true));
+        MethodReference.Check(model, "reciprocam/gaussian", new ReciproCamMethod(ReciproCamSpread.Gaussian));
     }
 
     [Test]
