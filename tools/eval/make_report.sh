@@ -20,6 +20,11 @@
 #                                         times are measured); its timings.txt is kept, this run's times go to
 #                                         timings-resume.txt
 #   SKIP_SANITY=1, SKIP_GRID=1            leave those steps out (their sections say so)
+#   CATALOGUE                             the catalogue run, "methods:N" (default: Score-CAM, Grad-CAM and the CAM
+#                                         methods beyond the paper's on the first 8 single-item canvases, with ROAD);
+#                                         its section is written into the page by tools/eval/make_catalogue_report.py;
+#                                         empty: none
+#   ONLY_CATALOGUE=1                      run the catalogue alone and rewrite only its section of the committed page
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -38,6 +43,8 @@ EXTRA=${EXTRA:-}
 FRESH=--fresh
 REUSE=
 if [[ ${RESUME:-0} == 1 ]]; then FRESH=; REUSE=--reuse; fi
+CATALOGUE=${CATALOGUE-scorecam,gradcam,hirescam,eigencam,eigengradcam,sscam,iscam,groupcam,ablationcam,reciprocam:8}
+CATALOGUE_METRICS=pointing_game,energy_pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,road_morf,road_lerf
 mkdir -p "$OUT"
 read -r -a EXTRA_ARGS <<< "$EXTRA"
 read -r -a GROUPS_ <<< "$SLOW"
@@ -67,7 +74,33 @@ grid() {
     echo "grid $(( $(date +%s) - t0 ))" >> "$timings"
 }
 
+catalogue() { # the catalogue's evaluation, then each method's passes on the set's first canvas
+    local t0 methods=${CATALOGUE%:*} n=${CATALOGUE##*:} first
+    t0=$(date +%s)
+    dotnet "$DLL" evaluate --model "$MODEL" --set onnx-models/eval/single --method "$methods" --metrics "$CATALOGUE_METRICS" \
+        --limit "$n" --out-dir "$OUT/catalogue" $FRESH "${EXTRA_ARGS[@]}"
+    first=$("$PY" -c 'import json; print(json.load(open("onnx-models/eval/single/annotations.json"))["images"][0]["file"])')
+    for m in ${methods//,/ }; do
+        dotnet "$DLL" explain --model "$MODEL" --image "onnx-models/eval/single/$first" --method "$m" --json "$OUT/catalogue/$m.json" \
+            --quiet "${EXTRA_ARGS[@]}"
+    done
+    "$PY" -c 'import json, sys; print(json.dumps({m: json.load(open(f"{sys.argv[1]}/{m}.json"))["forwardPasses"] for m in sys.argv[2].split(",")}))' \
+        "$OUT/catalogue" "$methods" > "$OUT/catalogue/passes.json"
+    echo "catalogue $(( $(date +%s) - t0 ))" >> "$timings"
+}
+catalogue_section() {
+    "$PY" tools/eval/make_catalogue_report.py --eval "$OUT/catalogue" --limit "${CATALOGUE##*:}" --out docs/evaluation.md \
+        --command "dotnet $DLL evaluate --model $MODEL --set onnx-models/eval/single --method ${CATALOGUE%:*} --metrics $CATALOGUE_METRICS --limit ${CATALOGUE##*:} --out-dir $OUT/catalogue $FRESH${EXTRA:+ $EXTRA}"
+}
+if [[ ${ONLY_CATALOGUE:-0} == 1 ]]; then
+    catalogue
+    catalogue_section
+    echo "rewrote the catalogue section of docs/evaluation.md ($(( $(date +%s) - start )) s)"
+    exit 0
+fi
+
 [[ ${SKIP_GRID:-0} != 1 ]] && background grid grid
+[[ -n $CATALOGUE ]] && background catalogue catalogue
 background single run_set single "$LIMIT_SINGLE" "$METHODS" single
 background two-classes run_set two-classes "$LIMIT_TWO" "$METHODS" two-classes
 background same-class run_set same-class "$LIMIT_SAME" "$METHODS" same-class
@@ -97,4 +130,5 @@ echo "total $(( $(date +%s) - start ))" >> "$timings"
 "$PY" tools/eval/make_report.py --eval "$OUT" --model "$MODEL" --methods "$METHODS" \
     --limits "single=$LIMIT_SINGLE,two-classes=$LIMIT_TWO,same-class=$LIMIT_SAME" --slow "$SLOW" --extra "$EXTRA" $REUSE \
     --out docs/evaluation.md
+[[ -n $CATALOGUE ]] && catalogue_section
 echo "wrote docs/evaluation.md ($(( $(date +%s) - start )) s in all)"
