@@ -39,7 +39,7 @@ public sealed class GradientSessions : IDisposable
     }
 
     /// <summary>The model from the target layer on: activations → output rows.</summary>
-    public TailSession Tail => _tail.Value;
+    internal TailSession Tail => _tail.Value;
 
     /// <summary>The head's gradient graph: d Σ(seed ⊙ logits) / dA.</summary>
     public GradientSession Head => _head.Value;

@@ -8,7 +8,7 @@ namespace ScoreCam.Onnx.Inference;
 /// Runs the model's <see cref="TailGraph"/>: batches of K×h×w activations to output rows. A model whose export fixes
 /// its batch size runs in runs of that size, a short last one padded with zeros (their rows dropped). Thread-safe.
 /// </summary>
-public sealed class TailSession : IDisposable
+internal sealed class TailSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly PreparedModel _model;

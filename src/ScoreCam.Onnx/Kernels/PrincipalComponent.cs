@@ -5,7 +5,7 @@ namespace ScoreCam.Onnx.Kernels;
 /// per map): the unit vector v maximising |X v|, the first right singular vector of X. Computed in double by power
 /// iteration on the smaller Gram matrix (XᵀX, K × K, or XXᵀ, n × n); the projection X v is Σ_k v_k X_k.
 /// </summary>
-public static class PrincipalComponent
+internal static class PrincipalComponent
 {
     private const int MaxIterations = 100_000;
     private const double Tolerance = 1e-13;

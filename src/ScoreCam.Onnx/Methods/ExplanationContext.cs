@@ -99,7 +99,7 @@ public sealed class ExplanationContext
     /// through the model from the target layer on, in batches of the runner's size; <paramref name="read"/> receives
     /// each output row. Progress is reported over the <paramref name="count"/> items and the passes are counted.
     /// </summary>
-    public void RunTail(int count, BatchInputWriter write, BatchOutputReader read)
+    internal void RunTail(int count, BatchInputWriter write, BatchOutputReader read)
     {
         ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(read);

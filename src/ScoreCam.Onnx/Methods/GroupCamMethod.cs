@@ -39,11 +39,11 @@ public sealed class GroupCamMethod : IBatchedMethod
 
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context)
     {
-        using BatchedPasses passes = Begin(context);
+        using BatchedPasses passes = ((IBatchedMethod)this).Begin(context);
         return context.Run(passes);
     }
 
-    public BatchedPasses Begin(ExplanationContext context) => new GroupMasks(this, context);
+    BatchedPasses IBatchedMethod.Begin(ExplanationContext context) => new GroupMasks(this, context);
 
     /// <summary>Item 0 is the blurred baseline; item 1 + t·G + l is target t's group l.</summary>
     private sealed class GroupMasks : BatchedPasses

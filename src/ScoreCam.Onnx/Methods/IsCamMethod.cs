@@ -19,7 +19,7 @@ public sealed class IsCamMethod(int samples = 10, CompatibilityVariant variant =
 
     public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((SamplesOption, Samples), (CommonOptions.Variant, Variant));
 
-    protected override bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input)
+    private protected override bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input)
     {
         ReadOnlySpan<float> mask = sampler.ChannelMask(channel);
         if (mask.IsEmpty) return false;

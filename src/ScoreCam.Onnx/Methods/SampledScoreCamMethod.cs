@@ -31,10 +31,10 @@ public abstract class SampledScoreCamMethod : CamMethod, IBatchedMethod
     /// Writes sample <paramref name="sample"/> of channel <paramref name="channel"/> into <paramref name="input"/>
     /// (C×H×W); false leaves the item out (a constant map).
     /// </summary>
-    protected abstract bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input);
+    private protected abstract bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input);
 
     /// <summary>Per-explanation state a method's samples draw on: the masks, and its random numbers.</summary>
-    protected virtual Sampler CreateSampler(ExplanationContext context, BilinearUpsampler upsampler) => new(context, upsampler, Variant, null);
+    private protected virtual Sampler CreateSampler(ExplanationContext context, BilinearUpsampler upsampler) => new(context, upsampler, Variant, null);
 
     protected override float[][] ChannelWeights(ExplanationContext context)
     {
@@ -43,10 +43,10 @@ public abstract class SampledScoreCamMethod : CamMethod, IBatchedMethod
         return passes.Weights();
     }
 
-    public BatchedPasses Begin(ExplanationContext context) => new Items(this, context);
+    BatchedPasses IBatchedMethod.Begin(ExplanationContext context) => new Items(this, context);
 
     /// <summary>Builds masks, holds scratch planes and the method's random generator for one explanation.</summary>
-    protected sealed class Sampler(ExplanationContext context, BilinearUpsampler upsampler, CompatibilityVariant variant, Random? random)
+    private protected sealed class Sampler(ExplanationContext context, BilinearUpsampler upsampler, CompatibilityVariant variant, Random? random)
     {
         private readonly float[] _scratch = new float[upsampler.ScratchLength], _lowRes = new float[context.Height * context.Width];
         private readonly float[] _channelMask = new float[context.Image.Height * context.Image.Width];

@@ -44,9 +44,9 @@ public sealed class SsCamMethod : SampledScoreCamMethod
     public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((NoiseOption, Noise), (SamplesOption, Samples), (SigmaOption, Sigma),
         (CommonOptions.Seed, Seed), (CommonOptions.Variant, Variant));
 
-    protected override Sampler CreateSampler(ExplanationContext context, BilinearUpsampler upsampler) => new(context, upsampler, Variant, new Random(Seed));
+    private protected override Sampler CreateSampler(ExplanationContext context, BilinearUpsampler upsampler) => new(context, upsampler, Variant, new Random(Seed));
 
-    protected override bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input)
+    private protected override bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input)
     {
         Random random = sampler.Random!;
         float[] x = sampler.Context.Image.Data, plane = sampler.Plane;

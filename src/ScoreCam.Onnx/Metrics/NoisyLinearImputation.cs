@@ -8,7 +8,7 @@ namespace ScoreCam.Onnx.Metrics;
 /// (absolute, in the input tensor's units) is added to every imputed value. Solved by conjugate gradients in double
 /// to a relative residual of 1e-8.
 /// </summary>
-public static class NoisyLinearImputation
+internal static class NoisyLinearImputation
 {
     private static readonly (int Dy, int Dx, double Weight)[] Neighbours =
     {

@@ -11,7 +11,7 @@ namespace ScoreCam.Onnx.Metrics;
 /// imputed inputs. MoRF: lower is better; LeRF: higher is better. Ranking: decreasing saliency, ties in row-major
 /// order; ⌊r·n⌋ of the n pixels are removed. 18 forward passes per explanation.
 /// </summary>
-public static class Road
+internal static class Road
 {
     public const double Noise = 0.01;
     public const int Seed = 0;

@@ -9,7 +9,7 @@ namespace ScoreCam.Onnx.Models;
 /// the input <c>activations</c> (N×K×h×w) and the output <c>output</c> (the model's output rows). Ablation-CAM and
 /// Recipro-CAM run altered copies of A through it in batches, without running the part before the layer again.
 /// </summary>
-public static class TailGraph
+internal static class TailGraph
 {
     public const string ActivationsInput = "activations", Output = "output";
 
