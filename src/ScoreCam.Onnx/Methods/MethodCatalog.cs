@@ -19,6 +19,7 @@ public static class MethodCatalog
         new("gradcam++", MethodKind.Cam, "Grad-CAM++ (Chattopadhay et al.)", GradCamPlusPlusMethod.Declared, GradCamPlusPlusMethod.From, "grad-cam++", "gradcampp"),
         new("xgradcam", MethodKind.Cam, "XGrad-CAM (Fu et al.)", XGradCamMethod.Declared, XGradCamMethod.From, "xgrad-cam"),
         new("layercam", MethodKind.Cam, "LayerCAM (Jiang et al.): element-wise ReLU(dY/dA) ⊙ A", [], _ => new LayerCamMethod(), "layer-cam"),
+        new("hirescam", MethodKind.Cam, "HiResCAM (Draelos and Carin): Σ_k dY/dA_k ⊙ A_k, no spatial averaging", [], _ => new HiResCamMethod(), "hires-cam"),
         new("eigencam", MethodKind.Cam, "Eigen-CAM (Muhammad and Yeasin): first principal component of A", EigenCamMethod.Declared, EigenCamMethod.From, "eigen-cam"),
         new("eigengradcam", MethodKind.Cam, "EigenGrad-CAM (pytorch-grad-cam): first principal component of dY/dA ⊙ A", [], _ => new EigenGradCamMethod(), "eigen-grad-cam"),
         new("sscam", MethodKind.Cam, "SS-CAM (Wang, Naidu et al.): Score-CAM weights averaged over noisy copies", SsCamMethod.Declared, SsCamMethod.From, "ss-cam"),
