@@ -17,8 +17,14 @@ Prints medians and the ratio library / PyTorch, and the two maps' agreement (max
 --channels K restricts both sides to the same K channels (the library's --channels: the top K by the activation
 map's variance, ties to the lower index; the others weigh 0), for models too slow to explain in full on the machine
 at hand: fewer passes of the same kind, not the paper's algorithm.
+The PyTorch process runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (some machines here set them to Haswell's
+kernel and cache size, which halves OpenBLAS's speed on an AVX-512 CPU): they are removed before numpy and torch load
+OpenBLAS, and given back to the library's process only. The core OpenBLAS chose is printed and recorded (OpenBLAS
+0.3.21 does not know Zen 5 and falls back to Prescott there; --openblas-core SkylakeX names its AVX-512 kernels for the
+PyTorch process instead, as OPENBLAS_CORETYPE would). PyTorch's convolutions run in oneDNN, not OpenBLAS.
 """
 import argparse
+import ctypes
 import json
 import os
 import statistics
@@ -26,6 +32,11 @@ import subprocess
 import sys
 import tempfile
 import time
+
+# Before anything loads OpenBLAS: it reads these once, when it is loaded.
+OPENBLAS_OVERRIDES = {k: os.environ.pop(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+if "--openblas-core" in sys.argv[:-1]:
+    os.environ["OPENBLAS_CORETYPE"] = sys.argv[sys.argv.index("--openblas-core") + 1]
 
 import numpy as np
 import torch
@@ -89,11 +100,25 @@ def library_scorecam(cli, onnx_path, npy, batch, out_json, channels=None):
     cmd = ["dotnet", cli, "explain", "--model", onnx_path, "--tensor", npy, "--batch", str(batch), "--json", out_json]
     if channels is not None:
         cmd += ["--channels", str(channels)]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **OPENBLAS_OVERRIDES})
     with open(out_json) as f:
         result = json.load(f)
     m = result["map"]
     return np.array(m["values"], np.float32).reshape(m["height"], m["width"]), result
+
+
+def openblas_core():
+    """The kernel core OpenBLAS picked in this process (openblas_get_corename), or None when no OpenBLAS is loaded."""
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "openblas" in line.lower() and line.split()[-1].startswith("/")}
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return None
 
 
 def main():
@@ -107,8 +132,13 @@ def main():
     p.add_argument("--models-dir", default=os.path.join(ROOT, "tools", ".cache", "models"))
     p.add_argument("--cli", default=os.path.join(ROOT, "src", "ScoreCam.Onnx.Cli", "bin", "Release", "net10.0", "scorecam.dll"))
     p.add_argument("--json")
+    p.add_argument("--openblas-core", help="OPENBLAS_CORETYPE for the PyTorch process (default: unset, OpenBLAS's own choice)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    torch.ones(64, 64) @ torch.ones(64, 64)  # loads the BLAS
+    core = openblas_core()
+    print(f"PyTorch process: OPENBLAS_CORETYPE {'= ' + args.openblas_core if args.openblas_core else 'unset'}, OPENBLAS_L2_SIZE unset "
+          f"(the environment had {OPENBLAS_OVERRIDES or 'neither'}); OpenBLAS core: {core or 'no OpenBLAS loaded'}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         npy = os.path.join(tmp, "input.npy")
@@ -134,7 +164,8 @@ def main():
             lib_s, torch_s = statistics.median(lib_times), statistics.median(torch_times)
             rows.append({"model": name, "passes": passes, "channels": args.channels, "batch": args.batch, "runs": args.runs,
                          "library_s": lib_times, "pytorch_s": torch_times, "library_median_s": lib_s,
-                         "pytorch_median_s": torch_s, "ratio": lib_s / torch_s, "map_max_diff_after_max": diff})
+                         "pytorch_median_s": torch_s, "ratio": lib_s / torch_s, "map_max_diff_after_max": diff,
+                         "pytorch_openblas_core": core, "openblas_overrides_removed_for_pytorch": OPENBLAS_OVERRIDES})
             print(f"{name:<10} {passes:6d}  {lib_s:9.2f}  {torch_s:9.2f}  {lib_s / torch_s:15.3f}  {diff:12.2e}  {args.runs}", flush=True)
     if args.json:
         with open(args.json, "w") as f:

@@ -8,6 +8,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using ScoreCam.Onnx.Cli.Terminal;
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Cli.Commands;
 
@@ -37,7 +38,12 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Measured runs per configuration (after one warm-up).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core).", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
-        var command = new Command("bench", "Measure explanation time against the forward-pass floor.") { image, method, batches, images, targets, channels, runs, threads, json };
+        var peak = new Option<bool>("--peak")
+        {
+            Description = "Also measure the attainable float32 and int8 throughput of ONNX Runtime on this machine (large MatMul, MatMulInteger, 1x1 convolutions, " +
+                "same threads), count a forward pass's FLOPs from the graph, and print each floor's throughput as a share of its precision's peak.",
+        };
+        var command = new Command("bench", "Measure explanation time against the forward-pass floor.") { image, method, batches, images, targets, channels, runs, threads, json, peak };
         methodFlags.AddTo(command, except: ScoreCamMethod.Channels);
         model.AddTo(command, batch: false);
         model.AddFeeds(command);
@@ -82,8 +88,11 @@ internal static class BenchCommand
                                     usesChannels ? k?.ToString(CultureInfo.InvariantCulture) ?? AllChannels : "-", k, Enumerable.Repeat(input, n).ToArray(), ranking[..t]));
                 }
             Measure(configs, runCount);
+            (long Flops, IReadOnlyList<PeakKernel> Kernels)? peaks = r.GetValue(peak)
+                ? (ForwardPassCost.Flops(explainer.Model, input.Height, input.Width), AttainablePeak.Measure(r.GetValue(threads)))
+                : null;
 
-            double peak = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
+            double peakMb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
             output.WriteLine("method          precision    K  batch  images  targets  passes  wall_ms  floor_ms  ratio  outside_ort  passes/s  fill   ms/image  alloc_KB/call  first_ms");
             var rows = new List<Dictionary<string, object?>>();
             foreach (Configuration c in configs)
@@ -91,19 +100,43 @@ internal static class BenchCommand
                 Dictionary<string, object?> row = c.Row(runCount);
                 row["model"] = modelName;
                 row["device"] = explainer.Session.Device.ToString();
-                row["peak_working_set_mb"] = peak;
+                row["peak_working_set_mb"] = peakMb;
+                if (peaks is { } pk) AddPeakShare(row, c.Precision == "int8", pk.Flops, pk.Kernels);
                 rows.Add(row);
                 string fill = row["batch_fill"] is double f ? f.ToString("0.000", CultureInfo.InvariantCulture) : "-";
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{c.Method.Name,-15} {c.Precision,-9} {c.ChannelsLabel,4}  {(c.Auto ? $"{c.View.BatchSize}*" : c.View.BatchSize),5}  {c.Images.Length,6}  {c.Targets.Length,7}  {row["forward_passes"],6}  {row["wall_ms"],7:0.0}  {row["floor_ms"],8:0.0}  {row["ratio"],5:0.000}  {row["outside_ort_share"],11:0.000}  {row["passes_per_second"],8:0.0}  {fill,5}  {row["ms_per_image"],8:0.0}  {row["allocated_kb_per_call"],13:0.0}  {row["first_call_ms"],8:0.0}"));
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"peak working set of the run: {peak:0} MB{(sizes.Contains(null) ? "; * the size chosen for the model" : "")}; fill: masked passes / (model calls × batch size); first_ms: the first call (warm-up; for int8 it calibrates and quantizes the copy)"));
+                $"peak working set of the run: {peakMb:0} MB{(sizes.Contains(null) ? "; * the size chosen for the model" : "")}; fill: masked passes / (model calls × batch size); first_ms: the first call (warm-up; for int8 it calibrates and quantizes the copy)"));
+            if (peaks is { } p2)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"attainable peak ({(r.GetValue(threads) == 0 ? "one thread per core" : $"{r.GetValue(threads)} threads")}), best of 5 (median):"));
+                foreach (PeakKernel k in p2.Kernels)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k.Name,-46} {k.BestGigaOpsPerSecond,7:0.0} ({k.MedianGigaOpsPerSecond:0.0}) G{(k.Int8 ? "OP" : "FLOP")}/s"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"forward pass: {p2.Flops / 1e9:0.000} GFLOP (Conv, Gemm, MatMul); floor throughput as a share of its precision's best peak:"));
+                foreach (var row in rows)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {row["method"],-15} {row["precision"],-9} batch {row["batch"],3}  {row["floor_gops_per_s"],7:0.0} G/s of {row["peak_gops_per_s"],7:0.0}: {row["peak_share"]:P1}"));
+            }
             if (r.GetValue(json) is { } jsonPath)
                 AtomicFile.Write(jsonPath, JsonSerializer.SerializeToUtf8Bytes(rows, new JsonSerializerOptions { WriteIndented = true }));
             return CliApp.Ok;
         }));
         return command;
+    }
+
+    /// <summary>The floor's operations per second (every floor pass at the model's FLOPs) and its share of the best kernel of its precision.</summary>
+    private static void AddPeakShare(Dictionary<string, object?> row, bool int8, long flops, IReadOnlyList<PeakKernel> kernels)
+    {
+        double achieved = (int)row["forward_passes"]! * (double)flops / ((double)row["floor_ms"]! / 1000) / 1e9;
+        double best = kernels.Where(k => k.Int8 == int8).Max(k => k.BestGigaOpsPerSecond);
+        row["flops_per_pass"] = flops;
+        row["floor_gops_per_s"] = Math.Round(achieved, 1);
+        row["peak_gops_per_s"] = Math.Round(best, 1);
+        row["peak_share"] = Math.Round(achieved / best, 4);
+        row["peak_kernels"] = kernels.Select(k => new Dictionary<string, object> { ["name"] = k.Name, ["best_gops_per_s"] = Math.Round(k.BestGigaOpsPerSecond, 1),
+            ["median_gops_per_s"] = Math.Round(k.MedianGigaOpsPerSecond, 1) }).ToList();
     }
 
     /// <summary>A comma-separated list of integers 1..<paramref name="max"/>, or <paramref name="word"/> (null in the result).</summary>
