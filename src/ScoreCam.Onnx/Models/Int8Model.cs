@@ -35,7 +35,7 @@ internal static class Int8Model
         var outputs = graph.Output.Where(o => o.Name == model.OutputName).ToList();
         graph.Output.Clear();
         graph.Output.AddRange(outputs);
-        var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var initializers = FloatConstants(graph);
 
         // One QuantizeLinear → DequantizeLinear pair per tensor; every reader of the tensor reads the dequantized copy.
         var scales = new Dictionary<string, float>(StringComparer.Ordinal);
@@ -68,7 +68,7 @@ internal static class Int8Model
             string weight = node.Input[1];
             if (!quantizedWeights.TryGetValue(weight + "#" + axis, out var w))
             {
-                w = QuantizeWeight(graph, initializers[weight], axis, added);
+                w = QuantizeWeight(graph, weight, initializers[weight], axis, added);
                 quantizedWeights[weight + "#" + axis] = w;
             }
             float inputScale = scales[original.Input[0]];
@@ -88,14 +88,33 @@ internal static class Int8Model
         }
         graph.Node.Clear();
         graph.Node.AddRange(ordered);
-        // The float weights that were quantized are read by no node any more.
-        var read = graph.Node.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        // The float weights that were quantized (and the Identity nodes that passed them on) are read by nothing any more.
+        var read = graph.Node.SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
+        foreach (NodeProto unused in graph.Node.Where(n => n.OpType is "Identity" or "Constant" && !n.Output.Any(read.Contains)).ToList())
+            graph.Node.Remove(unused);
+        read = graph.Node.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
         foreach (TensorProto unused in graph.Initializer.Where(t => !read.Contains(t.Name)).ToList()) graph.Initializer.Remove(unused);
         return proto.ToByteArray();
     }
 
+    /// <summary>
+    /// Float initializers by name, and the tensors that Identity nodes (chains of them) or Constant nodes make of them:
+    /// exporters such as torch.onnx pass shared or folded weights through Identity.
+    /// </summary>
+    private static Dictionary<string, TensorProto> FloatConstants(GraphProto graph)
+    {
+        var constants = graph.Initializer.Where(t => t.DataType == FloatType).ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (NodeProto node in graph.Node)
+        {
+            if (node.OpType == "Identity" && constants.TryGetValue(node.Input[0], out TensorProto? source)) constants[node.Output[0]] = source;
+            else if (node.OpType == "Constant" && node.Attribute.FirstOrDefault(a => a.Name == "value")?.T is { DataType: FloatType } value)
+                constants[node.Output[0]] = value;
+        }
+        return constants;
+    }
+
     /// <summary>Symmetric int8 per output channel (scale = max |w| / 127, zero point 0), as ONNX Runtime's quantizer does.</summary>
-    private static (string Name, float[] Scales) QuantizeWeight(GraphProto graph, TensorProto weight, int axis, List<NodeProto> nodes)
+    private static (string Name, float[] Scales) QuantizeWeight(GraphProto graph, string tensor, TensorProto weight, int axis, List<NodeProto> nodes)
     {
         float[] values = Values(weight);
         long[] dims = weight.Dims.ToArray();
@@ -113,7 +132,7 @@ internal static class Int8Model
         for (int i = 0; i < values.Length; i++)
             q[i] = (sbyte)Math.Clamp(MathF.Round(values[i] / scales[i / inner % channels]), -127f, 127f);
 
-        string name = weight.Name + "/int8";
+        string name = tensor + "/int8";
         var quantized = new TensorProto { Name = name, DataType = Int8Type, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(q.AsSpan())) };
         quantized.Dims.AddRange(dims);
         graph.Initializer.Add(quantized);
@@ -187,7 +206,7 @@ internal static class Int8Model
                 throw new ScoreCamException(
                     $"Model '{model.Source}' uses ONNX opset {opset}; an int8 copy needs opset {MinOpset} or later (per-channel DequantizeLinear). Re-export the model with opset 13 or later, or run it in float32.");
             var index = new GraphIndex(proto.Graph);
-            var weights = proto.Graph.Initializer.Where(t => t.DataType == FloatType).ToDictionary(t => t.Name, StringComparer.Ordinal);
+            var weights = FloatConstants(proto.Graph);
             var nodes = new List<(int, int)>();
             for (int i = 0; i < proto.Graph.Node.Count; i++)
                 if (WeightAxis(proto.Graph.Node[i], weights, index) is { } axis) nodes.Add((i, axis));
@@ -221,7 +240,7 @@ internal static class Int8Model
         /// <summary>The output-channel axis of a node's constant float weight, or null when the node is not quantized.</summary>
         private static int? WeightAxis(NodeProto node, Dictionary<string, TensorProto> weights, GraphIndex index)
         {
-            if (node.Input.Count < 2 || !weights.TryGetValue(node.Input[1], out TensorProto? w) || index.Initializers.Contains(node.Input[0])) return null;
+            if (node.Input.Count < 2 || !weights.TryGetValue(node.Input[1], out TensorProto? w) || weights.ContainsKey(node.Input[0])) return null;
             bool FloatBias(int channels) => node.Input.Count < 3 || node.Input[2].Length == 0
                 || (weights.TryGetValue(node.Input[2], out TensorProto? b) && b.Dims.Count == 1 && b.Dims[0] == channels);
             long Int(string name, long fallback) => node.Attribute.FirstOrDefault(a => a.Name == name)?.I ?? fallback;

@@ -116,6 +116,28 @@ public class Int8ModelTests
     }
 
     [Test]
+    public void Weights_passed_through_identity_nodes_are_quantized_too()
+    {
+        // torch.onnx passes shared and folded weights through Identity nodes; the conv must still get its int8 weight.
+        var g = new OnnxGraphBuilder();
+        string x = g.Input("input", null, 3, 8, 8);
+        var w = Enumerable.Range(0, 2 * 3 * 9).Select(i => (i % 7 - 3) / 10f).ToArray();
+        string weight = g.Node("Identity", new[] { g.Weights("w", w, 2, 3, 3, 3) }, "w_shared");
+        string conv = g.Node("Conv", new[] { x, weight }, "conv", OnnxGraphBuilder.Ints("kernel_shape", 3, 3));
+        string features = g.Node("Relu", new[] { conv }, "features");
+        string pooled = g.Node("GlobalAveragePool", new[] { features }, "pooled");
+        g.Node("Flatten", new[] { pooled }, "output");
+        g.Output("output", null, 2);
+        PreparedModel model = ModelPreparer.Prepare(g.Build(), "identity", new ModelPreparationOptions { ProbeSize = (8, 8) });
+        var ranges = Int8Model.CalibratedTensors(model).ToDictionary(t => t, _ => new ActivationRange(-1f, 1f));
+        ModelProto copy = ModelProto.Parser.ParseFrom(Int8Model.Quantize(model, ranges));
+        NodeProto quantized = copy.Graph.Node.Single(n => n.OpType == "Conv");
+        copy.Graph.Node.Single(n => n.Output.Contains(quantized.Input[1])).OpType.Should().Be("DequantizeLinear");
+        copy.Graph.Node.Should().NotContain(n => n.OpType == "Identity", "the float weight is read by nothing any more");
+        Int8Model.CalibratedTensors(model).Should().Equal(new[] { "input" }, "after the last quantized op the tensors stay float32");
+    }
+
+    [Test]
     public void Models_before_opset_13_are_refused_with_the_reason()
     {
         var g = new OnnxGraphBuilder(opset: 12);
