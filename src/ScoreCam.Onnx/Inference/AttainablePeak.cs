@@ -7,7 +7,7 @@ using ScoreCam.Onnx.Models;
 namespace ScoreCam.Onnx.Inference;
 
 /// <summary>One measured kernel: what it computed, its operations per run and its best and median throughput.</summary>
-public sealed record PeakKernel(string Name, bool Int8, long Operations, double BestGigaOpsPerSecond, double MedianGigaOpsPerSecond);
+internal sealed record PeakKernel(string Name, bool Int8, long Operations, double BestGigaOpsPerSecond, double MedianGigaOpsPerSecond);
 
 /// <summary>
 /// The throughput ONNX Runtime's CPU provider attains on this machine with large, regular work, the ceiling a model's
@@ -16,7 +16,7 @@ public sealed record PeakKernel(string Name, bool Int8, long Operations, double 
 /// in its own session with the given intra-op threads and full graph optimisation. Operations count a multiply-add
 /// as two.
 /// </summary>
-public static class AttainablePeak
+internal static class AttainablePeak
 {
     private const int FloatType = (int)TensorProto.Types.DataType.Float, UInt8Type = (int)TensorProto.Types.DataType.Uint8;
     private const int Int8Type = (int)TensorProto.Types.DataType.Int8;

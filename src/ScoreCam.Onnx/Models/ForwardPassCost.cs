@@ -7,7 +7,7 @@ namespace ScoreCam.Onnx.Models;
 /// ops that hold nearly all of a CNN's work; element-wise ops, pooling and biases are left out), at one input of the
 /// given size. Shapes come from ONNX Runtime (one probe pass), not from the graph's annotations.
 /// </summary>
-public static class ForwardPassCost
+internal static class ForwardPassCost
 {
     public static long Flops(PreparedModel model, int height, int width)
     {
