@@ -286,7 +286,8 @@ public sealed class CamExplainer : IDisposable
         if (pass.Owner != this) throw new ArgumentException("The pass was made by another explainer.", nameof(pass));
         cancellationToken.ThrowIfCancellationRequested();
         ImageTensor image = pass.Image;
-        var resolved = targets.Select(t => ResolvedTarget.Resolve(t, Model, Labels, pass.Scores)).ToList();
+        var bound = new TargetModel(Model, Labels, pass.Scores);
+        var resolved = targets.Select(t => t.Resolve(bound)).ToList();
         return new ExplanationContext(Model, image, pass.Scores, pass.Activations, pass.Channels, pass.Height, pass.Width, resolved, Runner, Gradients,
             () => BlackPicture(image), progress, cancellationToken);
     }

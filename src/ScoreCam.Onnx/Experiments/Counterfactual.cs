@@ -70,9 +70,9 @@ public static class Counterfactual
 
     private static int ClassOf(ExplanationTarget target, CamExplainer explainer, float[] scores, string parameter)
     {
-        if (target is ExplanationTarget.CustomTarget)
-            throw new ArgumentException("A counterfactual explanation compares classes; custom targets have no class probability.", parameter);
-        return ResolvedTarget.Resolve(target, explainer.Model, explainer.Labels, scores).ClassIndex!.Value;
+        ResolvedTarget resolved = target.Resolve(new TargetModel(explainer.Model, explainer.Labels, scores));
+        return resolved.ClassIndex
+            ?? throw new ArgumentException($"A counterfactual explanation compares classes; target '{resolved.Name}' is not one (custom targets, similarities and detections have no class probability).", parameter);
     }
 
     private static int MostProbableOtherThan(int target, float[] probabilities)

@@ -19,14 +19,12 @@ public static class Fgsm
     public static AdversarialExample Attack(CamExplainer explainer, ImageTensor image, float epsilon, ExplanationTarget? target = null)
     {
         if (!float.IsFinite(epsilon) || epsilon < 0) throw new ArgumentOutOfRangeException(nameof(epsilon), $"ε must be a non-negative number; got {epsilon}.");
-        if (target is ExplanationTarget.CustomTarget)
-            throw new ArgumentException("FGSM attacks a class: a custom target has no cross-entropy loss.", nameof(target));
         PreparedModel model = explainer.Model;
         float[] scores = explainer.Embed(image);
         var before = new float[scores.Length];
         ResolvedTarget.Probabilities(scores, model.OutputKind, before);
-        ResolvedTarget resolved = ResolvedTarget.Resolve(target ?? ExplanationTarget.TopPrediction, model, explainer.Labels, scores);
-        int c = resolved.ClassIndex!.Value;
+        ResolvedTarget resolved = (target ?? ExplanationTarget.TopPrediction).Resolve(new TargetModel(model, explainer.Labels, scores));
+        int c = resolved.ClassIndex ?? throw new ArgumentException($"FGSM attacks a class: target '{resolved.Name}' is not one (a custom target, a similarity or a detection has no cross-entropy loss).", nameof(target));
 
         var gradients = explainer.Gradients.Input(image.Height, image.Width, guided: false);
         var seed = new float[model.OutputSize];

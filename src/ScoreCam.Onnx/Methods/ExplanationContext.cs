@@ -27,7 +27,7 @@ public sealed class ExplanationContext
         (Model, Image, UnmaskedScores, Activations, Channels, Height, Width, Targets, Runner, _gradients, Progress, CancellationToken) =
             (model, image, unmaskedScores, activations, channels, height, width, targets, runner, gradients, progress, cancellationToken);
         _blackInput = new Lazy<float[]>(blackInput);
-        Scorer = new TargetScorer(targets, model.OutputKind, model.OutputSize);
+        Scorer = new TargetScorer(targets, model);
         _headGradients = new Lazy<float[]>(ComputeHeadGradients);
     }
 
@@ -150,7 +150,7 @@ public sealed class ExplanationContext
             for (int t = 0; t < n; t++)
             {
                 if (rows is not null) Activations.CopyTo(rows, t * plane);
-                GradientSeed.Write(Targets[t], UnmaskedScores, seeds.AsSpan(t * outputs, outputs), session.Softmax);
+                GradientSeed.Write(Targets[t], Model, UnmaskedScores, seeds.AsSpan(t * outputs, outputs), session.Softmax);
             }
             var gradients = new float[n * plane];
             long start = Stopwatch.GetTimestamp();
@@ -197,13 +197,13 @@ public sealed class ExplanationContext
                     Run(n, (i, slot) => { inputs.AsSpan(i * length, length).CopyTo(slot); return true; },
                         (i, row) => row.CopyTo(rows.AsSpan(i * outputs, outputs)), reportProgress: false);
                 for (int i = 0; i < n; i++)
-                    GradientSeed.Write(resolved, custom ? rows.AsSpan(i * outputs, outputs) : UnmaskedScores, seeds.AsSpan(i * outputs, outputs), session.Softmax);
+                    GradientSeed.Write(resolved, Model, custom ? rows.AsSpan(i * outputs, outputs) : UnmaskedScores, seeds.AsSpan(i * outputs, outputs), session.Softmax);
                 long begin = Stopwatch.GetTimestamp();
                 session.Run(inputs.AsMemory(0, n * length), seeds.AsMemory(0, n * outputs), logits.AsSpan(0, n * outputs), gradients.AsSpan(0, n * length), n);
                 Count(n, Stopwatch.GetElapsedTime(begin));
                 for (int i = 0; i < n; i++)
                 {
-                    float score = resolved.ClassIndex is { } c ? logits[i * outputs + c] : resolved.Score(rows.AsSpan(i * outputs, outputs), default, ScoreMode.RawScore);
+                    float score = resolved.ClassIndex is { } c ? logits[i * outputs + c] : resolved.Score(TargetScorer.Outputs(Model, rows.AsSpan(i * outputs, outputs)), ScoreMode.RawScore);
                     read(start + i, gradients.AsSpan(i * length, length), score);
                 }
                 Progress?.Report(new ExplanationProgress(start + n, count));
@@ -245,7 +245,7 @@ public sealed class ExplanationContext
         Run(1, (_, slot) => { input.Span.CopyTo(slot); return true; }, (_, r) => r.CopyTo(row), reportProgress: false);
         var probabilities = new float[outputs];
         ResolvedTarget.Probabilities(row, Model.OutputKind, probabilities);
-        float score = resolved.Score(row, probabilities, mode);
+        float score = resolved.Score(TargetScorer.Outputs(Model, row, probabilities), mode);
         var seed = new float[outputs];
         if (resolved.ClassIndex is { } c && mode == ScoreMode.Probability)
         {
@@ -260,7 +260,7 @@ public sealed class ExplanationContext
                     (session.Softmax ?? new SoftmaxAxis(outputs, 1)).Backward(probabilities, seed);
             }
         }
-        else GradientSeed.Write(resolved, row, seed, session.Softmax);
+        else GradientSeed.Write(resolved, Model, row, seed, session.Softmax);
         long begin = Stopwatch.GetTimestamp();
         session.Run(input, seed, new float[outputs], gradient, 1);
         Count(1, Stopwatch.GetElapsedTime(begin));

@@ -4,12 +4,15 @@ namespace ScoreCam.Onnx.Methods;
 public delegate float ScalarScore(ReadOnlySpan<float> outputs);
 
 /// <summary>
-/// What an explanation explains: the top prediction, a class (by index or label), or any scalar function of the
-/// model's outputs (for models without a class head, e.g. the similarity of an embedding to a reference).
+/// What an explanation explains: a function from the model's outputs for an input to one score. This type is the
+/// request (the top prediction, a class, a detection, ...); <see cref="Resolve"/> binds it to a model and the
+/// unmasked pass, giving the <see cref="ResolvedTarget"/> that scores masked inputs and seeds gradient passes. A new
+/// kind of target is one record deriving from this one.
 /// </summary>
 public abstract record ExplanationTarget
 {
-    private ExplanationTarget() { }
+    /// <summary>For kinds of target outside this library.</summary>
+    protected ExplanationTarget() { }
 
     /// <summary>The class the model predicts for the unmasked input (the default).</summary>
     public static ExplanationTarget TopPrediction { get; } = new TopPredictionTarget();
@@ -36,9 +39,9 @@ public abstract record ExplanationTarget
         int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int index)
             ? Class(index) : Label(text);
 
-    internal sealed record TopPredictionTarget : ExplanationTarget;
-    internal sealed record ClassTarget(int Index) : ExplanationTarget;
-    internal sealed record LabelTarget(string Text) : ExplanationTarget;
-    internal sealed record OutputElementTarget(string Output, int Index) : ExplanationTarget;
-    internal sealed record CustomTarget(string Name, ScalarScore Score) : ExplanationTarget;
+    /// <summary>
+    /// Binds this target to <paramref name="model"/>'s model and unmasked output; refuses (with a
+    /// <see cref="Core.ScoreCamException"/>) a target the model cannot score.
+    /// </summary>
+    public abstract ResolvedTarget Resolve(TargetModel model);
 }

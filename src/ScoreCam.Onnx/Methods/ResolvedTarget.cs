@@ -1,71 +1,54 @@
 using ScoreCam.Onnx.Kernels;
 using ScoreCam.Onnx.Models;
-using ScoreCam.Onnx.Core;
 
 namespace ScoreCam.Onnx.Methods;
 
-/// <summary>A target bound to a model: a class index or a custom scalar, with its display name.</summary>
-internal sealed class ResolvedTarget
+/// <summary>
+/// A target bound to a model (<see cref="ExplanationTarget.Resolve"/>): it turns the outputs of each item of a batch
+/// into one score (what forward-only methods weigh masked inputs by) and gives that score's derivative with respect
+/// to the outputs (the seed of gradient passes). Stateless after resolution, so one instance scores items of
+/// concurrent batches.
+/// </summary>
+public abstract class ResolvedTarget
 {
-    private readonly ScalarScore? _custom;
+    protected ResolvedTarget(string name, int? classIndex = null, string? label = null) =>
+        (Name, ClassIndex, Label) = (name, classIndex, label);
 
-    private ResolvedTarget(string name, int? classIndex, string? label, ScalarScore? custom) =>
-        (Name, ClassIndex, Label, _custom) = (name, classIndex, label, custom);
-
+    /// <summary>What the explanation explains, for people (a label, "class 3", "person 0.91 at 10,20,50,80").</summary>
     public string Name { get; }
+    /// <summary>The class whose score this is, for class targets (its gradient seed is one-hot on the graph's pre-softmax scores).</summary>
     public int? ClassIndex { get; }
     public string? Label { get; }
 
-    internal static ResolvedTarget Resolve(ExplanationTarget target, PreparedModel model, IReadOnlyList<string>? labels, ReadOnlySpan<float> unmaskedScores)
+    /// <summary>The score of one item. <paramref name="mode"/> says how a class's score is read; kinds without classes ignore it.</summary>
+    public abstract float Score(TargetOutputs outputs, ScoreMode mode);
+
+    /// <summary>
+    /// d Score(<paramref name="outputs"/>, <see cref="ScoreMode.RawScore"/>) / d outputs, over the whole output the pass
+    /// holds (<see cref="TargetOutputs.Values"/>), into <paramref name="seed"/> (same length). By default central
+    /// differences; a kind with an analytic derivative overrides this.
+    /// </summary>
+    public virtual void Derivative(TargetOutputs outputs, Span<float> seed)
     {
-        switch (target)
+        ReadOnlySpan<float> row = outputs.Values;
+        float[] probe = row.ToArray();
+        // The score is a float: a step of 1% of the row's largest entry keeps its rounding (ulp / 2h) far below the
+        // gradient while the central difference's O(h²) error stays small for smooth scores (cosine similarity).
+        float h = 1e-2f * Math.Max(1e-3f, System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row));
+        for (int j = 0; j < row.Length; j++)
         {
-            case ExplanationTarget.TopPredictionTarget:
-                return ForClass(ArgMax(unmaskedScores), labels);
-            case ExplanationTarget.ClassTarget c:
-                if (c.Index < 0 || c.Index >= model.OutputSize)
-                    throw new ScoreCamException(
-                        $"Class index {c.Index} is out of range: the model has {model.OutputSize} output{(model.OutputSize == 1 ? "" : "s")} (valid indices 0..{model.OutputSize - 1}).");
-                return ForClass(c.Index, labels);
-            case ExplanationTarget.LabelTarget l:
-                if (labels is null)
-                    throw new ScoreCamException($"Target '{l.Text}' is a label, but the model has no labels file. Pass --labels FILE or a class index.");
-                int index = labels.ToList().FindIndex(x => string.Equals(x, l.Text, StringComparison.OrdinalIgnoreCase));
-                if (index < 0)
-                    throw new ScoreCamException(
-                        $"Label '{l.Text}' is not among the model's {labels.Count} labels (e.g. {string.Join(", ", labels.Take(5).Select(x => $"'{x}'"))}). Pass a label from the labels file or a class index.");
-                if (index >= model.OutputSize)
-                    throw new ScoreCamException($"Label '{l.Text}' is line {index} of the labels file, but the model has only {model.OutputSize} outputs: the labels file does not match the model.");
-                return ForClass(index, labels);
-            case ExplanationTarget.OutputElementTarget e:
-                if (e.Output != model.OutputName)
-                    throw new ScoreCamException(
-                        $"Target output '{e.Output}' is not the output model '{model.Source}' was prepared to score ('{model.OutputName}'). " +
-                        $"Prepare it with that output (--target-output {e.Output}; library: ModelPreparationOptions.OutputName).");
-                if (e.Index < 0 || e.Index >= model.OutputSize)
-                    throw new ScoreCamException(
-                        $"Index {e.Index} is out of range for output '{e.Output}', which holds {model.OutputSize} value{(model.OutputSize == 1 ? "" : "s")} per image (valid indices 0..{model.OutputSize - 1}).");
-                return ForClass(e.Index, labels);
-            case ExplanationTarget.CustomTarget t:
-                return new ResolvedTarget(t.Name, null, null, t.Score);
-            default:
-                throw new ArgumentOutOfRangeException(nameof(target));
+            probe[j] = row[j] + h;
+            double up = Score(new TargetOutputs(outputs.Name, probe, outputs.Shape, default), ScoreMode.RawScore);
+            probe[j] = row[j] - h;
+            double down = Score(new TargetOutputs(outputs.Name, probe, outputs.Shape, default), ScoreMode.RawScore);
+            probe[j] = row[j];
+            seed[j] = (float)((up - down) / ((double)(row[j] + h) - (row[j] - h)));
         }
     }
 
-    private static ResolvedTarget ForClass(int index, IReadOnlyList<string>? labels)
-    {
-        string? label = labels is not null && index < labels.Count ? labels[index] : null;
-        return new ResolvedTarget(label ?? $"class {index}", index, label, null);
-    }
+    public override string ToString() => Name;
 
     internal static int ArgMax(ReadOnlySpan<float> values) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values);
-
-    /// <summary>The target's score for one output row. <paramref name="probabilities"/> holds the row's class probabilities.</summary>
-    internal float Score(ReadOnlySpan<float> row, ReadOnlySpan<float> probabilities, ScoreMode mode) =>
-        _custom is not null ? _custom(row)
-        : mode == ScoreMode.RawScore ? row[ClassIndex!.Value]
-        : probabilities[ClassIndex!.Value];
 
     /// <summary>Class probabilities of one output row, as <see cref="ScoreMode.Probability"/> defines them.</summary>
     internal static void Probabilities(ReadOnlySpan<float> row, ModelOutputKind kind, Span<float> destination)

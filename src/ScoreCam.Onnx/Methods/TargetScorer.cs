@@ -6,13 +6,13 @@ namespace ScoreCam.Onnx.Methods;
 internal sealed class TargetScorer
 {
     private readonly IReadOnlyList<ResolvedTarget> _targets;
-    private readonly ModelOutputKind _kind;
+    private readonly PreparedModel _model;
     private readonly float[] _probabilities;
 
-    internal TargetScorer(IReadOnlyList<ResolvedTarget> targets, ModelOutputKind kind, int rowLength)
+    internal TargetScorer(IReadOnlyList<ResolvedTarget> targets, PreparedModel model)
     {
-        (_targets, _kind) = (targets, kind);
-        _probabilities = new float[rowLength];
+        (_targets, _model) = (targets, model);
+        _probabilities = new float[model.OutputSize];
     }
 
     public int Count => _targets.Count;
@@ -20,7 +20,12 @@ internal sealed class TargetScorer
     /// <summary>Writes the score of each target for <paramref name="row"/> into <paramref name="destination"/>.</summary>
     public void Score(ReadOnlySpan<float> row, ScoreMode mode, Span<float> destination)
     {
-        if (mode == ScoreMode.Probability) ResolvedTarget.Probabilities(row, _kind, _probabilities);
-        for (int t = 0; t < _targets.Count; t++) destination[t] = _targets[t].Score(row, _probabilities, mode);
+        if (mode == ScoreMode.Probability) ResolvedTarget.Probabilities(row, _model.OutputKind, _probabilities);
+        var outputs = Outputs(_model, row, mode == ScoreMode.Probability ? _probabilities : default);
+        for (int t = 0; t < _targets.Count; t++) destination[t] = _targets[t].Score(outputs, mode);
     }
+
+    /// <summary>One item's outputs as targets read them.</summary>
+    internal static TargetOutputs Outputs(PreparedModel model, ReadOnlySpan<float> row, ReadOnlySpan<float> probabilities = default) =>
+        new(model.OutputName, row, model.OutputShape, probabilities);
 }

@@ -81,7 +81,7 @@ public static class ModelPreparer
         int? fixedBatch = EnsureSymbolicBatch(prepared, input.Name, probeShape, warnings, folder, fed);
         return new PreparedModel(prepared, new ImageInputSpec(input.Name, channels, height, width), output, (int)classCount,
             DetectOutputKind(index, output, classCount), layer, fixedBatch, bytesPerImage, warnings, source, folder,
-            layoutNote is null ? InputLayout.ChannelsFirst : InputLayout.ChannelsLast, feeds, fed);
+            layoutNote is null ? InputLayout.ChannelsFirst : InputLayout.ChannelsLast, feeds, fed, outputShapes[output].Skip(1).Select(d => (int)d).ToArray());
     }
 
     /// <summary>

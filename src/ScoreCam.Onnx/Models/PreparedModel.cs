@@ -16,9 +16,11 @@ public sealed class PreparedModel
 
     internal PreparedModel(ModelProto model, ImageInputSpec input, string outputName, int outputSize, ModelOutputKind outputKind,
         TargetLayer layer, int? fixedBatchSize, long intermediateBytesPerImage, IReadOnlyList<string> warnings, string source, string? externalDataFolder = null,
-        InputLayout exportedLayout = InputLayout.ChannelsFirst, IReadOnlyDictionary<string, InputFeed>? feeds = null, IReadOnlyList<FedInput>? fedInputs = null)
+        InputLayout exportedLayout = InputLayout.ChannelsFirst, IReadOnlyDictionary<string, InputFeed>? feeds = null, IReadOnlyList<FedInput>? fedInputs = null,
+        IReadOnlyList<int>? outputShape = null)
     {
         _model = model;
+        OutputShape = outputShape is not null && outputShape.Aggregate(1L, (a, d) => a * d) == outputSize ? outputShape : new[] { outputSize };
         (Input, OutputName, OutputSize, OutputKind, Layer, FixedBatchSize, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder, ExportedLayout) =
             (input, outputName, outputSize, outputKind, layer, fixedBatchSize, intermediateBytesPerImage, warnings, source, externalDataFolder, exportedLayout);
         Feeds = feeds ?? new Dictionary<string, InputFeed>();
@@ -29,6 +31,8 @@ public sealed class PreparedModel
     public string OutputName { get; }
     /// <summary>Number of values in one output row: the class count for a classifier.</summary>
     public int OutputSize { get; }
+    /// <summary>The shape of one output row (the output's dimensions after the batch), e.g. 4+C × N for a detector's raw boxes.</summary>
+    public IReadOnlyList<int> OutputShape { get; }
     public ModelOutputKind OutputKind { get; }
     /// <summary>The target layer; its activations are the graph output named <see cref="TargetLayer.TensorName"/>.</summary>
     public TargetLayer Layer { get; }
@@ -73,7 +77,7 @@ public sealed class PreparedModel
     /// </summary>
     public PreparedModel WithFeeds(IReadOnlyDictionary<string, InputFeed> feeds) =>
         new(_model, Input, OutputName, OutputSize, OutputKind, Layer, FixedBatchSize, IntermediateBytesPerImage, Warnings, Source, ExternalDataFolder,
-            ExportedLayout, feeds, FedInput.Bind(new GraphIndex(_model.Graph), Input.Name, feeds, Source));
+            ExportedLayout, feeds, FedInput.Bind(new GraphIndex(_model.Graph), Input.Name, feeds, Source), OutputShape);
 
     public byte[] ToBytes() => _model.ToByteArray();
 
@@ -94,6 +98,7 @@ public sealed class PreparedModel
         Put("input", Input.Name);
         Put("output", OutputName);
         Put("output_kind", OutputKind);
+        Put("output_shape", string.Join(',', OutputShape));
         Put("layer", Layer.TensorName);
         Put("layer_node", Layer.NodeName ?? "");
         Put("layer_op", Layer.OpType ?? "");
@@ -129,7 +134,8 @@ public sealed class PreparedModel
                 ModelPreparer.DetectOutputKind(index, output.Name, outputSize),
                 new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2]),
                 (int?)ModelPreparer.Dims(input)[0], bytesPerImage, Array.Empty<string>(), source, externalDataFolder,
-                meta.TryGetValue("exported_layout", out string? layout) ? Enum.Parse<InputLayout>(layout) : InputLayout.ChannelsFirst);
+                meta.TryGetValue("exported_layout", out string? layout) ? Enum.Parse<InputLayout>(layout) : InputLayout.ChannelsFirst,
+                outputShape: meta.TryGetValue("output_shape", out string? dims) ? dims.Split(',').Select(int.Parse).ToArray() : null);
         }
         catch (Exception e) when (e is KeyNotFoundException or FormatException or OverflowException or ArgumentException
                                       or InvalidOperationException or IndexOutOfRangeException)

@@ -62,9 +62,9 @@ public class SoftmaxAxisTests
         session.PreSoftmax.Should().BeTrue();
         session.Softmax.Should().Be(new SoftmaxAxis(length, inner));
         float[] p0 = Probabilities(a);
-        var target = ResolvedTarget.Resolve(ExplanationTarget.Custom("squares", Score), model, null, p0);
+        var target = ExplanationTarget.Custom("squares", Score).Resolve(new TargetModel(model, null, p0));
         var seed = new float[6];
-        GradientSeed.Write(target, p0, seed, session.Softmax);
+        GradientSeed.Write(target, model, p0, seed, session.Softmax);
         float[] g = session.Run(a, seed).Gradients;
 
         var random = new Random(4);

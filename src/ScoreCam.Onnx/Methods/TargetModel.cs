@@ -1,0 +1,22 @@
+using ScoreCam.Onnx.Models;
+
+namespace ScoreCam.Onnx.Methods;
+
+/// <summary>What a target is resolved against: the prepared model, its labels and the unmasked input's output row.</summary>
+public sealed class TargetModel
+{
+    internal TargetModel(PreparedModel model, IReadOnlyList<string>? labels, float[] unmaskedOutput) =>
+        (Model, Labels, UnmaskedOutput) = (model, labels, unmaskedOutput);
+
+    public PreparedModel Model { get; }
+    /// <summary>Class labels, or null when the model has no labels file.</summary>
+    public IReadOnlyList<string>? Labels { get; }
+    /// <summary>The unmasked input's values of the output the model was prepared to score (<see cref="PreparedModel.OutputName"/>).</summary>
+    public float[] UnmaskedOutput { get; }
+
+    /// <summary>The unmasked input's outputs as targets read them.</summary>
+    public TargetOutputs Unmasked => new(Model.OutputName, UnmaskedOutput, Model.OutputShape, default);
+
+    /// <summary>The label of class <paramref name="index"/>, or null.</summary>
+    public string? LabelOf(int index) => Labels is not null && index >= 0 && index < Labels.Count ? Labels[index] : null;
+}
