@@ -23,7 +23,8 @@ internal sealed class ModelOptions
     };
     public Option<string?> Calibration { get; } = new("--calibration")
     {
-        Description = "With --precision int8: a folder of pictures that calibrates one int8 copy for every input. Default: each input calibrates its own, from itself and its masked images.",
+        Description = "With --precision int8: a folder of pictures that calibrates one int8 copy for every input, kept next to the model file " +
+            "(NAME.int8-HASH.onnx) and reused while the model, the pictures and the settings are the same. Default: each input calibrates its own, from itself and its masked images.",
     };
     public Option<bool> IoBinding { get; } = new("--io-binding") { Description = "Keep full batches' inputs and outputs in the device's memory, bound once (ONNX Runtime IOBinding)." };
     public Option<bool> CudaGraphs { get; } = new("--cuda-graphs") { Description = "With --device cuda: record full batches as a CUDA graph and replay it (implies --io-binding)." };
@@ -114,7 +115,11 @@ internal sealed class ModelOptions
             "fp32" => options with { CudaTf32 = false },
             "fp16" => options with { Float16 = true },
             "int8" when options.Device != ExecutionDevice.Cpu => throw new UsageException("--precision int8 runs on the CPU; use --device cpu (fp16 or tf32 on CUDA)."),
-            "int8" => options with { Int8 = new Int8Options { CalibrationFolder = r.GetValue(Calibration) } },
+            "int8" => options with { Int8 = new Int8Options
+            {
+                CalibrationFolder = r.GetValue(Calibration),
+                CacheFolder = r.GetValue(Calibration) is not null && r.GetValue(Model) is { } path ? Path.GetDirectoryName(Path.GetFullPath(path)) : null,
+            } },
             var other => throw new UsageException($"--precision must be tf32, fp32, fp16 or int8; got '{other}'."),
         };
         if (r.GetValue(Calibration) is not null && options.Int8 is null) throw new UsageException("--calibration goes with --precision int8.");

@@ -87,7 +87,7 @@ public sealed class CamExplainer : IDisposable
     /// <summary>The float32 runner, or with <see cref="InferenceOptions.Int8"/> the int8 one.</summary>
     private IBatchRunner NewRunner(int batchSize) => _int8 is null
         ? new MaskedBatchRunner(Session, batchSize, _pipelined)
-        : new Int8BatchRunner(Session, batchSize, _pipelined, _int8, _calibrationPictures);
+        : new Int8BatchRunner(Session, batchSize, _pipelined, _int8, _calibrationPictures, _logger);
 
     private static readonly string[] PictureExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff" };
 

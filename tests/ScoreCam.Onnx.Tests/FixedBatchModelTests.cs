@@ -100,6 +100,32 @@ public class FixedBatchModelTests
         }
     }
 
+    private static IEnumerable<TestCaseData> Int8MaskedMethodsAtBothFixedSizes() =>
+        from size in new[] { 4, 1 }
+        from name in new[] { "scorecam", "rise" }
+        select new TestCaseData(size, name).SetName($"Int8_at_fixed_{size}_{name}_scores_as_with_a_symbolic_batch");
+
+    [TestCaseSource(nameof(Int8MaskedMethodsAtBothFixedSizes))]
+    public void Int8_masked_passes_on_a_fixed_batch_model_score_as_on_the_same_model_with_a_symbolic_batch(int size, string name)
+    {
+        // The calibration runs the fixed size's copies of each input and the int8 copy keeps the fixed shape; its
+        // padded batches must score the real inputs as the symbolic model's int8 copy does (same ranges, same graph).
+        var int8 = new InferenceOptions { Int8 = new Int8Options { MaskedSamples = 2 } };
+        using CamExplainer fixedBatch = new(Fixed(size), new ExplainerOptions { Labels = Labels, Inference = int8 });
+        using CamExplainer symbolic = new(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "symbolic"),
+            new ExplainerOptions { Labels = Labels, Inference = int8 with { BatchSize = 3 } });
+        using CamExplainer float32 = Explainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "symbolic"), 3);
+        IExplanationMethod method = MethodCatalog.Create(name, Settings);
+        ImageTensor image = TestModels.TwoSquares();
+
+        Explanation a = fixedBatch.Explain(image, ExplanationTarget.Class(1), method), e = symbolic.Explain(image, ExplanationTarget.Class(1), method);
+        ((Int8BatchRunner)fixedBatch.Runner).Calibrations.Should().Be(1);
+        AssertClose(a.Map.Values, e.Map.Values, $"{name}: the map");
+        a.ForwardPasses.Should().Be(e.ForwardPasses, "padding is not counted as passes");
+        float[] reference = float32.Explain(image, ExplanationTarget.Class(1), method).Map.Values;
+        a.Map.Values.Should().NotEqual(reference, "the masked passes ran in int8, not float32");
+    }
+
     [Test]
     public void The_batch_choice_states_the_fixed_size_and_a_request_for_another_is_answered_not_refused()
     {

@@ -17,6 +17,10 @@ internal static partial class ExplainerLog
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void ImageWarning(ILogger logger, string warning);
 
+    /// <summary>From the int8 copies' cache folder: a copy that cannot be read back or written (calibrated in memory instead).</summary>
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void CacheWarning(ILogger logger, string warning);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug,
         Message = "{Method} explained {Target}: {ForwardPasses} forward passes, {SkippedChannels} channels skipped (constant maps), {ElapsedMs:0.0} ms")]
     public static partial void Explained(ILogger logger, string method, string target, int forwardPasses, int skippedChannels, double elapsedMs);

@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
 using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Models;
 
@@ -9,7 +12,8 @@ namespace ScoreCam.Onnx.Inference;
 /// The <see cref="IBatchRunner"/> of <see cref="InferenceOptions.Int8"/>: runs the batched passes on an int8 QDQ copy
 /// of the model (<see cref="Int8Model"/>) on ONNX Runtime's CPU provider, calibrated from the run's own inputs (the
 /// jobs' templates and their masked samples) or from fixed calibration pictures. Calibrated copies and their sessions
-/// are cached with the runner, keyed by what calibrated them, so repeated passes over one input calibrate once. The
+/// are cached with the runner, keyed by what calibrated them, so repeated passes over one input calibrate once; with
+/// <see cref="Int8Options.CacheFolder"/> the copies are also written there and read back by later runners. The
 /// float32 session (the unmasked pass, the gradient graphs) is the caller's and is not touched.
 /// </summary>
 internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
@@ -21,7 +25,12 @@ internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
     private readonly bool _pipelined;
     private readonly Int8Options _options;
     private readonly IReadOnlyList<ImageTensor>? _pictures;
+    // The fixed pictures' part of the key, hashed once.
+    private readonly string? _picturesKey;
     private readonly Lazy<ActivationCalibrator> _calibrator;
+    // What a copy on disk depends on besides its calibration: the prepared graph and the quantizer.
+    private readonly Lazy<byte[]> _modelHash;
+    private readonly ILogger _logger;
     private readonly LinkedList<Entry> _cache = new();
     private readonly object _building = new();
     private long _retiredBatches;
@@ -29,9 +38,11 @@ internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
 
     /// <summary>
     /// Batched passes on int8 copies of <paramref name="float32"/>'s model (its options, threads included, are reused),
-    /// calibrated on <paramref name="pictures"/> for every run, or with null on each run's own inputs.
+    /// calibrated on <paramref name="pictures"/> for every run, or with null on each run's own inputs. A cached copy
+    /// that cannot be read or written is reported to <paramref name="logger"/> and calibrated in memory instead.
     /// </summary>
-    public Int8BatchRunner(ModelSession float32, int batchSize, bool pipelined, Int8Options options, IReadOnlyList<ImageTensor>? pictures = null)
+    public Int8BatchRunner(ModelSession float32, int batchSize, bool pipelined, Int8Options options, IReadOnlyList<ImageTensor>? pictures = null,
+        ILogger? logger = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
         options.Validate();
@@ -40,8 +51,11 @@ internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
         if (pictures is { Count: 0 }) throw new ScoreCamException("The int8 calibration needs at least one picture.");
         (_float32, _pipelined, _options, _pictures) = (float32, pipelined, options, pictures);
         _batchSize = batchSize;
+        _logger = logger ?? NullLogger.Instance;
+        _picturesKey = pictures is null ? null : PicturesHash(pictures);
         // Made on first use: finding the tensors to calibrate refuses models the copy cannot be made of.
         _calibrator = new Lazy<ActivationCalibrator>(() => new ActivationCalibrator(float32.Model, options, float32.Options));
+        _modelHash = new Lazy<byte[]>(() => ModelHash(float32.Model));
         // Checked now, so an unsupported model fails when the explainer is made, not at its first masked pass.
         Int8Model.CalibratedTensors(float32.Model);
     }
@@ -86,7 +100,7 @@ internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
         }
     }
 
-    /// <summary>The int8 runner calibrated on <paramref name="pictures"/>: cached, or calibrated, quantized and opened now.</summary>
+    /// <summary>The int8 runner calibrated on <paramref name="pictures"/>: cached, read from the cache folder, or calibrated, quantized and opened now.</summary>
     private Entry Acquire(IReadOnlyList<ImageTensor> pictures, CancellationToken cancellationToken)
     {
         string key = Key(pictures);
@@ -94,11 +108,8 @@ internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
         lock (_building)
         {
             if (Find(key) is { } built) return built;
-            var ranges = _calibrator.Value.Calibrate(pictures, cancellationToken);
-            byte[] graph = Int8Model.Quantize(_float32.Model, ranges);
-            var session = new ModelSession(_float32.Model, graph, _float32.Options with { Float16 = false, Int8 = null });
+            ModelSession session = Copy(pictures, key, cancellationToken);
             var entry = new Entry(key, session, new MaskedBatchRunner(session, _batchSize, _pipelined)) { Users = 1 };
-            Interlocked.Increment(ref _calibrations);
             lock (_cache)
             {
                 _cache.AddFirst(entry);
@@ -112,6 +123,64 @@ internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
             }
             return entry;
         }
+    }
+
+    /// <summary>A session of the copy for <paramref name="key"/>: the cache folder's file when it holds one, else calibrated now (and written there).</summary>
+    private ModelSession Copy(IReadOnlyList<ImageTensor> pictures, string key, CancellationToken cancellationToken)
+    {
+        string? path = CachePath(key);
+        if (path is not null && File.Exists(path))
+        {
+            try
+            {
+                return Open(File.ReadAllBytes(path));
+            }
+            catch (Exception e) when (e is ScoreCamException or IOException or UnauthorizedAccessException)
+            {
+                ExplainerLog.CacheWarning(_logger, $"The cached int8 copy '{path}' cannot be used ({e.Message.TrimEnd('.')}); calibrating it again.");
+            }
+        }
+        var ranges = _calibrator.Value.Calibrate(pictures, cancellationToken);
+        byte[] graph = Int8Model.Quantize(_float32.Model, ranges);
+        Interlocked.Increment(ref _calibrations);
+        ModelSession session = Open(graph);
+        if (path is null) return session;
+        try
+        {
+            AtomicFile.Write(path, graph);
+        }
+        catch (ScoreCamException e)
+        {
+            ExplainerLog.CacheWarning(_logger, $"The int8 copy is not cached: {e.Message}");
+        }
+        return session;
+    }
+
+    private ModelSession Open(byte[] graph) => new(_float32.Model, graph, _float32.Options with { Float16 = false, Int8 = null });
+
+    /// <summary>
+    /// The copy's file in the cache folder: the model's name and a hash of everything the graph depends on (prepared
+    /// model, quantizer version, calibration settings and pictures); null without a cache folder.
+    /// </summary>
+    private string? CachePath(string key)
+    {
+        if (_options.CacheFolder is not { } folder) return null;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(_modelHash.Value);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(key));
+        string name = new(Path.GetFileNameWithoutExtension(_float32.Model.Source).Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.').Take(48).ToArray());
+        return Path.Combine(folder, $"{(name.Length > 0 ? name : "model")}.int8-{Convert.ToHexString(hash.GetHashAndReset())[..32].ToLowerInvariant()}.onnx");
+    }
+
+    private static byte[] ModelHash(PreparedModel model)
+    {
+        using var sha = SHA256.Create();
+        using (var stream = new CryptoStream(Stream.Null, sha, CryptoStreamMode.Write))
+        {
+            stream.Write(BitConverter.GetBytes(Int8Model.Version));
+            model.Proto.WriteTo(stream);
+        }
+        return sha.Hash!;
     }
 
     private Entry? Find(string key)
@@ -144,16 +213,17 @@ internal sealed class Int8BatchRunner : IBatchRunner, IDisposable
     }
 
     /// <summary>What the copy's ranges depend on: the calibration settings and the pictures' values.</summary>
-    private string Key(IReadOnlyList<ImageTensor> pictures)
+    private string Key(IReadOnlyList<ImageTensor> pictures) => _options.Fingerprint + ":" + (_picturesKey ?? PicturesHash(pictures));
+
+    private static string PicturesHash(IReadOnlyList<ImageTensor> pictures)
     {
-        if (_pictures is not null) return _options.Fingerprint;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (ImageTensor picture in pictures)
         {
             hash.AppendData(MemoryMarshal.AsBytes(picture.Shape(1).AsSpan()));
             hash.AppendData(MemoryMarshal.AsBytes(picture.Data.AsSpan()));
         }
-        return _options.Fingerprint + ":" + Convert.ToHexString(hash.GetHashAndReset());
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     public void Dispose()

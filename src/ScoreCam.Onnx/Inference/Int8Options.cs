@@ -1,3 +1,4 @@
+using System.Globalization;
 using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Inference;
@@ -28,6 +29,15 @@ public sealed record Int8Options
     /// <summary>At most this many pictures of <see cref="CalibrationFolder"/> are used (the first in name order).</summary>
     public int MaxCalibrationPictures { get; init; } = 32;
 
+    /// <summary>
+    /// A folder where calibrated copies are kept between explainers and processes, each file named by a content hash
+    /// of the prepared model, the quantizer, these settings and the calibration pictures' values, so a run with the
+    /// same calibration loads the copy instead of calibrating again, and a changed model, method or picture makes a
+    /// new file. Every calibrated copy is written (one per input when each input calibrates its own; use it with
+    /// <see cref="CalibrationFolder"/> to keep one per model). Null: copies are kept in memory only.
+    /// </summary>
+    public string? CacheFolder { get; init; }
+
     internal void Validate()
     {
         if (!(Percentile > 50 && Percentile <= 100))
@@ -37,5 +47,6 @@ public sealed record Int8Options
     }
 
     /// <summary>What the ranges depend on besides the pictures: part of the key a calibrated copy is cached under.</summary>
-    internal string Fingerprint => $"{Method}:{(Method == CalibrationMethod.Percentile ? Percentile : 0)}:{MaskedSamples}";
+    internal string Fingerprint =>
+        string.Create(CultureInfo.InvariantCulture, $"{Method}:{(Method == CalibrationMethod.Percentile ? Percentile : 0)}:{MaskedSamples}");
 }

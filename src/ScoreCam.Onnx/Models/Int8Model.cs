@@ -23,6 +23,12 @@ internal static class Int8Model
     // Per-axis DequantizeLinear needs opset 13.
     private const long MinOpset = 13;
 
+    /// <summary>
+    /// Raised whenever <see cref="Quantize"/> writes a different graph for the same model and ranges, so copies cached
+    /// on disk by an earlier version are not reused (2: weights passed through Identity nodes are quantized).
+    /// </summary>
+    public const int Version = 2;
+
     /// <summary>The tensors whose ranges <see cref="Quantize"/> needs, in graph order.</summary>
     public static IReadOnlyList<string> CalibratedTensors(PreparedModel model) => Plan.Of(model).Tensors;
 

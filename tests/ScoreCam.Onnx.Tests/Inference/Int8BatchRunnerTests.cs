@@ -1,8 +1,13 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Inference;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Metrics;
 using ScoreCam.Onnx.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace ScoreCam.Onnx.Tests.Inference;
 
@@ -10,10 +15,11 @@ public class Int8BatchRunnerTests
 {
     private static string DefaultModel => Repository.Path("onnx-models", "fashion-clutter", "fashion-clutter.onnx");
 
-    private static CamExplainer Open(Int8Options? int8, IExplanationMethod? method = null) => CamExplainer.Open(DefaultModel, new ExplainerOptions
+    private static CamExplainer Open(Int8Options? int8, IExplanationMethod? method = null, ILogger? logger = null) => CamExplainer.Open(DefaultModel, new ExplainerOptions
     {
         Inference = new InferenceOptions { Int8 = int8 },
         Method = method ?? new ScoreCamMethod(),
+        Logger = logger ?? NullLogger.Instance,
     });
 
     private static ImageTensor Sample(CamExplainer explainer)
@@ -84,6 +90,73 @@ public class Int8BatchRunnerTests
         int8.Explain(a);
         int8.Explain(Shifted(a, 8));
         ((Int8BatchRunner)int8.Runner).Calibrations.Should().Be(1);
+    }
+
+    [Test]
+    public void A_cache_folder_keeps_each_calibrated_copy_for_later_explainers_and_a_new_calibration_makes_a_new_copy()
+    {
+        using var pictures = new TempFolder();
+        using var cache = new TempFolder();
+        File.Copy(Repository.Path("onnx-models", "fashion-clutter", "sample.png"), pictures.File("a.png"));
+        var options = new Int8Options { CalibrationFolder = pictures.Path, MaskedSamples = 2, CacheFolder = cache.Path };
+        var fourChannels = new ScoreCamMethod(new ScoreCamOptions { MaxChannels = 4 });
+        string[] Copies() => Directory.GetFiles(cache.Path).Select(Path.GetFileName).Order().ToArray()!;
+        (int Calibrations, float[] Weights) Run(Int8Options o)
+        {
+            using var explainer = Open(o, fourChannels);
+            float[] weights = explainer.Explain(Shifted(Sample(explainer), 4)).ChannelWeights;
+            return (((Int8BatchRunner)explainer.Runner).Calibrations, weights);
+        }
+
+        var first = Run(options);
+        first.Calibrations.Should().Be(1);
+        Copies().Should().ContainSingle().Which.Should().MatchRegex(@"^fashion-clutter\.int8-[0-9a-f]{32}\.onnx$", "written whole under its key, no temporary file left");
+        var second = Run(options);
+        second.Calibrations.Should().Be(0, "the next explainer (another preparation of the same model) reads the copy back");
+        second.Weights.Should().Equal(first.Weights);
+
+        Run(options with { Method = CalibrationMethod.Percentile }).Calibrations.Should().Be(1, "another method is another calibration");
+        Copies().Should().HaveCount(2);
+        File.Copy(pictures.File("a.png"), pictures.File("b.png"));
+        using (var picture = Image.Load<Rgb24>(pictures.File("b.png")))
+        {
+            picture.Mutate(c => c.Flip(FlipMode.Horizontal));
+            picture.SaveAsPng(pictures.File("b.png"));
+        }
+        Run(options).Calibrations.Should().Be(1, "another picture in the folder is another calibration");
+        Copies().Should().HaveCount(3);
+        Run(options with { MaskedSamples = 3 }).Calibrations.Should().Be(1, "so is another number of masked samples");
+        Run(options with { MaskedSamples = 3 }).Calibrations.Should().Be(0);
+        Copies().Should().HaveCount(4);
+    }
+
+    [Test]
+    public void A_damaged_cached_copy_is_calibrated_again_and_an_unwritable_cache_folder_only_warns()
+    {
+        using var pictures = new TempFolder();
+        using var cache = new TempFolder();
+        File.Copy(Repository.Path("onnx-models", "fashion-clutter", "sample.png"), pictures.File("a.png"));
+        var options = new Int8Options { CalibrationFolder = pictures.Path, MaskedSamples = 2, CacheFolder = cache.Path };
+        var fourChannels = new ScoreCamMethod(new ScoreCamOptions { MaxChannels = 4 });
+        float[] expected;
+        using (var explainer = Open(options, fourChannels)) expected = explainer.Explain(Sample(explainer)).ChannelWeights;
+        string copy = Directory.GetFiles(cache.Path).Single();
+        File.WriteAllBytes(copy, new byte[] { 1, 2, 3 });
+
+        var logger = new RecordingLogger();
+        using (var explainer = Open(options, fourChannels, logger))
+        {
+            explainer.Explain(Sample(explainer)).ChannelWeights.Should().Equal(expected);
+            ((Int8BatchRunner)explainer.Runner).Calibrations.Should().Be(1);
+        }
+        logger.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning).Which.Message.Should().Contain(copy).And.Contain("calibrating it again");
+        new FileInfo(copy).Length.Should().BeGreaterThan(3, "the damaged file is replaced");
+
+        // A cache folder that is a file cannot be written: the explanation runs, a warning says the copy is not cached.
+        logger.Entries.Clear();
+        using (var explainer = Open(options with { CacheFolder = copy }, fourChannels, logger))
+            explainer.Explain(Sample(explainer)).ChannelWeights.Should().Equal(expected);
+        logger.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning).Which.Message.Should().StartWith("The int8 copy is not cached");
     }
 
     [Test]
