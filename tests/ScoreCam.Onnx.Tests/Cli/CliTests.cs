@@ -149,6 +149,24 @@ public class CliTests
     }
 
     [Test]
+    public void An_int8_copy_calibrated_from_a_folder_is_kept_next_to_the_model_and_reused()
+    {
+        string pictures = Directory.CreateDirectory(_folder.File("calibration")).FullName;
+        File.Copy(SquaresPng(), Path.Combine(pictures, "a.png"));
+        string[] Copies() => Directory.GetFiles(_folder.Path, "squares.int8-*.onnx");
+        DateTime? written = null;
+        foreach (int run in new[] { 1, 2 })
+        {
+            var (code, _, error) = Run("explain", "--model", _model, "--image", SquaresPng(), "--precision", "int8", "--calibration", pictures,
+                "--out", _folder.File($"int8-{run}.png"));
+            (code, error).Should().Be((0, ""));
+            DateTime time = File.GetLastWriteTimeUtc(Copies().Should().ContainSingle().Which);
+            if (written is { } first) time.Should().Be(first, "the second run reads the copy, it does not write it again");
+            written = time;
+        }
+    }
+
+    [Test]
     public void Bench_measures_every_configuration_and_shared_batches_fill_where_one_image_alone_does_not()
     {
         var (code, output, error) = Run("bench", "--model", _model, "--image", SquaresPng(), "--batch", "3", "--images", "1,3",

@@ -26,6 +26,10 @@ public class InferenceFlagsTests
         Parse("--precision", "fp16").Float16.Should().BeTrue();
         Parse("--precision", "int8").Int8.Should().Be(new Int8Options());
         Parse("--precision", "int8", "--calibration", "pictures").Int8!.CalibrationFolder.Should().Be("pictures");
+        Parse("--precision", "int8", "--calibration", "pictures").Int8!.CacheFolder.Should().BeNull("the embedded model has no folder to keep its copy in");
+        Parse("--model", Path.Combine("models", "m.onnx"), "--precision", "int8", "--calibration", "pictures").Int8!.CacheFolder
+            .Should().Be(Path.GetFullPath("models"), "the folder's copy is kept next to the model");
+        Parse("--model", Path.Combine("models", "m.onnx"), "--precision", "int8").Int8!.CacheFolder.Should().BeNull("copies made per input are not written");
         Parse("--io-binding").Should().Match<InferenceOptions>(o => o.DeviceResidentBuffers && !o.CudaGraphs);
         Parse("--device", "cuda:1", "--cuda-graphs").Should().Match<InferenceOptions>(
             o => o.Device == ExecutionDevice.Cuda && o.CudaDeviceId == 1 && o.CudaGraphs && o.DeviceResidentBuffers, "CUDA graphs need bound buffers");
