@@ -85,11 +85,16 @@ public sealed class ModelSession : IDisposable
             (int)shape[1], (int)shape[2], (int)shape[3]);
     }
 
-    /// <summary>The score output's shape for a batch of <paramref name="count"/> (N×C, or N×C×1×1 and the like).</summary>
+    /// <summary>The score output's shape for a batch of <paramref name="count"/> (N×C, N×C×1×1 and the like, or N × the row's shape, e.g. a detector's N×(4+C)×P).</summary>
     internal long[] OutputShape(int count)
     {
         var shape = new long[_outputRank];
         shape[0] = count;
+        if (Model.OutputShape.Count == _outputRank - 1)
+        {
+            for (int i = 1; i < shape.Length; i++) shape[i] = Model.OutputShape[i - 1];
+            return shape;
+        }
         shape[1] = Model.OutputSize;
         for (int i = 2; i < shape.Length; i++) shape[i] = 1;
         return shape;
