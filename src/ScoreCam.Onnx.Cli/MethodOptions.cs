@@ -14,6 +14,8 @@ internal sealed class MethodOptions
     {
         Description = $"{o.Help} {Capitalized(o.Allowed)}; default {o.DefaultText}.",
         HelpName = "value",
+        // A switch given alone means on.
+        Arity = o is MethodOption<bool> ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
     });
 
     /// <summary>The flag of <paramref name="option"/>.</summary>
@@ -31,7 +33,7 @@ internal sealed class MethodOptions
     {
         var settings = new MethodSettings();
         foreach (var (option, flag) in _flags)
-            if (r.GetResult(flag) is not null && r.GetValue(flag) is { } text)
+            if (r.GetResult(flag) is not null && (r.GetValue(flag) ?? (option is MethodOption<bool> ? "true" : null)) is { } text)
                 settings = Read(settings, option, text, "--");
         return settings;
     }

@@ -289,7 +289,7 @@ public sealed class CamExplainer : IDisposable
         var bound = new TargetModel(Model, Labels, pass.Scores);
         var resolved = targets.Select(t => t.Resolve(bound)).ToList();
         return new ExplanationContext(Model, image, pass.Scores, pass.Activations, pass.Channels, pass.Height, pass.Width, resolved, Runner, Gradients,
-            () => BlackPicture(image), progress, cancellationToken);
+            () => BlackPicture(image), Forward, progress, cancellationToken);
     }
 
     /// <summary>The explanations of one input from its method's results; <paramref name="elapsed"/> includes the unmasked pass.</summary>

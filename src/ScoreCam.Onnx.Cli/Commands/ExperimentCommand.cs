@@ -78,7 +78,7 @@ internal static class ExperimentCommand
             List<float> steps = ParseEpsilons(r.GetValue(epsilons)!);
             List<IExplanationMethod> chosen = MethodOptions.CreateAll(r.GetValue(methods)!, common.Methods.Settings(r));
             if (name == "stability" && chosen.FirstOrDefault(m => m is not CamMethod) is { } pixel)
-                throw new UsageException($"--method: {pixel.Name} has no channel weights; weight stability compares CAM methods ({DefaultMethods}).");
+                throw new UsageException($"--method: {pixel.Name}{(pixel is TestTimeAugmentation ? " with --aug-smooth" : "")} has no channel weights; weight stability compares CAM methods ({DefaultMethods}).");
             var (set, images, folder) = common.Inputs(r);
             List<SweepPoint> points;
             string modelName;

@@ -25,7 +25,7 @@ public sealed class AblationCamMethod : CamMethod
     public static AblationCamMethod From(MethodSettings s) =>
         new(Variants.Only("Ablation-CAM", s.Get(CommonOptions.Variant), CompatibilityVariant.Paper, CompatibilityVariant.PytorchGradCam));
 
-    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((CommonOptions.Variant, Variant));
+    protected override IReadOnlyDictionary<string, string> DeclaredSettings => MethodSettings.Describe((CommonOptions.Variant, Variant));
 
     protected override float[][] ChannelWeights(ExplanationContext context)
     {

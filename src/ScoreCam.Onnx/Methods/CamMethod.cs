@@ -13,15 +13,37 @@ public abstract class CamMethod : IExplanationMethod
 {
     public abstract string Name { get; }
 
-    /// <summary>The values of the options the method declares (none by default).</summary>
-    public virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+    private bool _eigenSmooth;
+
+    /// <summary>The values of the options the method declares, and eigen-smooth when it is on.</summary>
+    public IReadOnlyDictionary<string, string> Settings => EigenSmooth
+        ? DeclaredSettings.Concat(MethodSettings.Describe((CommonOptions.EigenSmooth, true))).ToDictionary() : DeclaredSettings;
+
+    /// <summary>The values of the options the method declares in its own file (none by default).</summary>
+    protected virtual IReadOnlyDictionary<string, string> DeclaredSettings { get; } = new Dictionary<string, string>();
 
     /// <summary>
     /// pytorch-grad-cam's eigen_smooth: the map is the first principal component of the weighted activations
     /// (<see cref="WeightedActivations"/>, centered on each channel's mean) instead of their sum, its sign fixed as
-    /// <see cref="EigenProjection"/> says (pytorch-grad-cam leaves it to the SVD).
+    /// <see cref="EigenProjection"/> says (pytorch-grad-cam leaves it to the SVD). Refused by a method whose map is a
+    /// principal component already (Eigen-CAM, EigenGrad-CAM, where pytorch-grad-cam ignores it).
     /// </summary>
-    public bool EigenSmooth { get; init; }
+    public bool EigenSmooth
+    {
+        get => _eigenSmooth;
+        init => SetEigenSmooth(value);
+    }
+
+    /// <summary>True when the map is a first principal component already, so that eigen smoothing does not apply.</summary>
+    protected virtual bool MapIsPrincipalComponent => false;
+
+    /// <summary>Sets <see cref="EigenSmooth"/> on a method the catalogue has just made from settings.</summary>
+    internal void SetEigenSmooth(bool value)
+    {
+        if (value && MapIsPrincipalComponent)
+            throw new ScoreCamException($"{Name}'s map is the first principal component already; eigen smoothing does not apply to it.");
+        _eigenSmooth = value;
+    }
 
     public IReadOnlyList<MethodResult> Explain(ExplanationContext context) => Results(context, ChannelWeights(context));
 

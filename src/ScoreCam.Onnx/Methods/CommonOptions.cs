@@ -13,6 +13,14 @@ public static class CommonOptions
         "Reproduce that implementation's numbers (Score-CAM, Grad-CAM++, XGrad-CAM); paper: the papers' definitions.", CompatibilityVariant.Paper,
         ("paper", CompatibilityVariant.Paper), ("pytorch-grad-cam", CompatibilityVariant.PytorchGradCam), ("torch-cam", CompatibilityVariant.TorchCam));
 
+    /// <summary>pytorch-grad-cam's eigen_smooth for the CAM methods whose map is a sum of weighted activations (<see cref="CamMethod.EigenSmooth"/>).</summary>
+    public static readonly MethodOption<bool> EigenSmooth = MethodOption.Switch("eigen-smooth",
+        "CAM methods: the map is the first principal component of the weighted activations instead of their sum (pytorch-grad-cam's eigen_smooth).");
+
+    /// <summary>pytorch-grad-cam's aug_smooth for any CAM method (<see cref="TestTimeAugmentation"/>).</summary>
+    public static readonly MethodOption<bool> AugSmooth = MethodOption.Switch("aug-smooth",
+        "CAM methods: the mean of the maps of the input flipped or not and multiplied by 0.9, 1 and 1.1, each flipped back (pytorch-grad-cam's aug_smooth; 6 explanations).");
+
     /// <summary>Upper bound of the options that count passes: far beyond any useful value, so that a typo is refused rather than run.</summary>
     public const int MaxPasses = 100_000;
 }

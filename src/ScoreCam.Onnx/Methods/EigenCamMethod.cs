@@ -27,7 +27,9 @@ public sealed class EigenCamMethod : CamMethod
     public static EigenCamMethod From(MethodSettings s) =>
         new(Variants.Only("Eigen-CAM", s.Get(CommonOptions.Variant), CompatibilityVariant.Paper, CompatibilityVariant.PytorchGradCam));
 
-    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((CommonOptions.Variant, Variant));
+    protected override IReadOnlyDictionary<string, string> DeclaredSettings => MethodSettings.Describe((CommonOptions.Variant, Variant));
+
+    protected override bool MapIsPrincipalComponent => true;
 
     private bool Centered => Variant == CompatibilityVariant.PytorchGradCam;
 

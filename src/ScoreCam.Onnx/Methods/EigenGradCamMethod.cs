@@ -11,6 +11,8 @@ public sealed class EigenGradCamMethod : GradientCamMethod
 {
     public override string Name => "eigengradcam";
 
+    protected override bool MapIsPrincipalComponent => true;
+
     protected override float[] Weights(ExplanationContext context, ReadOnlySpan<float> gradients) =>
         EigenProjection.Direction(Products(context, gradients), context.Channels, context.Height * context.Width, centered: true);
 

@@ -17,15 +17,18 @@ public sealed class ExplanationContext
     private readonly GradientSessions _gradients;
     private readonly Lazy<float[]> _headGradients;
     private readonly Lazy<float[]> _blackInput;
+    private readonly Func<float[]> _blackPicture;
+    private readonly Func<ImageTensor, UnmaskedPass> _forward;
     private long _inferenceTicks;
     private int _passes, _skipped;
 
     internal ExplanationContext(PreparedModel model, ImageTensor image, float[] unmaskedScores, float[] activations, int channels, int height, int width,
         IReadOnlyList<ResolvedTarget> targets, IBatchRunner runner, GradientSessions gradients, Func<float[]> blackInput,
-        IProgress<ExplanationProgress>? progress, CancellationToken cancellationToken)
+        Func<ImageTensor, UnmaskedPass> forward, IProgress<ExplanationProgress>? progress, CancellationToken cancellationToken)
     {
         (Model, Image, UnmaskedScores, Activations, Channels, Height, Width, Targets, Runner, _gradients, Progress, CancellationToken) =
             (model, image, unmaskedScores, activations, channels, height, width, targets, runner, gradients, progress, cancellationToken);
+        (_blackPicture, _forward) = (blackInput, forward);
         _blackInput = new Lazy<float[]>(blackInput);
         Scorer = new TargetScorer(targets, model);
         _headGradients = new Lazy<float[]>(ComputeHeadGradients);
@@ -60,6 +63,34 @@ public sealed class ExplanationContext
 
     /// <summary>Time spent inside ONNX Runtime on the method's passes.</summary>
     public TimeSpan InferenceTime => TimeSpan.FromTicks(Interlocked.Read(ref _inferenceTicks));
+
+    /// <summary>
+    /// The context of a transformed copy of the input (<paramref name="image"/>, of the input's shape) for the same
+    /// resolved targets: one unmasked forward pass of it, counted here. The passes a method runs on the new context
+    /// are its own; <see cref="Record(ExplanationContext)"/> adds them here.
+    /// </summary>
+    internal ExplanationContext Transformed(ImageTensor image, IProgress<ExplanationProgress>? progress)
+    {
+        if (image.Channels != Image.Channels || image.Height != Image.Height || image.Width != Image.Width)
+            throw new ArgumentException($"A transformed input must keep the input's shape {Image.Channels}x{Image.Height}x{Image.Width}.", nameof(image));
+        CancellationToken.ThrowIfCancellationRequested();
+        UnmaskedPass pass = _forward(image);
+        Count(1, pass.Duration);
+        return new ExplanationContext(Model, image, pass.Scores, pass.Activations, pass.Channels, pass.Height, pass.Width, Targets, Runner, _gradients,
+            _blackPicture, _forward, progress, CancellationToken);
+    }
+
+    /// <summary>This input's context again with another progress sink: the untransformed member of a set of transformed copies.</summary>
+    internal ExplanationContext WithProgress(IProgress<ExplanationProgress>? progress) =>
+        new(Model, Image, UnmaskedScores, Activations, Channels, Height, Width, Targets, Runner, _gradients, _blackPicture, _forward, progress, CancellationToken);
+
+    /// <summary>Counts the passes, left-out items and inference time of a context made from this one.</summary>
+    internal void Record(ExplanationContext other)
+    {
+        Interlocked.Add(ref _passes, other._passes);
+        Interlocked.Add(ref _skipped, other._skipped);
+        Interlocked.Add(ref _inferenceTicks, Interlocked.Read(ref other._inferenceTicks));
+    }
 
     /// <summary>Runs items through <see cref="Runner"/>, reporting progress over them and counting their passes.</summary>
     public BatchRunSummary Run(int count, BatchInputWriter write, BatchOutputReader read) => Run(count, write, read, reportProgress: true);

@@ -29,7 +29,7 @@ public sealed class GradCamPlusPlusMethod : GradientCamMethod
 
     public static GradCamPlusPlusMethod From(MethodSettings s) => new(s.Get(CommonOptions.Variant));
 
-    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((CommonOptions.Variant, Variant));
+    protected override IReadOnlyDictionary<string, string> DeclaredSettings => MethodSettings.Describe((CommonOptions.Variant, Variant));
 
     protected override float[] Weights(ExplanationContext context, ReadOnlySpan<float> gradients)
     {

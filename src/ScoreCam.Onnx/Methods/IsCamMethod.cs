@@ -17,7 +17,7 @@ public sealed class IsCamMethod(int samples = 10, CompatibilityVariant variant =
     public static IsCamMethod From(MethodSettings s) =>
         new(s.Get(SamplesOption), Variants.Only("IS-CAM", s.Get(CommonOptions.Variant), CompatibilityVariant.Paper, CompatibilityVariant.TorchCam));
 
-    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((SamplesOption, Samples), (CommonOptions.Variant, Variant));
+    protected override IReadOnlyDictionary<string, string> DeclaredSettings => MethodSettings.Describe((SamplesOption, Samples), (CommonOptions.Variant, Variant));
 
     private protected override bool WriteSample(Sampler sampler, int channel, int sample, Span<float> input)
     {

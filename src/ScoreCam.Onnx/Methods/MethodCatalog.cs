@@ -14,19 +14,19 @@ public static class MethodCatalog
 
     public static IReadOnlyList<MethodEntry> Entries { get; } = new MethodEntry[]
     {
-        new("scorecam", MethodKind.Cam, "Score-CAM (Wang et al.): channel weights from masked forward passes", ScoreCamMethod.Declared, ScoreCamMethod.From, "score-cam"),
-        new("gradcam", MethodKind.Cam, "Grad-CAM (Selvaraju et al.): spatial mean of dY/dA", [], _ => new GradCamMethod(), "grad-cam"),
-        new("gradcam++", MethodKind.Cam, "Grad-CAM++ (Chattopadhay et al.)", GradCamPlusPlusMethod.Declared, GradCamPlusPlusMethod.From, "grad-cam++", "gradcampp"),
-        new("xgradcam", MethodKind.Cam, "XGrad-CAM (Fu et al.)", XGradCamMethod.Declared, XGradCamMethod.From, "xgrad-cam"),
-        new("layercam", MethodKind.Cam, "LayerCAM (Jiang et al.): element-wise ReLU(dY/dA) ⊙ A", [], _ => new LayerCamMethod(), "layer-cam"),
-        new("hirescam", MethodKind.Cam, "HiResCAM (Draelos and Carin): Σ_k dY/dA_k ⊙ A_k, no spatial averaging", [], _ => new HiResCamMethod(), "hires-cam"),
-        new("eigencam", MethodKind.Cam, "Eigen-CAM (Muhammad and Yeasin): first principal component of A", EigenCamMethod.Declared, EigenCamMethod.From, "eigen-cam"),
-        new("eigengradcam", MethodKind.Cam, "EigenGrad-CAM (pytorch-grad-cam): first principal component of dY/dA ⊙ A", [], _ => new EigenGradCamMethod(), "eigen-grad-cam"),
-        new("sscam", MethodKind.Cam, "SS-CAM (Wang, Naidu et al.): Score-CAM weights averaged over noisy copies", SsCamMethod.Declared, SsCamMethod.From, "ss-cam"),
-        new("iscam", MethodKind.Cam, "IS-CAM (Naidu et al.): Score-CAM weights integrated over scaled masks", IsCamMethod.Declared, IsCamMethod.From, "is-cam"),
-        new("groupcam", MethodKind.Cam, "Group-CAM (Zhang et al.): groups of Grad-CAM-weighted channels scored on a blurred baseline", GroupCamMethod.Declared, GroupCamMethod.From, "group-cam"),
-        new("ablationcam", MethodKind.Cam, "Ablation-CAM (Desai and Ramaswamy): score drop with each channel zeroed", AblationCamMethod.Declared, AblationCamMethod.From, "ablation-cam"),
-        new("reciprocam", MethodKind.Cam, "Recipro-CAM (Byun and Lee): score of the activations kept at one position", ReciproCamMethod.Declared, ReciproCamMethod.From, "recipro-cam"),
+        Cam("scorecam", "Score-CAM (Wang et al.): channel weights from masked forward passes", ScoreCamMethod.Declared, ScoreCamMethod.From, "score-cam"),
+        Cam("gradcam", "Grad-CAM (Selvaraju et al.): spatial mean of dY/dA", [], _ => new GradCamMethod(), "grad-cam"),
+        Cam("gradcam++", "Grad-CAM++ (Chattopadhay et al.)", GradCamPlusPlusMethod.Declared, GradCamPlusPlusMethod.From, "grad-cam++", "gradcampp"),
+        Cam("xgradcam", "XGrad-CAM (Fu et al.)", XGradCamMethod.Declared, XGradCamMethod.From, "xgrad-cam"),
+        Cam("layercam", "LayerCAM (Jiang et al.): element-wise ReLU(dY/dA) ⊙ A", [], _ => new LayerCamMethod(), "layer-cam"),
+        Cam("hirescam", "HiResCAM (Draelos and Carin): Σ_k dY/dA_k ⊙ A_k, no spatial averaging", [], _ => new HiResCamMethod(), "hires-cam"),
+        Cam("eigencam", "Eigen-CAM (Muhammad and Yeasin): first principal component of A", EigenCamMethod.Declared, EigenCamMethod.From, "eigen-cam"),
+        Cam("eigengradcam", "EigenGrad-CAM (pytorch-grad-cam): first principal component of dY/dA ⊙ A", [], _ => new EigenGradCamMethod(), "eigen-grad-cam"),
+        Cam("sscam", "SS-CAM (Wang, Naidu et al.): Score-CAM weights averaged over noisy copies", SsCamMethod.Declared, SsCamMethod.From, "ss-cam"),
+        Cam("iscam", "IS-CAM (Naidu et al.): Score-CAM weights integrated over scaled masks", IsCamMethod.Declared, IsCamMethod.From, "is-cam"),
+        Cam("groupcam", "Group-CAM (Zhang et al.): groups of Grad-CAM-weighted channels scored on a blurred baseline", GroupCamMethod.Declared, GroupCamMethod.From, "group-cam"),
+        Cam("ablationcam", "Ablation-CAM (Desai and Ramaswamy): score drop with each channel zeroed", AblationCamMethod.Declared, AblationCamMethod.From, "ablation-cam"),
+        Cam("reciprocam", "Recipro-CAM (Byun and Lee): score of the activations kept at one position", ReciproCamMethod.Declared, ReciproCamMethod.From, "recipro-cam"),
         new("rise", MethodKind.PixelSpace, "RISE (Petsiuk et al.): random masks weighted by the target's score", RiseMethod.Declared, RiseMethod.From),
         new("gradient", MethodKind.PixelSpace, "vanilla gradient (Simonyan et al.): dY/dx", Reduction,
             s => new VanillaGradientMethod(s.Get(CommonOptions.Reduction)), "vanilla-gradient", "saliency"),
@@ -43,6 +43,25 @@ public static class MethodCatalog
         new("guided-gradcam", MethodKind.Combination, "Guided Grad-CAM: Grad-CAM heatmap × Guided Backpropagation", Reduction,
             s => new GuidedCamMethod("guided-gradcam", new GradCamMethod(), s.Get(CommonOptions.Reduction)), "guided-grad-cam"),
     };
+
+    /// <summary>
+    /// A CAM method's entry: its own options and pytorch-grad-cam's two smoothings, which any CAM method takes:
+    /// eigen-smooth (where the map is a sum of weighted activations: a <see cref="CamMethod"/>) and aug-smooth.
+    /// </summary>
+    private static MethodEntry Cam(string name, string description, IReadOnlyList<MethodOption> options, Func<MethodSettings, IExplanationMethod> create,
+        params string[] aliases) =>
+        new(name, MethodKind.Cam, description, [.. options, CommonOptions.EigenSmooth, CommonOptions.AugSmooth], s => Smoothed(create(s), s), aliases);
+
+    private static IExplanationMethod Smoothed(IExplanationMethod method, MethodSettings s)
+    {
+        if (s.Get(CommonOptions.EigenSmooth))
+        {
+            if (method is not CamMethod cam)
+                throw new Core.ScoreCamException($"{method.Name}'s map is not a sum of weighted activations; eigen smoothing does not apply to it.");
+            cam.SetEigenSmooth(true);
+        }
+        return s.Get(CommonOptions.AugSmooth) ? new TestTimeAugmentation(method) : method;
+    }
 
     /// <summary>The methods' names, in catalogue order.</summary>
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();

@@ -44,6 +44,10 @@ public abstract class MethodOption
             text => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= min && v <= max ? v : null,
             Format);
 
+    /// <summary>An on/off option (default off): "true" or "false"; a command-line flag given without a value means on.</summary>
+    public static MethodOption<bool> Switch(string name, string help) =>
+        new(name, help, false, "true or false", text => bool.TryParse(text, out bool v) ? v : null, v => v ? "true" : "false");
+
     public static MethodOption<T> Choice<T>(string name, string help, T defaultValue, params (string Text, T Value)[] choices) where T : struct, Enum =>
         new(name, help, defaultValue, Or(choices.Select(c => c.Text).ToArray()),
             text => choices.FirstOrDefault(c => c.Text.Equals(text, StringComparison.OrdinalIgnoreCase)) is { Text: not null } c ? c.Value : null,

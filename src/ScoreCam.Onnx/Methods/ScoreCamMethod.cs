@@ -38,7 +38,7 @@ public sealed class ScoreCamMethod : CamMethod, IBatchedMethod
         MaxChannels = s.Get(Channels), ChannelRanking = s.Get(Ranking), Masks = s.Get(Masks), Scores = s.Get(Scores), Variant = s.Get(CommonOptions.Variant),
     });
 
-    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((Channels, Options.MaxChannels), (Ranking, Options.ChannelRanking),
+    protected override IReadOnlyDictionary<string, string> DeclaredSettings => MethodSettings.Describe((Channels, Options.MaxChannels), (Ranking, Options.ChannelRanking),
         (Masks, Options.Masks), (Scores, Options.Scores), (CommonOptions.Variant, Options.Variant));
 
     protected override float[][] ChannelWeights(ExplanationContext context)

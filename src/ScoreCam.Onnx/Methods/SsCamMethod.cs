@@ -41,7 +41,7 @@ public sealed class SsCamMethod : SampledScoreCamMethod
     public static SsCamMethod From(MethodSettings s) => new(s.Get(NoiseOption), s.Get(SamplesOption), s.Get(SigmaOption), s.Get(CommonOptions.Seed),
         Variants.Only("SS-CAM", s.Get(CommonOptions.Variant), CompatibilityVariant.Paper, CompatibilityVariant.TorchCam));
 
-    public override IReadOnlyDictionary<string, string> Settings => MethodSettings.Describe((NoiseOption, Noise), (SamplesOption, Samples), (SigmaOption, Sigma),
+    protected override IReadOnlyDictionary<string, string> DeclaredSettings => MethodSettings.Describe((NoiseOption, Noise), (SamplesOption, Samples), (SigmaOption, Sigma),
         (CommonOptions.Seed, Seed), (CommonOptions.Variant, Variant));
 
     private protected override Sampler CreateSampler(ExplanationContext context, BilinearUpsampler upsampler) => new(context, upsampler, Variant, new Random(Seed));
