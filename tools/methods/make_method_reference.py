@@ -23,6 +23,9 @@ Definitions (the specification):
   sum_{j<=i} j/N, torch-cam's masks and softmax_k of the mean logit increase.
 - eigen_smooth (pytorch-grad-cam): the map is the centered first principal component (as Eigen-CAM's, sign fixed) of
   the weighted activations, w_k A_k (Grad-CAM: w_k = mean g_k) or ReLU(g_k) A_k (LayerCAM).
+- aug_smooth (pytorch-grad-cam, with its default ttach transforms) of Grad-CAM: the input tensor flipped left-right or
+  not, times 0.9, 1 or 1.1; each copy's map upsampled to the input's size, min-max, flipped back; the mean of the six
+  (at the input's size, kept at every STRIDE-th row and column as Group-CAM's).
 - Group-CAM (Zhang et al., eq. 2-8): alpha_k = mean g_k; G = 32 groups of consecutive channels (torch.chunk);
   M_l = ReLU(sum_{k in l} alpha_k A_k), values <= its 70th percentile (np.percentile) zeroed, upsampled, min-max
   (constant: left out); X~ = Gaussian blur of x (kernel 51, sigma 50, reflect padding); score_l =
@@ -32,10 +35,14 @@ Definitions (the specification):
 - Recipro-CAM (Byun and Lee, eq. 2-4): map(i, j) = softmax(F_tail(A * e_ij))_c, e_ij one at (i, j) for every
   channel; Gaussian variant: A[:, i, j] spread over the 3x3 neighbourhood with (1 2 1; 2 4 2; 1 2 1) / 16.
 
-    /usr/bin/python3 tools/methods/make_method_reference.py
+    /usr/bin/python3 tools/methods/make_method_reference.py [--keys gradcam/aug-smooth,...]
 
-writes tests/ScoreCam.Onnx.Tests/Methods/Fixtures/methods.<model>.json.
+writes tests/ScoreCam.Onnx.Tests/Methods/Fixtures/methods.<model>.json (with --keys: only those maps, merged in).
+Another model on the sine input, into another folder (tools/methods/compare_torchvision.py uses it):
+
+    /usr/bin/python3 tools/methods/make_method_reference.py --model M.onnx --layer TENSOR --name NAME --out DIR
 """
+import argparse
 import json
 import os
 import sys
@@ -83,6 +90,8 @@ class OnnxInTorch:
                 p = a.get("pads", [0, 0, 0, 0])
                 assert p[0] == p[2] and p[1] == p[3] and a.get("ceil_mode", 0) == 0
                 y = F.max_pool2d(i[0], tuple(a["kernel_shape"]), tuple(a["strides"]), (p[0], p[1]))
+            elif n.op_type == "Identity":
+                y = i[0]
             elif n.op_type == "Relu":
                 y = F.relu(i[0])
             elif n.op_type == "Add":
@@ -260,51 +269,98 @@ def reciprocam(model, layer, x, A, c, gaussian):
     return torch.softmax(tail(model, layer, x, copies), dim=1)[:, c].reshape(h, w).numpy()
 
 
-def reference(name, path, layer, x):
+def aug_smooth_gradcam(model, layer, x, c):
+    """pytorch-grad-cam's aug_smooth of Grad-CAM: its default ttach transforms HorizontalFlip x Multiply([0.9, 1, 1.1])
+    on the input tensor; each copy's map ReLU(sum_k mean(g_k) A_k) upsampled to the input's size, min-max, flipped
+    back; the mean of the six."""
+    total = 0
+    for flip in (False, True):
+        for factor in (0.9, 1.0, 1.1):
+            copy = x * factor
+            if flip:
+                copy = copy.flip(3)
+            _, A = model(copy, layer)
+            Ag = A.detach().clone().requires_grad_(True)
+            y, _ = model(copy, layer, replace=Ag)
+            y[0, c].backward()
+            a, g = A[0].detach(), Ag.grad[0]
+            m = min_max(upsample(F.relu((g.mean(dim=(1, 2))[:, None, None] * a).sum(0))[None], x.shape[-2:])[0].numpy())
+            total = total + (m[:, ::-1] if flip else m)
+    return total / 6
+
+
+def reference(name, path, layer, x, out=OUT, keys=None):
+    """Writes OUT/methods.NAME.json; with `keys`, only those maps are computed and merged into the existing file."""
     model = OnnxInTorch(path)
     x = torch.from_numpy(x).double()
     logits, A = model(x, layer)
     order = logits[0].argsort(descending=True)
-    result = {"model": os.path.relpath(path, ROOT), "layer": layer, "stride": STRIDE,
-              "samples": {"sscam": SS_SAMPLES, "sscam_sigma": SS_SIGMA, "iscam": IS_SAMPLES},
-              "maps": {}}
+    file = os.path.join(out, f"methods.{name}.json")
+    if keys:
+        with open(file) as f:
+            result = json.load(f)
+    else:
+        result = {"model": os.path.relpath(path, ROOT), "layer": layer, "stride": STRIDE,
+                  "samples": {"sscam": SS_SAMPLES, "sscam_sigma": SS_SIGMA, "iscam": IS_SAMPLES},
+                  "maps": {}}
     for c in (int(order[0]), int(order[1])):
         Ag = A.detach().clone().requires_grad_(True)
         y, _ = model(x, layer, replace=Ag)
         y[0, c].backward()
         a, g = A[0].detach(), Ag.grad[0]
         maps = {
-            "hirescam": F.relu((g * a).sum(0)).numpy(),
-            "eigencam/paper": eigen(a, centered=False),
-            "eigencam/pytorch-grad-cam": eigen(a, centered=True),
-            "eigengradcam": eigen(g * a, centered=True),
-            "sscam/masks": cam(sscam(model, layer, x, a, c, "masks", "paper"), a),
-            "sscam/input": cam(sscam(model, layer, x, a, c, "input", "paper"), a),
-            "sscam/torch-cam": cam(sscam(model, layer, x, a, c, "masks", "torch-cam"), a),
-            "iscam/paper": cam(iscam(model, layer, x, a, c, "paper"), a),
-            "iscam/torch-cam": cam(iscam(model, layer, x, a, c, "torch-cam"), a),
-            "gradcam/eigen-smooth": eigen(g.mean(dim=(1, 2))[:, None, None] * a, centered=True),
-            "layercam/eigen-smooth": eigen(F.relu(g) * a, centered=True),
-            "groupcam": groupcam(model, layer, x, a, g, c),
-            "ablationcam": ablationcam(model, layer, x, a, c),
-            "reciprocam": reciprocam(model, layer, x, a, c, gaussian=False),
-            "reciprocam/gaussian": reciprocam(model, layer, x, a, c, gaussian=True),
+            "hirescam": lambda: F.relu((g * a).sum(0)).numpy(),
+            "eigencam/paper": lambda: eigen(a, centered=False),
+            "eigencam/pytorch-grad-cam": lambda: eigen(a, centered=True),
+            "eigengradcam": lambda: eigen(g * a, centered=True),
+            "sscam/masks": lambda: cam(sscam(model, layer, x, a, c, "masks", "paper"), a),
+            "sscam/input": lambda: cam(sscam(model, layer, x, a, c, "input", "paper"), a),
+            "sscam/torch-cam": lambda: cam(sscam(model, layer, x, a, c, "masks", "torch-cam"), a),
+            "iscam/paper": lambda: cam(iscam(model, layer, x, a, c, "paper"), a),
+            "iscam/torch-cam": lambda: cam(iscam(model, layer, x, a, c, "torch-cam"), a),
+            "gradcam/eigen-smooth": lambda: eigen(g.mean(dim=(1, 2))[:, None, None] * a, centered=True),
+            "layercam/eigen-smooth": lambda: eigen(F.relu(g) * a, centered=True),
+            "groupcam": lambda: groupcam(model, layer, x, a, g, c),
+            "ablationcam": lambda: ablationcam(model, layer, x, a, c),
+            "reciprocam": lambda: reciprocam(model, layer, x, a, c, gaussian=False),
+            "reciprocam/gaussian": lambda: reciprocam(model, layer, x, a, c, gaussian=True),
+            "gradcam/aug-smooth": lambda: aug_smooth_gradcam(model, layer, x, c),
         }
-        # Group-CAM's map is at the input's size: normalized over all of it, kept at every STRIDE-th row and column.
-        result["maps"][str(c)] = {k: [round(float(v), 5) for v in (min_max(m)[::STRIDE, ::STRIDE] if k == "groupcam" else min_max(m)).ravel()]
-                                  for k, m in maps.items()}
+        # Maps at the input's size (Group-CAM's, aug-smooth's): normalized over all of it, kept at every STRIDE-th row and column.
+        at_input = ("groupcam", "gradcam/aug-smooth")
+        stored = result["maps"].setdefault(str(c), {})
+        for k, make in maps.items():
+            if keys and k not in keys:
+                continue
+            m = min_max(make())
+            stored[k] = [round(float(v), 5) for v in (m[::STRIDE, ::STRIDE] if k in at_input else m).ravel()]
         print(name, "class", c, "done", flush=True)
-    with open(os.path.join(OUT, f"methods.{name}.json"), "w") as f:
+    with open(file, "w") as f:
         json.dump(result, f, separators=(",", ":"))
+
+
+def sine_input():
+    i = np.arange(3 * 224 * 224, dtype=np.float64)
+    return (2 * np.sin(0.001 * i) + 0.5 * np.cos(0.0173 * i)).astype(np.float32).reshape(1, 3, 224, 224)
 
 
 def main():
     torch.set_num_threads(2)
+    p = argparse.ArgumentParser(description="The committed references (no arguments), or one model's into another folder.")
+    p.add_argument("--model", help="another ONNX model, explained on the sine input (e.g. tools/.cache/models/torchvision-resnet18.onnx)")
+    p.add_argument("--layer", help="its target layer (the tensor the library picks)")
+    p.add_argument("--name", help="the fixture's name: methods.NAME.json")
+    p.add_argument("--out", default=OUT, help="the folder to write into")
+    p.add_argument("--keys", help="comma-separated maps to compute and merge into the existing file (e.g. gradcam/aug-smooth)")
+    a = p.parse_args()
+    keys = a.keys.split(",") if a.keys else None
+    if a.model:
+        reference(a.name, a.model, a.layer, sine_input(), a.out, keys)
+        return
     fc = np.load(os.path.join(ROOT, "onnx-models", "fashion-clutter", "fashion-clutter.input.npy"))[:1]
-    reference("fashion-clutter", os.path.join(ROOT, "onnx-models", "fashion-clutter", "fashion-clutter.onnx"), "/layer3/layer3.1/Relu_1_output_0", fc)
-    i = np.arange(3 * 224 * 224, dtype=np.float64)
-    sine = (2 * np.sin(0.001 * i) + 0.5 * np.cos(0.0173 * i)).astype(np.float32).reshape(1, 3, 224, 224)
-    reference("resnet18", os.path.join(OUT, "variants.onnx"), "/layer4/layer4.1/relu_1/Relu_output_0", sine)
+    reference("fashion-clutter", os.path.join(ROOT, "onnx-models", "fashion-clutter", "fashion-clutter.onnx"), "/layer3/layer3.1/Relu_1_output_0", fc,
+              keys=keys)
+    reference("resnet18", os.path.join(OUT, "variants.onnx"), "/layer4/layer4.1/relu_1/Relu_output_0", sine_input(), keys=keys)
 
 
 if __name__ == "__main__":

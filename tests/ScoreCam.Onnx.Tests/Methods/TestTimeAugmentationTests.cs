@@ -6,12 +6,18 @@ namespace ScoreCam.Onnx.Tests.Methods;
 
 /// <summary>
 /// pytorch-grad-cam's aug_smooth (<see cref="TestTimeAugmentation"/>, the catalogue's aug-smooth) against a second,
-/// straightforward implementation: each copy made by hand, explained on its own for the same classes, its display
-/// heatmap flipped back by hand and the six averaged; and the analytic case of a left-right symmetric input.
+/// straightforward implementation (each copy made by hand, explained on its own for the same classes, its display
+/// heatmap flipped back by hand and the six averaged), the PyTorch reference of tools/methods, and the analytic case of a
+/// left-right symmetric input.
 /// </summary>
 public class TestTimeAugmentationTests
 {
     private static readonly (bool Flip, float Factor)[] Copies = { (false, 0.9f), (false, 1f), (false, 1.1f), (true, 0.9f), (true, 1f), (true, 1.1f) };
+
+    [TestCase(MethodReference.DefaultModel)]
+    [TestCase(MethodReference.ResNet18)]
+    public void Grad_CAM_smoothed_matches_the_reference(string model) =>
+        MethodReference.Check(model, "gradcam/aug-smooth", MethodCatalog.Create("gradcam", new MethodSettings().With(CommonOptions.AugSmooth, true)));
 
     [TestCase("gradcam")]
     [TestCase("scorecam")]

@@ -10,7 +10,7 @@ namespace ScoreCam.Onnx.Tests.Methods.References;
 /// The maps of tools/methods/make_method_reference.py (an independent PyTorch implementation of each method's paper
 /// definition, Fixtures/methods.MODEL.json) for the default model's first committed input and the ResNet-18 layout of
 /// Fixtures/variants.onnx on the sine input, top class and runner-up. A method's map must equal the reference's within
-/// 1e-3 after min-max normalization (all zeros for a constant map); a map at the input's size (Group-CAM's) is compared
+/// 1e-3 after min-max normalization (all zeros for a constant map); a map at the input's size (Group-CAM's, aug-smooth's) is compared
 /// at every stride-th row and column, as the fixture keeps it.
 /// </summary>
 internal static class MethodReference
