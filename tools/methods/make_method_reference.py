@@ -290,13 +290,13 @@ def aug_smooth_gradcam(model, layer, x, c):
 
 
 def reference(name, path, layer, x, out=OUT, keys=None):
-    """Writes OUT/methods.NAME.json; with `keys`, only those maps are computed and merged into the existing file."""
+    """Writes OUT/methods.NAME.json; with `keys`, only those maps are computed and merged into the file if it exists."""
     model = OnnxInTorch(path)
     x = torch.from_numpy(x).double()
     logits, A = model(x, layer)
     order = logits[0].argsort(descending=True)
     file = os.path.join(out, f"methods.{name}.json")
-    if keys:
+    if keys and os.path.exists(file):
         with open(file) as f:
             result = json.load(f)
     else:
@@ -351,7 +351,7 @@ def main():
     p.add_argument("--layer", help="its target layer (the tensor the library picks)")
     p.add_argument("--name", help="the fixture's name: methods.NAME.json")
     p.add_argument("--out", default=OUT, help="the folder to write into")
-    p.add_argument("--keys", help="comma-separated maps to compute and merge into the existing file (e.g. gradcam/aug-smooth)")
+    p.add_argument("--keys", help="comma-separated maps to compute and merge into the file (e.g. gradcam/aug-smooth)")
     a = p.parse_args()
     keys = a.keys.split(",") if a.keys else None
     if a.model:
