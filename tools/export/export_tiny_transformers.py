@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""Tiny random-init vision transformers and their PyTorch references, for the tests of token and channels-last
+target layers (tests/ScoreCam.Onnx.Tests/Gradients/Fixtures/transformers/).
+
+Models (torch.manual_seed(20) before each; weights random, nothing trained), all with input `input` [batch,3,32,32]
+and output `logits` [batch,5], dynamic batch (so torchvision's ViT reads the input's Shape to expand its class token):
+- tiny-vit.onnx: torchvision VisionTransformer (patch 8, 2 layers, 2 heads, width 16, MLP 32), opset 17
+  (LayerNormalization); tokens [N,17,16]: the class token and a 4x4 patch grid.
+- tiny-vit-opset14.onnx: the same model at opset 14, where LayerNorm is exported decomposed
+  (ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add).
+- tiny-deit.onnx: the same ViT with a distillation token after the class token (DeiT's layout: [N,18,16], two
+  prefix tokens) and a head averaging the two tokens' logits, opset 17.
+- tiny-swin.onnx: torchvision SwinTransformer (patch 4, width 8, depths [1,2], heads [2,2], window 4), opset 17;
+  channels-last maps [N,h,w,D] (the last stage: 4x4x16).
+
+References (per model, float64 from PyTorch's own float32 graph): on x[i] = 2 sin(0.001 i) + 0.5 cos(0.0173 i)
+(i the flat index of 1x3x32x32), for the top class and the runner-up: the target layer is the last block's norm1
+output (pytorch-grad-cam's advice); A is that output with a forward hook and g = dY_c/dA by autograd (Y_c the
+logit; every other path, the residual stream included, as it is); both are reshaped to maps K x h x w
+(pytorch-grad-cam's reshape_transform: prefix tokens dropped, the rest on the patch grid; Swin: channels last to
+first). Grad-CAM = ReLU(sum_k mean(g_k) A_k). Score-CAM (Wang et al., eq. 1-5), a plain loop: each A_k bilinearly
+upsampled to 32x32 (align_corners=False), min-max normalized (constant maps left out), times x; w_k =
+softmax(F(x * m_k))_c; map ReLU(sum_k w_k A_k). `layer` is the ONNX tensor the hooked module's last node outputs.
+
+    /usr/bin/python3 tools/export/export_tiny_transformers.py
+"""
+import json
+import os
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+import torchvision.models as tvm
+from torchvision.models.swin_transformer import SwinTransformer
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+OUT = os.path.join(ROOT, "tests", "ScoreCam.Onnx.Tests", "Gradients", "Fixtures", "transformers")
+SIZE, CLASSES = 32, 5
+
+
+class DistilledVit(nn.Module):
+    """DeiT's token layout on torchvision's ViT: [class, distillation, patches...]; logits = mean of both heads."""
+
+    def __init__(self):
+        super().__init__()
+        self.vit = tvm.VisionTransformer(image_size=SIZE, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16,
+                                         mlp_dim=32, num_classes=CLASSES)
+        self.dist_token = nn.Parameter(torch.randn(1, 1, 16) * 0.5)
+        self.vit.encoder.pos_embedding = nn.Parameter(torch.randn(1, 18, 16) * 0.02)  # one more token
+        self.head_dist = nn.Linear(16, CLASSES)
+
+    def forward(self, x):
+        v = self.vit
+        x = v._process_input(x)
+        n = x.shape[0]
+        x = torch.cat([v.class_token.expand(n, -1, -1), self.dist_token.expand(n, -1, -1), x], dim=1)
+        x = v.encoder(x)
+        return (v.heads(x[:, 0]) + self.head_dist(x[:, 1])) / 2
+
+
+def vit():
+    return tvm.VisionTransformer(image_size=SIZE, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=32,
+                                 num_classes=CLASSES)
+
+
+def swin():
+    return SwinTransformer(patch_size=[4, 4], embed_dim=8, depths=[1, 2], num_heads=[2, 2], window_size=[4, 4],
+                           num_classes=CLASSES)
+
+
+def tokens_to_maps(prefix):
+    def transform(a):  # [N, T, D] -> [N, D, h, w]
+        t = a[:, prefix:, :]
+        side = int(round(t.shape[1] ** 0.5))
+        return t.reshape(t.shape[0], side, side, t.shape[2]).permute(0, 3, 1, 2)
+    return transform
+
+
+def channels_last_to_maps(a):  # [N, h, w, D] -> [N, D, h, w]
+    return a.permute(0, 3, 1, 2)
+
+
+MODELS = [
+    # name, constructor, opset, the hooked module, its ONNX scope, reshape
+    ("tiny-vit", vit, 17, lambda m: m.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", tokens_to_maps(1)),
+    ("tiny-vit-opset14", vit, 14, lambda m: m.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", tokens_to_maps(1)),
+    ("tiny-deit", DistilledVit, 17, lambda m: m.vit.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", tokens_to_maps(2)),
+    ("tiny-swin", swin, 17, lambda m: m.features[-1][-1].norm1, "/features/features.3/features.3.1/norm1/", channels_last_to_maps),
+]
+
+
+def sine_input():
+    i = np.arange(3 * SIZE * SIZE, dtype=np.float64)
+    return (2 * np.sin(0.001 * i) + 0.5 * np.cos(0.0173 * i)).astype(np.float32).reshape(1, 3, SIZE, SIZE)
+
+
+def layer_tensor(path, scope):
+    graph = onnx.load(path).graph
+    nodes = [n for n in graph.node if n.name.startswith(scope)]
+    if not nodes:
+        raise SystemExit(f"no node under {scope} in {path}")
+    return nodes[-1].output[0]
+
+
+def min_max_masks(A):
+    up = F.interpolate(A.unsqueeze(1), size=(SIZE, SIZE), mode="bilinear", align_corners=False).squeeze(1)
+    masks = []
+    for k in range(len(A)):
+        lo, hi = up[k].min(), up[k].max()
+        masks.append(None if hi == lo else (up[k] - lo) / (hi - lo))
+    return masks
+
+
+def reference(name, make, opset, module_of, scope, reshape):
+    torch.manual_seed(20)
+    model = make().eval()
+    x = torch.from_numpy(sine_input())
+    path = os.path.join(OUT, f"{name}.onnx")
+    torch.onnx.export(model, x, path, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=opset,
+                      do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+
+    saved = {}
+    def hook(_module, _inputs, output):
+        output.retain_grad()
+        saved["A"] = output
+    handle = module_of(model).register_forward_hook(hook)
+    logits = model(x)
+    handle.remove()
+    order = logits[0].argsort(descending=True)
+    top, second = int(order[0]), int(order[1])
+    maps = reshape(saved["A"]).detach().double()[0]
+    result = {"torch": torch.__version__, "torchvision": torchvision.__version__, "layer": layer_tensor(path, scope),
+              "raw_shape": list(saved["A"].shape[1:]), "maps_shape": list(maps.shape), "logits": logits[0].tolist(),
+              "activations": maps.flatten().tolist(), "top": top, "second": second, "classes": {}}
+    masks = min_max_masks(maps.float())
+    with torch.no_grad():
+        masked = torch.stack([x[0] * m for m in masks if m is not None])
+        probabilities = torch.softmax(model(masked).double(), dim=1)
+    for c in (top, second):
+        saved["A"].grad = None
+        model.zero_grad()
+        logits[0, c].backward(retain_graph=True)
+        g = reshape(saved["A"].grad).double()[0]
+        w = g.mean(dim=(1, 2))
+        gradcam = torch.relu((w[:, None, None] * maps).sum(0))
+        kept = [k for k, m in enumerate(masks) if m is not None]
+        weights = torch.zeros(len(masks), dtype=torch.float64)
+        weights[kept] = probabilities[:, c]
+        scorecam = torch.relu((weights[:, None, None] * maps).sum(0))
+        result["classes"][str(c)] = {"gradient": g.flatten().tolist(), "gradcam": gradcam.flatten().tolist(),
+                                     "scorecam": scorecam.flatten().tolist()}
+    with open(os.path.join(OUT, f"{name}.reference.json"), "w") as f:
+        json.dump(result, f)
+    print(name, "layer", result["layer"], "raw", result["raw_shape"], "maps", result["maps_shape"], "top", top,
+          "bytes", os.path.getsize(path))
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    for spec in MODELS:
+        reference(*spec)
