@@ -2,7 +2,8 @@
 """Tiny random-init vision transformers and their PyTorch references, for the tests of token and channels-last
 target layers (tests/ScoreCam.Onnx.Tests/Gradients/Fixtures/transformers/).
 
-Models (torch.manual_seed(20) before each; weights random, nothing trained), all with input `input` [batch,3,32,32]
+Models (torch.manual_seed(20) before each; weights random, LayerNorm scales and biases and the classifier too,
+nothing trained), all with input `input` [batch,3,32,32]
 and output `logits` [batch,5], dynamic batch (so torchvision's ViT reads the input's Shape to expand its class token):
 - tiny-vit.onnx: torchvision VisionTransformer (patch 8, 2 layers, 2 heads, width 16, MLP 32), opset 17
   (LayerNormalization); tokens [N,17,16]: the class token and a 4x4 patch grid.
@@ -20,7 +21,8 @@ logit; every other path, the residual stream included, as it is); both are resha
 (pytorch-grad-cam's reshape_transform: prefix tokens dropped, the rest on the patch grid; Swin: channels last to
 first). Grad-CAM = ReLU(sum_k mean(g_k) A_k). Score-CAM (Wang et al., eq. 1-5), a plain loop: each A_k bilinearly
 upsampled to 32x32 (align_corners=False), min-max normalized (constant maps left out), times x; w_k =
-softmax(F(x * m_k))_c; map ReLU(sum_k w_k A_k). `layer` is the ONNX tensor the hooked module's last node outputs.
+softmax(F(x * m_k))_c; map ReLU(sum_k w_k A_k). The channel weights are stored too (a map can be all zeros after
+the ReLU: normalised tokens have zero mean over their channels). `layer` is the ONNX tensor the hooked module's last node outputs.
 
     /usr/bin/python3 tools/export/export_tiny_transformers.py
 """
@@ -114,9 +116,22 @@ def min_max_masks(A):
     return masks
 
 
+def randomize(model):
+    """Random LayerNorm scales and biases and a random classifier (torchvision starts them at 1, 0 and 0)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(1 + 0.3 * torch.randn_like(m.weight))
+                m.bias.copy_(0.2 * torch.randn_like(m.bias))
+            elif isinstance(m, nn.Linear) and m.out_features == CLASSES:
+                m.weight.copy_(torch.randn_like(m.weight) * 0.5)
+                m.bias.copy_(torch.randn_like(m.bias) * 0.1)
+    return model
+
+
 def reference(name, make, opset, module_of, scope, reshape):
     torch.manual_seed(20)
-    model = make().eval()
+    model = randomize(make()).eval()
     x = torch.from_numpy(sine_input())
     path = os.path.join(OUT, f"{name}.onnx")
     torch.onnx.export(model, x, path, input_names=["input"], output_names=["logits"],
@@ -153,7 +168,8 @@ def reference(name, make, opset, module_of, scope, reshape):
         weights[kept] = probabilities[:, c]
         scorecam = torch.relu((weights[:, None, None] * maps).sum(0))
         result["classes"][str(c)] = {"gradient": g.flatten().tolist(), "gradcam": gradcam.flatten().tolist(),
-                                     "scorecam": scorecam.flatten().tolist()}
+                                     "gradcam_weights": w.tolist(), "scorecam": scorecam.flatten().tolist(),
+                                     "scorecam_weights": weights.tolist()}
     with open(os.path.join(OUT, f"{name}.reference.json"), "w") as f:
         json.dump(result, f)
     print(name, "layer", result["layer"], "raw", result["raw_shape"], "maps", result["maps_shape"], "top", top,

@@ -10,12 +10,15 @@ namespace ScoreCam.Onnx.Gradients;
 /// Reverse-mode differentiation of a prepared model's head (the subgraph from the target layer's activations A to
 /// the class scores), emitted as an ONNX model that ONNX Runtime runs like any other: inputs <c>activations</c>
 /// (N×K×h×w) and <c>seed</c> (N×C), outputs <c>logits</c> and <c>grad_activations</c> = d Σ(seed ⊙ logits) / dA.
+/// Where the output reads more than A (a transformer's residual stream around its norm1, the input's shape) or A is
+/// not N×K×h×w (tokens, channels-last maps), the graph takes the image <c>input</c> instead, runs the whole model
+/// and gives dA with A held as a leaf (every other path as it is, as a hook on the layer sees it), as N×K×h×w maps.
 /// For a model that ends in Softmax, <c>logits</c> are the Softmax's input (pre-softmax scores).
 /// One <see cref="IGradientRule"/> per op type; saved next to the model as NAME.grad.onnx.
 /// </summary>
 public static class GradientGraph
 {
-    public const string ActivationsInput = "activations", SeedInput = GraphDifferentiator.SeedInput,
+    public const string ActivationsInput = "activations", ImageInput = "input", SeedInput = GraphDifferentiator.SeedInput,
         LogitsOutput = GraphDifferentiator.LogitsOutput, GradientOutput = "grad_activations";
 
     /// <summary>Builds the gradient graph of <paramref name="model"/>'s head; serialized ONNX.</summary>
@@ -37,14 +40,28 @@ public static class GradientGraph
     /// <summary>The head alone as a model: <c>activations</c> in, <c>logits</c> out (tests run it on perturbed activations).</summary>
     internal static ModelProto HeadModel(PreparedModel model) => GraphDifferentiator.Forward(model, Source(model));
 
+    /// <summary>
+    /// The head alone (activations in) where the part after the layer reads nothing else and the layer holds N×K×h×w
+    /// maps; else the whole model from the image with the layer's tensor held as a leaf (a transformer's norm1, around
+    /// which the residual stream runs; tokens; a head that reads the input's shape).
+    /// </summary>
     private static GradientSource Source(PreparedModel model)
     {
         TargetLayer layer = model.Layer;
-        return new GradientSource(layer.TensorName, ActivationsInput, new long[] { layer.Channels, layer.Height, layer.Width }, GradientOutput, Guided: false,
-            $"the target layer '{layer.TensorName}'",
-            "Choose a later target layer (--layer) or convert the op.",
-            "Gradient graphs need a head that depends only on the target layer's activations and constants (not, e.g., a skip connection " +
-            "around it); choose a later target layer (--layer), such as a block's output.",
-            new Dictionary<string, string>(StringComparer.Ordinal) { ["layer"] = layer.TensorName });
+        bool leaf = layer.Layout != LayerLayout.ChannelsFirst || GraphDifferentiator.Bypass(model, layer.TensorName) is not null;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["layer"] = layer.TensorName, ["form"] = leaf ? "leaf" : "head" };
+        const string remedy = "Choose a later target layer (--layer) or convert the op.";
+        if (!leaf)
+            return new GradientSource(layer.TensorName, ActivationsInput, new long[] { layer.Channels, layer.Height, layer.Width }, GradientOutput, Guided: false,
+                $"the target layer '{layer.TensorName}'", remedy,
+                "Give every input besides the image a fixed value (ModelPreparationOptions.Feeds); it is held constant.", metadata);
+        ImageInputSpec input = model.Input;
+        if (input.Height is null || input.Width is null)
+            throw new ScoreCamException(
+                $"The target layer '{layer.TensorName}' of model '{model.Source}' is not the only way from the input to the output (a residual stream around it, " +
+                "or tokens), so its gradient graph runs the whole model, which needs a fixed input size; export the model with one.");
+        return new GradientSource(input.Name, ImageInput, new long[] { input.Channels, input.Height.Value, input.Width.Value }, GradientOutput, Guided: false,
+            $"the target layer '{layer.TensorName}'", remedy,
+            "Give every input besides the image a fixed value (ModelPreparationOptions.Feeds); it is held constant.", metadata, layer);
     }
 }

@@ -20,6 +20,8 @@ public sealed class GradientSession : IDisposable
     private readonly FedInput[] _fed;
     // Samples per run of a graph made for a fixed batch size (its metadata), else null: any number in one run.
     private readonly int? _batch;
+    // One sample of the source: Channels×Height×Width, or the image for a graph that holds the layer as a leaf.
+    private readonly long[] _source;
 
     /// <summary>Runs the model's head gradient graph: NAME.grad.onnx next to the model when present, else built in memory.</summary>
     public GradientSession(PreparedModel model, InferenceOptions? options = null)
@@ -70,6 +72,10 @@ public sealed class GradientSession : IDisposable
                 "and a gradient. Delete the saved gradient graph (NAME.*grad.onnx) and prepare the model again (with its feeds).");
         }
         _inputs = new[] { sources[0], GraphDifferentiator.SeedInput }.Concat(_fed.Select(f => f.Name)).ToArray();
+        TakesImage = _session.ModelMetadata.CustomMetadataMap.ContainsKey(GraphDifferentiator.LeafKey);
+        int[] declared = _session.InputMetadata[sources[0]].Dimensions;
+        _source = TakesImage && declared.Length > 1 && declared.Skip(1).All(d => d > 0)
+            ? declared.Skip(1).Select(d => (long)d).ToArray() : new long[] { channels, height, width };
         _outputs = new[] { GraphDifferentiator.LogitsOutput, gradient };
         if (_session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphDifferentiator.BatchKey, out string? batch))
         {
@@ -98,6 +104,15 @@ public sealed class GradientSession : IDisposable
             Softmax = new SoftmaxAxis(l, i);
         }
     }
+
+    /// <summary>
+    /// True for a head gradient graph that runs the whole model from the image (the layer held as a leaf): its source is
+    /// the image (C×H×W), its gradient the layer's maps (Channels×Height×Width).
+    /// </summary>
+    internal bool TakesImage { get; }
+
+    /// <summary>Values of one sample of the source: Channels×Height×Width, or the image's for <see cref="TakesImage"/>.</summary>
+    internal int SourceLength => (int)_source.Aggregate(1L, (a, d) => a * d);
 
     /// <summary>The head's gradients: dY/dA at the target layer (the Grad-CAM family).</summary>
     public static GradientSession ForHead(PreparedModel model, InferenceOptions? options = null) => new(model, options);
@@ -162,11 +177,11 @@ public sealed class GradientSession : IDisposable
             RunBatch(inputs, seeds, logits, gradients, count);
             return;
         }
-        int size = (int)plane, rows = OutputSize;
+        int size = (int)plane, source = SourceLength, rows = OutputSize;
         for (int start = 0; start < count; start += batch)
         {
             int n = Math.Min(batch, count - start);
-            ReadOnlyMemory<float> x = inputs.Slice(start * size, n * size), seed = seeds.Slice(start * rows, n * rows);
+            ReadOnlyMemory<float> x = inputs.Slice(start * source, n * source), seed = seeds.Slice(start * rows, n * rows);
             Span<float> z = logits.Slice(start * rows, n * rows), g = gradients.Slice(start * size, n * size);
             if (n == batch) RunBatch(x, seed, z, g, n);
             else RunPadded(x, seed, z, g, n, batch);
@@ -181,7 +196,7 @@ public sealed class GradientSession : IDisposable
         inputs.Span.CopyTo(x);
         seeds.Span.CopyTo(seed);
         var z = new float[seed.Length];
-        var g = new float[x.Length];
+        var g = new float[batch * (gradients.Length / count)];
         RunBatch(x, seed, z, g, batch);
         z.AsSpan(0, logits.Length).CopyTo(logits);
         g.AsSpan(0, gradients.Length).CopyTo(gradients);
@@ -189,7 +204,7 @@ public sealed class GradientSession : IDisposable
 
     private void RunBatch(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> seeds, Span<float> logits, Span<float> gradients, int count)
     {
-        using var a = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(inputs), new long[] { count, Channels, Height, Width });
+        using var a = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(inputs), _source.Prepend(count).ToArray());
         using var s = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, AsWritable(seeds), new long[] { count, OutputSize });
         var values = new OrtValue[2 + _fed.Length];
         (values[0], values[1]) = (a, s);
@@ -223,8 +238,8 @@ public sealed class GradientSession : IDisposable
     private void CheckInputs(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> seeds, int count)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"At least one sample is needed; got {count}.");
-        if (inputs.Length != (long)count * Channels * Height * Width)
-            throw new ArgumentException($"Expected {count}×{Channels}×{Height}×{Width} input values; got {inputs.Length}.", nameof(inputs));
+        if (inputs.Length != (long)count * SourceLength)
+            throw new ArgumentException($"Expected {count}×{string.Join('×', _source)} input values; got {inputs.Length}.", nameof(inputs));
         if (seeds.Length != (long)count * OutputSize)
             throw new ArgumentException($"Expected {count}×{OutputSize} seed values; got {seeds.Length}.", nameof(seeds));
     }

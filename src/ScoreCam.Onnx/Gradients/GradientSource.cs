@@ -1,3 +1,5 @@
+using ScoreCam.Onnx.Models;
+
 namespace ScoreCam.Onnx.Gradients;
 
 /// <summary>
@@ -14,6 +16,12 @@ namespace ScoreCam.Onnx.Gradients;
 /// <param name="Remedy">What to do when a node between the source and the output cannot be differentiated.</param>
 /// <param name="BypassRemedy">What to do when the output reads a graph input other than through the source.</param>
 /// <param name="Metadata">Recorded in the graph (prefixed) and compared when a saved graph is loaded.</param>
+/// <param name="Leaf">
+/// When set, the graph runs the whole model from <paramref name="Tensor"/> (the image) and differentiates with respect
+/// to this layer's tensor instead, held as a leaf: every other path (a residual stream around the layer, shapes read
+/// from the input) keeps its forward value, as a framework's hook on the layer sees it. The gradient output holds
+/// the layer's maps, N×K×h×w.
+/// </param>
 internal sealed record GradientSource(
     string Tensor, string GraphInput, long[] Shape, string GradientOutput, bool Guided,
-    string Description, string Remedy, string BypassRemedy, IReadOnlyDictionary<string, string> Metadata);
+    string Description, string Remedy, string BypassRemedy, IReadOnlyDictionary<string, string> Metadata, TargetLayer? Leaf = null);

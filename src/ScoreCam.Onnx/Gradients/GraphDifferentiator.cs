@@ -30,6 +30,11 @@ internal static class GraphDifferentiator
     /// that size, which every run of the graph takes too.
     /// </summary>
     public const string BatchKey = Prefix + "batch";
+    /// <summary>
+    /// Metadata key, only in a graph that runs the whole model from the image (<see cref="GradientSource.Leaf"/>): the
+    /// layer whose gradient it gives.
+    /// </summary>
+    public const string LeafKey = Prefix + "leaf";
     /// <summary>Prefix of the tensors and nodes that apply the output's selection to the Softmax's input.</summary>
     private const string PreSoftmaxName = "scorecam/presoftmax/";
     private const int MinimumOpset = 7, GradientOpset = 16; // numpy broadcasting from 7; ScatterElements' reduction = add needs 16
@@ -119,7 +124,8 @@ internal static class GraphDifferentiator
             ? GruUnrolling.Apply(graph.Graph, nodes, TensorShapeProbe.Run(graph, source.GraphInput, sourceShape,
                 nodes.Where(GruUnrolling.IsGru).Select(n => n.Input[0]).Distinct().ToArray(), model.ExternalDataFolder, fed))
             : Array.Empty<string>();
-        var differentiable = new GraphIndex(graph.Graph).DataDerivedFrom(source.Tensor);
+        string wrt = source.Leaf?.TensorName ?? source.Tensor;
+        var differentiable = new GraphIndex(graph.Graph).DataDerivedFrom(wrt);
         var shapes = TensorShapeProbe.Run(graph, source.GraphInput, sourceShape,
             nodes.SelectMany(n => n.Output).Where(o => o != source.Tensor && differentiable.Contains(o)).Concat(unrolled).Distinct().ToArray(),
             model.ExternalDataFolder, fed);
@@ -142,10 +148,19 @@ internal static class GraphDifferentiator
             rule.Emit(node, e);
         }
         e.Current = null;
-        string gradient = e.GradientOf(source.Tensor) ?? throw new ScoreCamException(
+        string gradient = e.GradientOf(wrt) ?? throw new ScoreCamException(
             $"The output '{model.OutputName}' does not depend on {source.Description}: there is no gradient to compute.");
-        g.Node.Add(Node("Identity", gradient, source.GradientOutput));
-        g.Output.Add(Value(source.GradientOutput, source.Shape));
+        if (source.Leaf is { } leaf)
+        {
+            ActivationLayout.AddMapsNodes(g, leaf, gradient, source.GradientOutput);
+            g.Output.Add(Value(source.GradientOutput, leaf.Channels, leaf.Height, leaf.Width));
+            Put(graph, LeafKey, leaf.TensorName);
+        }
+        else
+        {
+            g.Node.Add(Node("Identity", gradient, source.GradientOutput));
+            g.Output.Add(Value(source.GradientOutput, source.Shape));
+        }
         foreach (var (key, value) in source.Metadata) Put(graph, Prefix + key, value);
         Put(graph, OutputKey, logits);
         Put(graph, FedKey, FedNames(model));
@@ -212,6 +227,33 @@ internal static class GraphDifferentiator
     {
         try { return File.Exists(model.Source) ? NextTo(model.Source, suffix) : null; }
         catch (Exception e) when (e is ArgumentException or IOException or NotSupportedException) { return null; }
+    }
+
+    /// <summary>
+    /// The first graph input (not a fed input or an initializer) that the model's output reads other than through
+    /// <paramref name="tensor"/>, with the node that reads it; null when the part after <paramref name="tensor"/> is a cut.
+    /// </summary>
+    public static (string Input, string Reader)? Bypass(PreparedModel prepared, string tensor)
+    {
+        GraphProto graph = prepared.Proto.Graph;
+        var index = new GraphIndex(graph);
+        var fed = prepared.FedInputs.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<(string Tensor, string Reader)>();
+        // The model's output reads whatever the differentiated tensor (its pre-softmax scores, where it has them) reads.
+        stack.Push((prepared.OutputName, ""));
+        while (stack.Count > 0)
+        {
+            var (t, reader) = stack.Pop();
+            if (t.Length == 0 || !seen.Add(t) || t == tensor || index.Initializers.Contains(t)) continue;
+            if (!index.Producer.TryGetValue(t, out int i))
+            {
+                if (fed.Contains(t)) continue;
+                return (t, reader);
+            }
+            foreach (string input in graph.Node[i].Input) stack.Push((input, graph.Node[i].Name));
+        }
+        return null;
     }
 
     /// <summary>

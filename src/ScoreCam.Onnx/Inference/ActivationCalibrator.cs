@@ -41,7 +41,7 @@ internal sealed class ActivationCalibrator : IDisposable
             throw new ScoreCamException($"ONNX Runtime cannot load the calibration copy of model '{model.Source}': {OrtRuntime.Describe(e)}", e);
         }
         _inputNames = model.FedInputs.Select(f => f.Name).Prepend(model.Input.Name).ToArray();
-        _outputNames = Tensors.Append(model.Layer.TensorName).Distinct().ToArray();
+        _outputNames = Tensors.Append(model.Layer.MapsTensor).Distinct().ToArray();
         _batch = model.FixedBatchSize ?? 1;
         _feeds = model.FedInputs.Select(f => OrtValue.CreateTensorValueFromMemory(f.Broadcast(_batch), f.Shape(_batch))).ToArray();
     }
@@ -173,7 +173,7 @@ internal sealed class ActivationCalibrator : IDisposable
             using var outputs = _session.Run(runOptions, _inputNames, _feeds.Prepend(input).ToArray(), _outputNames);
             var values = new float[Tensors.Count][];
             for (int t = 0; t < values.Length; t++) values[t] = outputs[t].GetTensorDataAsSpan<float>().ToArray();
-            int at = Array.IndexOf(_outputNames, _model.Layer.TensorName);
+            int at = Array.IndexOf(_outputNames, _model.Layer.MapsTensor);
             long[] shape = outputs[at].GetTensorTypeAndShape().Shape;
             var activations = outputs[at].GetTensorDataAsSpan<float>();
             return (values, activations[..(activations.Length / _batch)].ToArray(), shape);

@@ -44,7 +44,7 @@ public sealed class ModelSession : IDisposable
         _forwardBatch = model.FixedBatchSize ?? 1;
         _singleFeeds = model.FedInputs.Select(f => OrtValue.CreateTensorValueFromMemory(f.Broadcast(_forwardBatch), f.Shape(_forwardBatch))).ToArray();
         _scoreOutput = new[] { model.OutputName };
-        _fullOutputs = new[] { model.OutputName, model.Layer.TensorName };
+        _fullOutputs = new[] { model.OutputName, model.Layer.MapsTensor };
         _outputRank = Math.Max(2, _session.OutputMetadata[model.OutputName].Dimensions.Length);
     }
 

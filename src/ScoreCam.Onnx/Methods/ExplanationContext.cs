@@ -173,19 +173,21 @@ public sealed class ExplanationContext
         CancellationToken.ThrowIfCancellationRequested();
         GradientSession session = _gradients.Head;
         int n = Targets.Count, plane = Channels * Height * Width, outputs = Model.OutputSize;
-        // One target runs on the activations themselves; more need them once per batch row.
-        float[]? rows = n == 1 ? null : ArrayPool<float>.Shared.Rent(n * plane);
+        // The graph's source: the activations, or the image where it runs the whole model with the layer as a leaf.
+        float[] source = session.TakesImage ? Image.Data : Activations;
+        // One target runs on the source itself; more need it once per batch row.
+        float[]? rows = n == 1 ? null : ArrayPool<float>.Shared.Rent(n * source.Length);
         try
         {
             var seeds = new float[n * outputs];
             for (int t = 0; t < n; t++)
             {
-                if (rows is not null) Activations.CopyTo(rows, t * plane);
+                if (rows is not null) source.CopyTo(rows, t * source.Length);
                 GradientSeed.Write(Targets[t], Model, UnmaskedScores, seeds.AsSpan(t * outputs, outputs), session.Softmax);
             }
             var gradients = new float[n * plane];
             long start = Stopwatch.GetTimestamp();
-            session.Run(rows is null ? Activations : rows.AsMemory(0, n * plane), seeds, new float[n * outputs], gradients, n);
+            session.Run(rows is null ? source : rows.AsMemory(0, n * source.Length), seeds, new float[n * outputs], gradients, n);
             Count(n, Stopwatch.GetElapsedTime(start));
             return gradients;
         }

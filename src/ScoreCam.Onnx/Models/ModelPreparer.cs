@@ -48,7 +48,7 @@ public static class ModelPreparer
         var (outputs, shapes) = Probe(model, index, input.Name, probeShape, folder, fed);
         string output = FindOutput(model, outputs, options, path);
         var candidates = TargetLayerFinder.Candidates(index, input.Name, output, shapes);
-        LayerCandidate? chosen = TargetLayerFinder.Choose(index, candidates, output, ClassCount(outputs[output]));
+        LayerCandidate? chosen = TargetLayerFinder.Choose(index, candidates, output, ClassCount(outputs[output]), shapes);
         return candidates.Select(c => c == chosen ? c with { IsAutomaticChoice = true } : c).ToList();
     }
 
@@ -72,8 +72,9 @@ public static class ModelPreparer
 
         TargetLayer layer = FindLayer(model, index, input.Name, output, probeShape, outputShapes, shapes, classCount, options, source, folder, fed);
         ModelProto prepared = model.Clone();
-        if (!prepared.Graph.Output.Any(o => o.Name == layer.TensorName))
-            prepared.Graph.Output.Add(TensorShapeProbe.FloatOutput(layer.TensorName));
+        if (layer.Layout != LayerLayout.ChannelsFirst && !index.Producer.ContainsKey(layer.MapsTensor)) ActivationLayout.AddMapsNodes(prepared.Graph, layer, layer.TensorName, layer.MapsTensor);
+        if (!prepared.Graph.Output.Any(o => o.Name == layer.MapsTensor))
+            prepared.Graph.Output.Add(TensorShapeProbe.FloatOutput(layer.MapsTensor));
         long bytesPerImage = BatchSizePolicy.PeakBytesPerImage(prepared.Graph, input.Name, shapes);
 
         var warnings = new List<string>();
@@ -209,10 +210,10 @@ public static class ModelPreparer
                 : index.Graph.Node.FirstOrDefault(n => n.Name == requested)?.Output[0]
                 ?? throw NoSuchLayer(requested, TargetLayerFinder.Candidates(index, input, output, shapes), source);
             long[] shape = shapes.GetValueOrDefault(tensor) ?? TensorShapeProbe.Run(model, input, probeShape, new[] { tensor }, folder, fed)[tensor];
-            if (shape.Length != 4)
-                throw new ScoreCamException($"Layer '{requested}' has shape [{string.Join('x', shape)}]; Score-CAM needs a spatial map N×K×h×w.");
-            NodeProto node = index.ProducerOf(tensor)!;
-            return new TargetLayer(tensor, node.Name, node.OpType, (int)shape[1], (int)shape[2], (int)shape[3]);
+            LayerCandidate? listed = TargetLayerFinder.Candidates(index, input, output, shapes).FirstOrDefault(c => c.TensorName == tensor);
+            return listed?.ToTargetLayer() ?? ActivationLayout.Read(tensor, index.ProducerOf(tensor), shape, null, probeShape[2], probeShape[3]) ?? throw new ScoreCamException(
+                $"Layer '{requested}' has shape [{string.Join('x', shape)}]; a target layer holds maps: N×K×h×w, channels last N×h×w×K, or tokens N×T×K " +
+                $"whose last tokens are a grid of square patches of the {probeShape[2]}×{probeShape[3]} input.");
         }
 
         // A model exported with the activations as an extra output is used as it is.
@@ -225,10 +226,10 @@ public static class ModelPreparer
         }
 
         var candidates = TargetLayerFinder.Candidates(index, input, output, shapes);
-        LayerCandidate chosen = TargetLayerFinder.Choose(index, candidates, output, classCount) ?? throw new ScoreCamException(
-            $"Model '{source}' has no spatial layer (N×K×h×w with h·w > 1) before its output, so there are no activation maps to explain with. " +
-            "Score-CAM needs a convolutional classifier.");
-        return new TargetLayer(chosen.TensorName, chosen.NodeName, chosen.OpType, (int)chosen.Shape[1], (int)chosen.Shape[2], (int)chosen.Shape[3]);
+        LayerCandidate chosen = TargetLayerFinder.Choose(index, candidates, output, classCount, shapes) ?? throw new ScoreCamException(
+            $"Model '{source}' has no spatial layer (N×K×h×w with h·w > 1) and no normalised tokens on a patch grid before its output, so there are " +
+            "no activation maps to explain with. Score-CAM needs a convolutional classifier or a vision transformer; name a layer if the finder missed it.");
+        return chosen.ToTargetLayer();
     }
 
     /// <summary>

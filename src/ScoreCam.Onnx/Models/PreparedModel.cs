@@ -103,6 +103,7 @@ public sealed class PreparedModel
         Put("layer_node", Layer.NodeName ?? "");
         Put("layer_op", Layer.OpType ?? "");
         Put("layer_shape", $"{Layer.Channels},{Layer.Height},{Layer.Width}");
+        Put("layer_layout", $"{Layer.Layout},{Layer.PrefixTokens}");
         Put("exported_layout", ExportedLayout);
         Put("intermediate_bytes_per_image", IntermediateBytesPerImage);
         BatchSizeChoice choice = BatchSizePolicy.Choose(this);
@@ -116,8 +117,10 @@ public sealed class PreparedModel
     {
         var meta = model.MetadataProps.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal))
             .ToDictionary(p => p.Key[Prefix.Length..], p => p.Value, StringComparer.Ordinal);
+        // Files saved before layouts were recorded hold N×K×h×w maps.
+        string[] mapsLayout = meta.GetValueOrDefault("layer_layout", nameof(LayerLayout.ChannelsFirst) + ",0").Split(',');
         // Files saved before the memory estimate was recorded are prepared again (their activations output is kept).
-        if (!meta.TryGetValue("layer", out string? layer) || !model.Graph.Output.Any(o => o.Name == layer)
+        if (!meta.TryGetValue("layer", out string? layer) || !model.Graph.Output.Any(o => o.Name == layer || o.Name == layer + ActivationLayout.MapsSuffix)
             || !long.TryParse(meta.GetValueOrDefault("intermediate_bytes_per_image"), out long bytesPerImage)) return null;
         var index = new GraphIndex(model.Graph);
         ValueInfoProto input = index.RealInputs.FirstOrDefault(i => i.Name == meta.GetValueOrDefault("input"))
@@ -132,7 +135,10 @@ public sealed class PreparedModel
             // The kind follows from the graph: read again, a file saved by a version that knew fewer probability outputs is scored right.
             return new PreparedModel(model, new ImageInputSpec(input.Name, channels, height, width), output.Name, outputSize,
                 ModelPreparer.DetectOutputKind(index, output.Name, outputSize),
-                new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2]),
+                new TargetLayer(layer, NullIfEmpty(meta.GetValueOrDefault("layer_node")), NullIfEmpty(meta.GetValueOrDefault("layer_op")), shape[0], shape[1], shape[2])
+                {
+                    Layout = Enum.Parse<LayerLayout>(mapsLayout[0]), PrefixTokens = int.Parse(mapsLayout[1], System.Globalization.CultureInfo.InvariantCulture),
+                },
                 (int?)ModelPreparer.Dims(input)[0], bytesPerImage, Array.Empty<string>(), source, externalDataFolder,
                 meta.TryGetValue("exported_layout", out string? layout) ? Enum.Parse<InputLayout>(layout) : InputLayout.ChannelsFirst,
                 outputShape: meta.TryGetValue("output_shape", out string? dims) ? dims.Split(',').Select(int.Parse).ToArray() : null);

@@ -4,7 +4,8 @@ namespace ScoreCam.Onnx.Models;
 
 /// <summary>
 /// Finds the paper's "last convolutional layer": the output of the last spatial convolution block (after its
-/// activation, and after the residual Add where there is one) that feeds the pooling/flatten head.
+/// activation, and after the residual Add where there is one) that feeds the pooling/flatten head; in a vision
+/// transformer, the last block's normalised tokens (or channels-last maps).
 /// </summary>
 internal static class TargetLayerFinder
 {
@@ -19,33 +20,60 @@ internal static class TargetLayerFinder
     private static readonly HashSet<string> ParametricOps = new(StringComparer.Ordinal) { "Conv", "Gemm", "MatMul", "ConvTranspose" };
 
     /// <summary>
-    /// Spatial (N×K×h×w, h·w &gt; 1) conv-layout feature maps on the path to the output, in graph order;
-    /// <paramref name="shapes"/> holds the runtime shapes of the input's data tensors.
+    /// Spatial (N×K×h×w, h·w &gt; 1) conv-layout feature maps and normalised transformer layers (tokens N×T×K on the
+    /// input's patch grid, channels-last maps N×h×w×K) on the path to the output, in graph order;
+    /// <paramref name="shapes"/> holds the runtime shapes of the input's data tensors, the input's among them.
     /// </summary>
     public static List<LayerCandidate> Candidates(GraphIndex index, string inputName, string outputName, IReadOnlyDictionary<string, long[]> shapes)
     {
         var derived = index.DataDerivedFrom(inputName);
         var ancestors = index.Ancestors(outputName);
+        long height = shapes[inputName][2], width = shapes[inputName][3];
         // A feature map keeps the conv layout (N×K×h×w) from a Conv through block ops; a Transpose, Reshape or pooling
-        // ends it, so channels-last stretches (ConvNeXt's LayerNorm blocks) and pooled heads are never candidates.
+        // ends it, so channels-last stretches (ConvNeXt's LayerNorm blocks) and pooled heads are conv candidates never.
         var convLayout = new HashSet<string>(StringComparer.Ordinal);
-        var tensors = new List<(string Tensor, NodeProto Node)>();
+        var tensors = new List<(string Tensor, NodeProto Node, bool Conv)>();
         foreach (NodeProto node in index.Graph.Node)
         {
             if (!BlockOps.Contains(node.OpType) || node.Output.Count == 0) continue;
             string t = node.Output[0];
             if (node.OpType is not ("Conv" or "ConvTranspose") && !node.Input.Any(convLayout.Contains)) continue;
             convLayout.Add(t);
-            if (t.Length > 0 && derived.Contains(t) && ancestors.Contains(t) && t != outputName) tensors.Add((t, node));
+            if (t.Length > 0 && derived.Contains(t) && ancestors.Contains(t) && t != outputName) tensors.Add((t, node, true));
         }
+        foreach (string t in NormalisedTensors(index))
+            if (!convLayout.Contains(t) && derived.Contains(t) && ancestors.Contains(t) && t != outputName) tensors.Add((t, index.ProducerOf(t)!, false));
         return tensors
-            .Where(t => shapes.TryGetValue(t.Tensor, out var s) && IsSpatial(s))
-            .Select(t => new LayerCandidate(t.Tensor, t.Node.Name, t.Node.OpType, shapes[t.Tensor], false))
+            .Where(t => shapes.TryGetValue(t.Tensor, out long[]? s) && (!t.Conv || IsSpatial(s)))
+            .OrderBy(t => index.Producer[t.Tensor])
+            .Select(t => ActivationLayout.Read(t.Tensor, t.Node, shapes[t.Tensor], shapes[t.Tensor].Length == 4 ? t.Conv : null, height, width) is { } layer
+                && (t.Conv ? layer.Layout == LayerLayout.ChannelsFirst : layer.Layout != LayerLayout.ChannelsFirst)
+                ? LayerCandidate.Of(layer, shapes[t.Tensor]) : null)
+            .OfType<LayerCandidate>()
             .ToList();
     }
 
-    /// <summary>The automatic choice among <paramref name="candidates"/>, or null when there is none.</summary>
-    public static LayerCandidate? Choose(GraphIndex index, IReadOnlyList<LayerCandidate> candidates, string outputName, long classCount)
+    /// <summary>
+    /// The automatic choice among <paramref name="candidates"/>, or null when there is none: the last convolutional
+    /// feature map, or where transformer layers come after it, the last block's normalised tokens (its norm1, as
+    /// pytorch-grad-cam advises: the last normalised layer that the last attention Softmax reads).
+    /// </summary>
+    public static LayerCandidate? Choose(GraphIndex index, IReadOnlyList<LayerCandidate> candidates, string outputName, long classCount,
+        IReadOnlyDictionary<string, long[]> shapes)
+    {
+        var maps = candidates.Where(c => c.Layout == LayerLayout.ChannelsFirst).ToList();
+        var transformer = candidates.Where(c => c.Layout != LayerLayout.ChannelsFirst).ToList();
+        if (transformer.Count > 0 && (maps.Count == 0 || index.Producer[transformer[^1].TensorName] > index.Producer[maps[^1].TensorName]))
+        {
+            NodeProto? attention = index.Graph.Node.LastOrDefault(n => n.OpType == "Softmax" && n.Output[0] != outputName
+                && shapes.TryGetValue(n.Input[0], out long[]? s) && s.Length >= 3);
+            var read = attention is null ? null : index.Ancestors(attention.Input[0]);
+            return transformer.LastOrDefault(c => read?.Contains(c.TensorName) == true) ?? transformer[^1];
+        }
+        return ChooseMap(index, maps, outputName, classCount);
+    }
+
+    private static LayerCandidate? ChooseMap(GraphIndex index, IReadOnlyList<LayerCandidate> candidates, string outputName, long classCount)
     {
         if (candidates.Count == 0) return null;
         LayerCandidate last = candidates[^1];
@@ -58,6 +86,28 @@ internal static class TargetLayerFinder
             if (feature is not null) return feature;
         }
         return last;
+    }
+
+    /// <summary>
+    /// Outputs of layer normalisations, in graph order: LayerNormalization, or the decomposed form exporters write
+    /// before opset 17, (x − mean) / Sqrt(var + ε), with its scale and bias (Mul, Add by constants) when it has them.
+    /// </summary>
+    private static List<string> NormalisedTensors(GraphIndex index)
+    {
+        var normalised = new List<string>();
+        // Exporters pass shared weights through Identity nodes.
+        bool IsConstant(string t) => index.Initializers.Contains(t) || index.ProducerOf(t) is { } p && (p.OpType == "Constant" || p.OpType == "Identity" && IsConstant(p.Input[0]));
+        foreach (NodeProto node in index.Graph.Node)
+        {
+            if (node.Output.Count == 0) continue;
+            if (node.OpType == "LayerNormalization"
+                || node.OpType == "Div" && index.ProducerOf(node.Input[1])?.OpType == "Sqrt" && index.ProducerOf(node.Input[0])?.OpType == "Sub")
+                normalised.Add(node.Output[0]);
+            else if (node.OpType is "Mul" or "Add" && node.Input.Count == 2 && normalised.Count > 0
+                     && (node.Input[0] == normalised[^1] && IsConstant(node.Input[1]) || node.Input[1] == normalised[^1] && IsConstant(node.Input[0])))
+                normalised[^1] = node.Output[0]; // the scale and bias belong to the normalisation
+        }
+        return normalised;
     }
 
     public static bool IsSpatial(long[] shape) => shape.Length == 4 && shape[2] * shape[3] > 1;

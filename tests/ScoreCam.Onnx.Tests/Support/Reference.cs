@@ -27,12 +27,12 @@ internal static class Reference
     private static double Source(int o, int inSize, int outSize, bool alignCorners) =>
         alignCorners ? (outSize > 1 ? o * (inSize - 1.0) / (outSize - 1.0) : 0) : Math.Max((o + 0.5) * inSize / outSize - 0.5, 0);
 
-    /// <summary>The PyTorch reference scripts' input: x[i] = 2 sin(0.001 i) + 0.5 cos(0.0173 i) over the flat 1×3×224×224 index.</summary>
-    public static ImageTensor SineInput()
+    /// <summary>The PyTorch reference scripts' input: x[i] = 2 sin(0.001 i) + 0.5 cos(0.0173 i) over the flat 1×3×size×size index.</summary>
+    public static ImageTensor SineInput(int size = 224)
     {
-        var data = new float[3 * 224 * 224];
+        var data = new float[3 * size * size];
         for (int i = 0; i < data.Length; i++) data[i] = (float)(2 * Math.Sin(0.001 * i) + 0.5 * Math.Cos(0.0173 * i));
-        return new ImageTensor(data, 3, 224, 224);
+        return new ImageTensor(data, 3, size, size);
     }
 
     /// <summary>(v − min) / (max − min): maps compared up to their scale and offset.</summary>

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Gradients;
+using ScoreCam.Onnx.Inference;
+using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Tests.Support;
+
+namespace ScoreCam.Onnx.Tests.Gradients;
+
+/// <summary>
+/// Vision transformers' target layers against PyTorch: the tiny random-init ViT (opset 17 with LayerNormalization,
+/// opset 14 with LayerNorm decomposed), a DeiT-layout ViT (class and distillation tokens) and a Swin (channels-last
+/// maps) of Fixtures/transformers, all exported with a dynamic batch (the ViTs read the input's Shape for their class
+/// token). The references (tools/export/export_tiny_transformers.py) hook the last block's norm1: its output
+/// reshaped to maps, dY/dA by autograd with every other path (the residual stream) as it is, Grad-CAM, and Score-CAM
+/// from a plain PyTorch loop; compared within 1e-3 after division by the maximum.
+/// </summary>
+public class TransformerReferenceTests
+{
+    public static readonly string[] Models = { "tiny-vit", "tiny-vit-opset14", "tiny-deit", "tiny-swin" };
+
+    internal static string ModelPath(string name) => Repository.Path("tests", "ScoreCam.Onnx.Tests", "Gradients", "Fixtures", "transformers", name + ".onnx");
+
+    private static JsonElement Reference(string name) =>
+        JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(ModelPath(name), ".reference.json"))).RootElement;
+
+    private static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+
+    private static void ShouldMatch(IEnumerable<float> mine, double[] theirs, string what)
+    {
+        double scale = theirs.Max(Math.Abs);
+        scale.Should().BeGreaterThan(0, what);
+        mine.Select(v => (double)v).Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3 * scale, what);
+    }
+
+    [TestCaseSource(nameof(Models))]
+    public void The_automatic_layer_is_the_last_blocks_norm1_read_as_maps_on_the_patch_grid(string name)
+    {
+        JsonElement reference = Reference(name);
+        PreparedModel model = ModelPreparer.Prepare(ModelPath(name));
+        model.Layer.TensorName.Should().Be(reference.GetProperty("layer").GetString());
+        new[] { model.Layer.Channels, model.Layer.Height, model.Layer.Width }.Should().Equal(reference.GetProperty("maps_shape").EnumerateArray().Select(e => e.GetInt32()));
+        model.Layer.Layout.Should().Be(name == "tiny-swin" ? LayerLayout.ChannelsLast : LayerLayout.Tokens);
+        model.Layer.PrefixTokens.Should().Be(name switch { "tiny-deit" => 2, "tiny-swin" => 0, _ => 1 });
+        model.SupportsBatching.Should().BeTrue("the exports have a dynamic batch");
+
+        using var session = new ModelSession(model);
+        var (scores, activations, _, _, _) = session.Forward(Support.Reference.SineInput(32));
+        ShouldMatch(scores, Doubles(reference.GetProperty("logits")), "logits");
+        ShouldMatch(activations, Doubles(reference.GetProperty("activations")), "the maps of the hooked norm1");
+    }
+
+    [TestCaseSource(nameof(Models))]
+    public void The_gradient_at_norm1_is_the_hooks_with_the_residual_stream_held(string name)
+    {
+        JsonElement reference = Reference(name);
+        PreparedModel model = ModelPreparer.Prepare(ModelPath(name));
+        ImageTensor image = Support.Reference.SineInput(32);
+        using var gradients = GradientSession.ForHead(model);
+        gradients.TakesImage.Should().BeTrue("norm1 is not a cut: the residual stream runs around it");
+        foreach (JsonProperty target in reference.GetProperty("classes").EnumerateObject())
+        {
+            var seed = new float[model.OutputSize];
+            seed[int.Parse(target.Name)] = 1;
+            float[] g = gradients.Run(image.Data, seed).Gradients;
+            ShouldMatch(g, Doubles(target.Value.GetProperty("gradient")), $"dY_{target.Name}/dA");
+        }
+    }
+
+    [TestCaseSource(nameof(Models))]
+    public void Grad_CAM_and_Score_CAM_agree_with_PyTorch(string name)
+    {
+        JsonElement reference = Reference(name);
+        using var explainer = new CamExplainer(ModelPreparer.Prepare(ModelPath(name)));
+        ImageTensor image = Support.Reference.SineInput(32);
+        foreach (JsonProperty target in reference.GetProperty("classes").EnumerateObject())
+        {
+            var c = ExplanationTarget.Class(int.Parse(target.Name));
+            foreach (var (method, key) in new (IExplanationMethod, string)[] { (new GradCamMethod(), "gradcam"), (new ScoreCamMethod(), "scorecam") })
+            {
+                Explanation explanation = explainer.Explain(image, c, method);
+                // The channel weights too: a map can be all zeros after the ReLU (normalised tokens have zero mean over their channels).
+                ShouldMatch(explanation.ChannelWeights, Doubles(target.Value.GetProperty(key + "_weights")), $"{key} weights of class {target.Name}");
+                double[] theirs = Doubles(target.Value.GetProperty(key));
+                double scale = Math.Max(theirs.Max(), 1e-6);
+                explanation.Map.Values.Select(v => (double)v).Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3 * scale, $"{key} of class {target.Name}");
+            }
+        }
+    }
+}
