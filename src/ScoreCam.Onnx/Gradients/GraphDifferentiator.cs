@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Onnx;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Gradients.Recurrent;
 using ScoreCam.Onnx.Gradients.Rules;
 
 namespace ScoreCam.Onnx.Gradients;
@@ -120,9 +121,9 @@ internal static class GraphDifferentiator
         long[] sourceShape = new long[] { model.FixedBatchSize ?? 1 }.Concat(source.Shape).ToArray();
         // The fed inputs the cut graph reads: constants of the gradient graph, given with every run.
         var fed = model.FedInputs.Where(f => graph.Graph.Input.Any(i => i.Name == f.Name)).ToList();
-        IReadOnlyList<string> unrolled = nodes.Any(GruUnrolling.IsGru)
-            ? GruUnrolling.Apply(graph.Graph, nodes, TensorShapeProbe.Run(graph, source.GraphInput, sourceShape,
-                nodes.Where(GruUnrolling.IsGru).Select(n => n.Input[0]).Distinct().ToArray(), model.ExternalDataFolder, fed))
+        IReadOnlyList<string> unrolled = nodes.Any(RecurrentUnrolling.IsRecurrent)
+            ? RecurrentUnrolling.Apply(graph.Graph, nodes, TensorShapeProbe.Run(graph, source.GraphInput, sourceShape,
+                nodes.Where(RecurrentUnrolling.IsRecurrent).Select(n => n.Input[0]).Distinct().ToArray(), model.ExternalDataFolder, fed))
             : Array.Empty<string>();
         string wrt = source.Leaf?.TensorName ?? source.Tensor;
         var differentiable = new GraphIndex(graph.Graph).DataDerivedFrom(wrt);

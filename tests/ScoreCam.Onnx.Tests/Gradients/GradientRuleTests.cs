@@ -230,6 +230,98 @@ public class GradientRuleTests
         result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
     }
 
+    /// <summary>
+    /// An LSTM over the channels as the sequence (X: T = 4 steps of 25 values), hidden size 3, with an initial state
+    /// (H_0 and C_0) computed from the activations, so X, H_0 and C_0 carry gradients: the unrolled equations against
+    /// finite differences of ONNX Runtime's own LSTM kernel, for each of its outputs Y, Y_h and Y_c.
+    /// </summary>
+    [TestCase(true, true, false, 0, TestName = "LSTM bias, initial state, peepholes, Y")]
+    [TestCase(true, true, true, 1, TestName = "LSTM bias, initial state, peepholes, Y_h")]
+    [TestCase(false, false, false, 2, TestName = "LSTM no bias, zero initial state, Y_c")]
+    [TestCase(true, false, false, 1, TestName = "LSTM bias, zero initial state, Y_h")]
+    public void An_LSTM_is_unrolled_with_the_same_gradient(bool bias, bool initialState, bool peepholes, int output)
+    {
+        const int hidden = 3, steps = K, size = H * W;
+        var (g, a) = GradientCheck.Start(K, H, W);
+        string x = g.Node("Transpose", new[] { g.Node("Reshape", new[] { a, g.Int64s("seq_shape", 0, steps, size) }) }, null, Ints("perm", 1, 0, 2));
+        string State(string name) => g.Node("Unsqueeze", new[] { g.Node("MatMul", new[] { g.Node("Flatten", new[] { g.Node("GlobalAveragePool", new[] { a }) }),
+            g.Weights(name + "_w", RandomWeights(K * hidden), K, hidden) }), g.Int64s(name + "_axis", 0) });
+        var inputs = new[] { x, g.Weights("lstm_w", RandomWeights(4 * hidden * size), 1, 4 * hidden, size),
+            g.Weights("lstm_r", RandomWeights(4 * hidden * hidden).Select(v => 2 * v).ToArray(), 1, 4 * hidden, hidden),
+            bias ? g.Weights("lstm_b", RandomWeights(8 * hidden), 1, 8 * hidden) : "", "",
+            initialState ? State("h0") : "", initialState ? State("c0") : "",
+            peepholes ? g.Weights("lstm_p", RandomWeights(3 * hidden), 1, 3 * hidden) : "" };
+        int used = Array.FindLastIndex(inputs, i => i.Length > 0) + 1;
+        var lstm = new global::Onnx.NodeProto { OpType = "LSTM", Name = "lstm" };
+        lstm.Input.AddRange(inputs.Take(used));
+        lstm.Output.AddRange(new[] { "lstm_y", "lstm_y_h", "lstm_y_c" }.Select((o, i) => i == output ? o : ""));
+        lstm.Attribute.Add(Int("hidden_size", hidden));
+        g.Graph.Node.Add(lstm);
+        string last = output == 0 ? g.Node("Transpose", new[] { "lstm_y" }, null, Ints("perm", 2, 0, 1, 3))
+            : g.Node("Squeeze", new[] { output == 1 ? "lstm_y_h" : "lstm_y_c", g.Int64s("axis0b", 0) });
+        string flat = g.Node("Flatten", new[] { last }, "output");
+        g.Output(flat, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, OutputSize(g, flat));
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 23, positive: false));
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(20, "an LSTM is smooth: no kinks to skip");
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+    }
+
+    /// <summary>A (tanh) RNN over the channels as the sequence, hidden size 3: the unrolled equations against ONNX Runtime's RNN kernel.</summary>
+    [TestCase(true, true, true, TestName = "RNN bias, initial state, Y")]
+    [TestCase(false, false, false, TestName = "RNN no bias, zero initial state, Y_h")]
+    public void An_RNN_is_unrolled_with_the_same_gradient(bool bias, bool initialState, bool sequenceOutput)
+    {
+        const int hidden = 3, steps = K, size = H * W;
+        var (g, a) = GradientCheck.Start(K, H, W);
+        string x = g.Node("Transpose", new[] { g.Node("Reshape", new[] { a, g.Int64s("seq_shape", 0, steps, size) }) }, null, Ints("perm", 1, 0, 2));
+        string h0 = initialState
+            ? g.Node("Unsqueeze", new[] { g.Node("MatMul", new[] { g.Node("Flatten", new[] { g.Node("GlobalAveragePool", new[] { a }) }),
+                g.Weights("h0_w", RandomWeights(K * hidden), K, hidden) }), g.Int64s("axis0", 0) })
+            : "";
+        var inputs = new[] { x, g.Weights("rnn_w", RandomWeights(hidden * size), 1, hidden, size),
+            g.Weights("rnn_r", RandomWeights(hidden * hidden).Select(v => 2 * v).ToArray(), 1, hidden, hidden),
+            bias ? g.Weights("rnn_b", RandomWeights(2 * hidden), 1, 2 * hidden) : "", "", h0 };
+        var rnn = new global::Onnx.NodeProto { OpType = "RNN", Name = "rnn" };
+        rnn.Input.AddRange(inputs.Take(Array.FindLastIndex(inputs, i => i.Length > 0) + 1));
+        rnn.Output.AddRange(new[] { sequenceOutput ? "rnn_y" : "", "rnn_y_h" });
+        rnn.Attribute.Add(Int("hidden_size", hidden));
+        g.Graph.Node.Add(rnn);
+        string last = sequenceOutput ? g.Node("Transpose", new[] { "rnn_y" }, null, Ints("perm", 2, 0, 1, 3)) : g.Node("Squeeze", new[] { "rnn_y_h", g.Int64s("axis0b", 0) });
+        string flat = g.Node("Flatten", new[] { last }, "output");
+        g.Output(flat, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, OutputSize(g, flat));
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 29, positive: false));
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(20, "a tanh RNN is smooth: no kinks to skip");
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+    }
+
+    [Test]
+    public void An_LSTM_the_unrolling_does_not_cover_is_refused_naming_the_node_and_what_to_do()
+    {
+        var (g, a) = GradientCheck.Start(K, H, W);
+        string x = g.Node("Transpose", new[] { g.Node("Reshape", new[] { a, g.Int64s("seq_shape", 0, K, H * W) }) }, null, Ints("perm", 1, 0, 2));
+        var lstm = new global::Onnx.NodeProto { OpType = "LSTM", Name = "coupled" };
+        lstm.Input.AddRange(new[] { x, g.Weights("lstm_w", RandomWeights(4 * 2 * H * W), 1, 8, H * W), g.Weights("lstm_r", RandomWeights(8 * 2), 1, 8, 2) });
+        lstm.Output.AddRange(new[] { "", "lstm_y_h" });
+        lstm.Attribute.Add(Int("hidden_size", 2));
+        lstm.Attribute.Add(Int("input_forget", 1));
+        g.Graph.Node.Add(lstm);
+        string flat = g.Node("Flatten", new[] { g.Node("Transpose", new[] { "lstm_y_h" }, null, Ints("perm", 1, 0, 2)) }, "output");
+        g.Output(flat, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, OutputSize(g, flat));
+
+        Action build = () => GradientGraph.Build(model);
+        build.Should().Throw<ScoreCam.Onnx.Core.ScoreCamException>()
+            .WithMessage("*node 'coupled' is an LSTM with coupled input and forget gates*unroll forward LSTMs*Re-export*scorecam, rise*");
+    }
+
     [Test]
     public void A_GRU_the_unrolling_does_not_cover_is_refused_naming_the_node_and_what_to_do()
     {
