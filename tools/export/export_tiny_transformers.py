@@ -21,7 +21,10 @@ logit; every other path, the residual stream included, as it is); both are resha
 (pytorch-grad-cam's reshape_transform: prefix tokens dropped, the rest on the patch grid; Swin: channels last to
 first). Grad-CAM = ReLU(sum_k mean(g_k) A_k). Score-CAM (Wang et al., eq. 1-5), a plain loop: each A_k bilinearly
 upsampled to 32x32 (align_corners=False), min-max normalized (constant maps left out), times x; w_k =
-softmax(F(x * m_k))_c; map ReLU(sum_k w_k A_k). The channel weights are stored too (a map can be all zeros after
+softmax(F(x * m_k))_c; map ReLU(sum_k w_k A_k). Ablation-CAM (Desai and Ramaswamy, eq. 3): w_k = (y_c - y_c^k) / y_c,
+y_c^k the logit with map k of the layer set to 0 by a forward hook (the rest of the network, residual stream included,
+runs as it does); map ReLU(sum_k w_k A_k). Recipro-CAM (Byun and Lee, eq. 2-4): map(i, j) = softmax(F(A * e_ij))_c,
+only position (i, j) of every map kept. Prefix tokens keep their values. The channel weights are stored too (a map can be all zeros after
 the ReLU: normalised tokens have zero mean over their channels). `layer` is the ONNX tensor the hooked module's last node outputs.
 
     /usr/bin/python3 tools/export/export_tiny_transformers.py
@@ -73,30 +76,47 @@ def swin():
                            num_classes=CLASSES)
 
 
-def tokens_to_maps(prefix):
-    def transform(a):  # [N, T, D] -> [N, D, h, w]
-        t = a[:, prefix:, :]
+class TokensLayout:
+    """[N, T, D] tokens: `prefix` tokens, then the patch grid row by row."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def to_maps(self, a):  # [N, T, D] -> [N, D, h, w]
+        t = a[:, self.prefix:, :]
         side = int(round(t.shape[1] ** 0.5))
         return t.reshape(t.shape[0], side, side, t.shape[2]).permute(0, 3, 1, 2)
-    return transform
+
+    def to_layer(self, maps, original):  # [N, D, h, w] -> tokens, the prefix tokens as they were
+        n, d = maps.shape[:2]
+        cells = maps.permute(0, 2, 3, 1).reshape(n, -1, d)
+        return torch.cat([original[:, :self.prefix, :].expand(n, -1, -1), cells], dim=1)
 
 
-def channels_last_to_maps(a):  # [N, h, w, D] -> [N, D, h, w]
-    return a.permute(0, 3, 1, 2)
+class ChannelsLastLayout:
+    """[N, h, w, D] maps."""
+
+    @staticmethod
+    def to_maps(a):
+        return a.permute(0, 3, 1, 2)
+
+    @staticmethod
+    def to_layer(maps, original):
+        return maps.permute(0, 2, 3, 1)
 
 
 MODELS = [
     # name, constructor, opset, the hooked module, its ONNX scope, reshape
-    ("tiny-vit", vit, 17, lambda m: m.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", tokens_to_maps(1)),
-    ("tiny-vit-opset14", vit, 14, lambda m: m.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", tokens_to_maps(1)),
-    ("tiny-deit", DistilledVit, 17, lambda m: m.vit.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", tokens_to_maps(2)),
-    ("tiny-swin", swin, 17, lambda m: m.features[-1][-1].norm1, "/features/features.3/features.3.1/norm1/", channels_last_to_maps),
+    ("tiny-vit", vit, 17, lambda m: m.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", TokensLayout(1)),
+    ("tiny-vit-opset14", vit, 14, lambda m: m.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", TokensLayout(1)),
+    ("tiny-deit", DistilledVit, 17, lambda m: m.vit.encoder.layers[-1].ln_1, "/encoder/layers/encoder_layer_1/ln_1/", TokensLayout(2)),
+    ("tiny-swin", swin, 17, lambda m: m.features[-1][-1].norm1, "/features/features.3/features.3.1/norm1/", ChannelsLastLayout()),
 ]
 
 
-def sine_input():
-    i = np.arange(3 * SIZE * SIZE, dtype=np.float64)
-    return (2 * np.sin(0.001 * i) + 0.5 * np.cos(0.0173 * i)).astype(np.float32).reshape(1, 3, SIZE, SIZE)
+def sine_input(size=SIZE):
+    i = np.arange(3 * size * size, dtype=np.float64)
+    return (2 * np.sin(0.001 * i) + 0.5 * np.cos(0.0173 * i)).astype(np.float32).reshape(1, 3, size, size)
 
 
 def layer_tensor(path, scope):
@@ -107,8 +127,8 @@ def layer_tensor(path, scope):
     return nodes[-1].output[0]
 
 
-def min_max_masks(A):
-    up = F.interpolate(A.unsqueeze(1), size=(SIZE, SIZE), mode="bilinear", align_corners=False).squeeze(1)
+def min_max_masks(A, size):
+    up = F.interpolate(A.unsqueeze(1), size=(size, size), mode="bilinear", align_corners=False).squeeze(1)
     masks = []
     for k in range(len(A)):
         lo, hi = up[k].min(), up[k].max()
@@ -116,24 +136,49 @@ def min_max_masks(A):
     return masks
 
 
-def randomize(model):
+def randomize(model, classes=CLASSES):
     """Random LayerNorm scales and biases and a random classifier (torchvision starts them at 1, 0 and 0)."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.LayerNorm):
                 m.weight.copy_(1 + 0.3 * torch.randn_like(m.weight))
                 m.bias.copy_(0.2 * torch.randn_like(m.bias))
-            elif isinstance(m, nn.Linear) and m.out_features == CLASSES:
+            elif isinstance(m, nn.Linear) and m.out_features == classes:
                 m.weight.copy_(torch.randn_like(m.weight) * 0.5)
                 m.bias.copy_(torch.randn_like(m.bias) * 0.1)
     return model
 
 
-def reference(name, make, opset, module_of, scope, reshape):
-    torch.manual_seed(20)
-    model = randomize(make()).eval()
-    x = torch.from_numpy(sine_input())
-    path = os.path.join(OUT, f"{name}.onnx")
+BATCH = 32
+
+
+def with_layer(model, module, layout, maps, x):
+    """The model's outputs on x (repeated) with the hooked layer's output replaced by `maps` (laid out as the layer)."""
+    outputs = []
+    for i in range(0, len(maps), BATCH):
+        part = maps[i:i + BATCH]
+        handle = module.register_forward_hook(lambda _m, _i, output: layout.to_layer(part, output))
+        try:
+            with torch.no_grad():
+                outputs.append(model(x.expand(len(part), -1, -1, -1)))
+        finally:
+            handle.remove()
+    return torch.cat(outputs)
+
+
+def batched(model, inputs):
+    with torch.no_grad():
+        return torch.cat([model(torch.stack(inputs[i:i + BATCH])) for i in range(0, len(inputs), BATCH)])
+
+
+def reference(name, make, opset, module_of, scope, layout, size=SIZE, onnx_dir=OUT, out=OUT, seed=20, tails=True, sampled=None,
+              classes=CLASSES):
+    """Exports the model and writes NAME.reference.json into `out`; `tails`: Ablation-CAM and Recipro-CAM too;
+    `sampled`: store the gradient at that many sampled positions (and the largest ones) instead of all."""
+    torch.manual_seed(seed)
+    model = randomize(make(), classes).eval()
+    x = torch.from_numpy(sine_input(size))
+    path = os.path.join(onnx_dir, f"{name}.onnx")
     torch.onnx.export(model, x, path, input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=opset,
                       do_constant_folding=True)
@@ -148,29 +193,55 @@ def reference(name, make, opset, module_of, scope, reshape):
     handle.remove()
     order = logits[0].argsort(descending=True)
     top, second = int(order[0]), int(order[1])
-    maps = reshape(saved["A"]).detach().double()[0]
+    maps = layout.to_maps(saved["A"]).detach().double()[0]
     result = {"torch": torch.__version__, "torchvision": torchvision.__version__, "layer": layer_tensor(path, scope),
               "raw_shape": list(saved["A"].shape[1:]), "maps_shape": list(maps.shape), "logits": logits[0].tolist(),
-              "activations": maps.flatten().tolist(), "top": top, "second": second, "classes": {}}
-    masks = min_max_masks(maps.float())
-    with torch.no_grad():
-        masked = torch.stack([x[0] * m for m in masks if m is not None])
-        probabilities = torch.softmax(model(masked).double(), dim=1)
+              "top": top, "second": second, "classes": {}}
+    if sampled is None:
+        result["activations"] = maps.flatten().tolist()
+    masks = min_max_masks(maps.float(), size)
+    probabilities = torch.softmax(batched(model, [x[0] * m for m in masks if m is not None]).double(), dim=1)
+    if tails:
+        # Ablation-CAM: map k set to 0; Recipro-CAM: only position (i, j) kept, for every channel (prefix tokens as they were).
+        A = maps.float()
+        k_count, h, w = A.shape
+        ablated = A.unsqueeze(0).repeat(k_count, 1, 1, 1)
+        for k in range(k_count):
+            ablated[k, k] = 0
+        ablated_logits = with_layer(model, module_of(model), layout, ablated, x).double()
+        kept = torch.zeros(h * w, k_count, h, w)
+        for p in range(h * w):
+            kept[p, :, p // w, p % w] = A[:, p // w, p % w]
+        kept_probabilities = torch.softmax(with_layer(model, module_of(model), layout, kept, x).double(), dim=1)
     for c in (top, second):
         saved["A"].grad = None
         model.zero_grad()
         logits[0, c].backward(retain_graph=True)
-        g = reshape(saved["A"].grad).double()[0]
+        g = layout.to_maps(saved["A"].grad).double()[0]
         w = g.mean(dim=(1, 2))
         gradcam = torch.relu((w[:, None, None] * maps).sum(0))
         kept = [k for k, m in enumerate(masks) if m is not None]
         weights = torch.zeros(len(masks), dtype=torch.float64)
         weights[kept] = probabilities[:, c]
         scorecam = torch.relu((weights[:, None, None] * maps).sum(0))
-        result["classes"][str(c)] = {"gradient": g.flatten().tolist(), "gradcam": gradcam.flatten().tolist(),
-                                     "gradcam_weights": w.tolist(), "scorecam": scorecam.flatten().tolist(),
-                                     "scorecam_weights": weights.tolist()}
-    with open(os.path.join(OUT, f"{name}.reference.json"), "w") as f:
+        entry = {"gradcam": gradcam.flatten().tolist(), "gradcam_weights": w.tolist(), "scorecam": scorecam.flatten().tolist(),
+                 "scorecam_weights": weights.tolist()}
+        flat = g.flatten()
+        if sampled is None:
+            entry["gradient"] = flat.tolist()
+        else:
+            rng = np.random.default_rng(c)
+            positions = np.concatenate([rng.choice(len(flat), sampled, replace=False), np.argsort(-np.abs(flat.numpy()))[:50]])
+            entry["gradient_at"] = {str(int(p)): float(flat[p]) for p in positions}
+            entry["gradient_max"] = float(flat.abs().max())
+        if tails:
+            y = float(logits[0, c])
+            ablation_weights = (y - ablated_logits[:, c]) / y
+            entry.update({"ablationcam_weights": ablation_weights.tolist(),
+                          "ablationcam": torch.relu((ablation_weights[:, None, None] * maps).sum(0)).flatten().tolist(),
+                          "reciprocam": kept_probabilities[:, c].tolist()})
+        result["classes"][str(c)] = entry
+    with open(os.path.join(out, f"{name}.reference.json"), "w") as f:
         json.dump(result, f)
     print(name, "layer", result["layer"], "raw", result["raw_shape"], "maps", result["maps_shape"], "top", top,
           "bytes", os.path.getsize(path))

@@ -48,7 +48,7 @@ public static class GradientGraph
     private static GradientSource Source(PreparedModel model)
     {
         TargetLayer layer = model.Layer;
-        bool leaf = layer.Layout != LayerLayout.ChannelsFirst || GraphDifferentiator.Bypass(model, layer.TensorName) is not null;
+        bool leaf = TailGraph.TakesImage(model);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["layer"] = layer.TensorName, ["form"] = leaf ? "leaf" : "head" };
         const string remedy = "Choose a later target layer (--layer) or convert the op.";
         if (!leaf)

@@ -231,33 +231,6 @@ internal static class GraphDifferentiator
     }
 
     /// <summary>
-    /// The first graph input (not a fed input or an initializer) that the model's output reads other than through
-    /// <paramref name="tensor"/>, with the node that reads it; null when the part after <paramref name="tensor"/> is a cut.
-    /// </summary>
-    public static (string Input, string Reader)? Bypass(PreparedModel prepared, string tensor)
-    {
-        GraphProto graph = prepared.Proto.Graph;
-        var index = new GraphIndex(graph);
-        var fed = prepared.FedInputs.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var stack = new Stack<(string Tensor, string Reader)>();
-        // The model's output reads whatever the differentiated tensor (its pre-softmax scores, where it has them) reads.
-        stack.Push((prepared.OutputName, ""));
-        while (stack.Count > 0)
-        {
-            var (t, reader) = stack.Pop();
-            if (t.Length == 0 || !seen.Add(t) || t == tensor || index.Initializers.Contains(t)) continue;
-            if (!index.Producer.TryGetValue(t, out int i))
-            {
-                if (fed.Contains(t)) continue;
-                return (t, reader);
-            }
-            foreach (string input in graph.Node[i].Input) stack.Push((input, graph.Node[i].Name));
-        }
-        return null;
-    }
-
-    /// <summary>
     /// Cuts the nodes the output needs, back to the source tensor. Anything else they read must be an initializer, a
     /// constant computed from initializers, or a fed input (<see cref="PreparedModel.FedInputs"/>), which stays a graph
     /// input of the cut graph (a constant of the gradient: nothing is differentiated with respect to it); another graph

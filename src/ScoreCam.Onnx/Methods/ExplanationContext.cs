@@ -146,7 +146,7 @@ public sealed class ExplanationContext
                 int n = Math.Min(batch, count - start);
                 for (int i = 0; i < n; i++) write(start + i, inputs.AsSpan(i * length, length));
                 long begin = Stopwatch.GetTimestamp();
-                tail.Run(inputs.AsMemory(0, n * length), n, rows.AsSpan(0, n * outputs));
+                tail.Run(inputs.AsMemory(0, n * length), n, rows.AsSpan(0, n * outputs), Image);
                 Count(n, Stopwatch.GetElapsedTime(begin));
                 for (int i = 0; i < n; i++) read(start + i, rows.AsSpan(i * outputs, outputs));
                 Progress?.Report(new ExplanationProgress(start + n, count));

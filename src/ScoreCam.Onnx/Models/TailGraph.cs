@@ -5,16 +5,51 @@ using ScoreCam.Onnx.Core;
 namespace ScoreCam.Onnx.Models;
 
 /// <summary>
-/// The model from its target layer on: the nodes the output needs, back to the layer's activations A, as a model with
-/// the input <c>activations</c> (N×K×h×w) and the output <c>output</c> (the model's output rows). Ablation-CAM and
-/// Recipro-CAM run altered copies of A through it in batches, without running the part before the layer again.
+/// The model from its target layer on, as a model with the input <c>activations</c> (N×K×h×w maps) and the output
+/// <c>output</c> (the model's output rows). Ablation-CAM and Recipro-CAM run altered copies of A through it in batches.
+/// Where the output reads only A, the tail is the nodes after it alone. Where it reads more (a transformer's residual
+/// stream around its norm1, the input's shape) or A is not N×K×h×w (tokens, channels-last maps), the tail is the
+/// whole model with the image as a second input: the altered maps, laid out as the layer (tokens keep their prefix
+/// tokens as computed), replace A for every node that reads it, and every other path keeps its value for the image.
 /// </summary>
 internal static class TailGraph
 {
     public const string ActivationsInput = "activations", Output = "output";
+    private const string AlteredSuffix = "/scorecam_altered";
 
-    /// <summary>The tail of <paramref name="model"/>, serialized; a clear error when the output reads the image (or another input) other than through A.</summary>
-    public static byte[] Build(PreparedModel model)
+    /// <summary>
+    /// The first graph input (not a fed input or an initializer) that the model's output reads other than through
+    /// <paramref name="tensor"/>, with the node that reads it; null when the part after <paramref name="tensor"/> is a cut.
+    /// </summary>
+    public static (string Input, string Reader)? Bypass(PreparedModel model, string tensor)
+    {
+        GraphProto graph = model.Proto.Graph;
+        var index = new GraphIndex(graph);
+        var fed = model.FedInputs.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<(string Tensor, string Reader)>();
+        stack.Push((model.OutputName, ""));
+        while (stack.Count > 0)
+        {
+            var (t, reader) = stack.Pop();
+            if (t.Length == 0 || !seen.Add(t) || t == tensor || index.Initializers.Contains(t)) continue;
+            if (!index.Producer.TryGetValue(t, out int i))
+            {
+                if (fed.Contains(t)) continue;
+                return (t, reader);
+            }
+            foreach (string input in graph.Node[i].Input) stack.Push((input, graph.Node[i].Name));
+        }
+        return null;
+    }
+
+    /// <summary>True when the tail runs the whole model from the image with the layer's tensor replaced.</summary>
+    public static bool TakesImage(PreparedModel model) => model.Layer.Layout != LayerLayout.ChannelsFirst || Bypass(model, model.Layer.TensorName) is not null;
+
+    /// <summary>The tail of <paramref name="model"/>, serialized.</summary>
+    public static byte[] Build(PreparedModel model) => (TakesImage(model) ? WholeModel(model) : AfterLayer(model)).ToByteArray();
+
+    private static ModelProto AfterLayer(PreparedModel model)
     {
         GraphProto graph = model.Proto.Graph;
         var index = new GraphIndex(graph);
@@ -27,12 +62,8 @@ internal static class TailGraph
         {
             string tensor = stack.Pop();
             if (tensor.Length == 0 || !seen.Add(tensor) || tensor == layer || index.Initializers.Contains(tensor)) continue;
-            if (!index.Producer.TryGetValue(tensor, out int i))
-                throw new ScoreCamException(
-                    $"The output '{model.OutputName}' of model '{model.Source}' reads the input '{tensor}' other than through the target layer " +
-                    $"'{layer}' (a skip connection around it, or a second input), so the model cannot be run from the layer on. Choose a later target layer, such as a block's output.");
-            needed.Add(i);
-            foreach (string input in graph.Node[i].Input) stack.Push(input);
+            needed.Add(index.Producer[tensor]);
+            foreach (string input in graph.Node[index.Producer[tensor]].Input) stack.Push(input);
         }
         var tail = new ModelProto { IrVersion = model.Proto.IrVersion, ProducerName = "ScoreCam.Onnx tail graph", Graph = new GraphProto { Name = "tail" } };
         tail.OpsetImport.AddRange(model.Proto.OpsetImport.Select(o => o.Clone()));
@@ -48,7 +79,34 @@ internal static class TailGraph
         g.Initializer.AddRange(graph.Initializer.Where(t => used.Contains(t.Name)).Select(t => t.Clone()));
         if (model.OutputName != Output) g.Node.Add(Identity(model.OutputName, Output));
         g.Output.Add(TensorShapeProbe.FloatOutput(Output));
-        return tail.ToByteArray();
+        return tail;
+    }
+
+    private static ModelProto WholeModel(PreparedModel model)
+    {
+        if (model.FedInputs.Count > 0)
+            throw new ScoreCamException(
+                $"The output of model '{model.Source}' reads more than the target layer '{model.Layer.TensorName}', and the model has inputs besides the image; " +
+                "the model cannot be run from the layer on. Use a method that masks the input (Score-CAM, RISE) or a gradient method.");
+        TargetLayer layer = model.Layer;
+        ModelProto tail = model.Proto.Clone();
+        tail.ProducerName = "ScoreCam.Onnx tail graph";
+        GraphProto g = tail.Graph;
+        string altered = layer.TensorName + AlteredSuffix;
+        foreach (NodeProto node in g.Node)
+            for (int i = 0; i < node.Input.Count; i++)
+                if (node.Input[i] == layer.TensorName) node.Input[i] = altered;
+        // The altered maps laid out as the layer, inserted right after the layer's node (the graph stays in topological order).
+        var rearranged = new GraphProto();
+        ActivationLayout.AddLayerNodes(rearranged, layer, ActivationsInput, layer.TensorName, altered);
+        int at = g.Node.IndexOf(g.Node.First(n => n.Output.Contains(layer.TensorName))) + 1;
+        for (int i = 0; i < rearranged.Node.Count; i++) g.Node.Insert(at + i, rearranged.Node[i]);
+        g.Initializer.AddRange(rearranged.Initializer);
+        g.Input.Add(Value(ActivationsInput, layer.Channels, layer.Height, layer.Width));
+        g.Output.Clear();
+        if (model.OutputName != Output) g.Node.Add(Identity(model.OutputName, Output));
+        g.Output.Add(TensorShapeProbe.FloatOutput(Output));
+        return tail;
     }
 
     private static NodeProto Identity(string input, string output)

@@ -13,8 +13,9 @@ namespace ScoreCam.Onnx.Tests.Gradients;
 /// opset 14 with LayerNorm decomposed), a DeiT-layout ViT (class and distillation tokens) and a Swin (channels-last
 /// maps) of Fixtures/transformers, all exported with a dynamic batch (the ViTs read the input's Shape for their class
 /// token). The references (tools/export/export_tiny_transformers.py) hook the last block's norm1: its output
-/// reshaped to maps, dY/dA by autograd with every other path (the residual stream) as it is, Grad-CAM, and Score-CAM
-/// from a plain PyTorch loop; compared within 1e-3 after division by the maximum.
+/// reshaped to maps, dY/dA by autograd with every other path (the residual stream) as it is, Grad-CAM, and Score-CAM,
+/// Ablation-CAM and Recipro-CAM from plain PyTorch loops (the latter two alter the layer's output with a forward hook);
+/// compared within 1e-3 after division by the maximum.
 /// </summary>
 public class TransformerReferenceTests
 {
@@ -69,7 +70,7 @@ public class TransformerReferenceTests
     }
 
     [TestCaseSource(nameof(Models))]
-    public void Grad_CAM_and_Score_CAM_agree_with_PyTorch(string name)
+    public void Grad_CAM_Score_CAM_Ablation_CAM_and_Recipro_CAM_agree_with_PyTorch(string name)
     {
         JsonElement reference = Reference(name);
         using var explainer = new CamExplainer(ModelPreparer.Prepare(ModelPath(name)));
@@ -77,15 +78,46 @@ public class TransformerReferenceTests
         foreach (JsonProperty target in reference.GetProperty("classes").EnumerateObject())
         {
             var c = ExplanationTarget.Class(int.Parse(target.Name));
-            foreach (var (method, key) in new (IExplanationMethod, string)[] { (new GradCamMethod(), "gradcam"), (new ScoreCamMethod(), "scorecam") })
+            foreach (var (method, key) in new (IExplanationMethod, string)[]
+                     { (new GradCamMethod(), "gradcam"), (new ScoreCamMethod(), "scorecam"), (new AblationCamMethod(), "ablationcam"), (new ReciproCamMethod(), "reciprocam") })
             {
                 Explanation explanation = explainer.Explain(image, c, method);
                 // The channel weights too: a map can be all zeros after the ReLU (normalised tokens have zero mean over their channels).
-                ShouldMatch(explanation.ChannelWeights, Doubles(target.Value.GetProperty(key + "_weights")), $"{key} weights of class {target.Name}");
+                if (target.Value.TryGetProperty(key + "_weights", out JsonElement weights))
+                    ShouldMatch(explanation.ChannelWeights, Doubles(weights), $"{key} weights of class {target.Name}");
                 double[] theirs = Doubles(target.Value.GetProperty(key));
                 double scale = Math.Max(theirs.Max(), 1e-6);
                 explanation.Map.Values.Select(v => (double)v).Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3 * scale, $"{key} of class {target.Name}");
             }
         }
+    }
+
+    [Test]
+    public void The_layers_command_lists_token_and_channels_last_layers_with_their_grid()
+    {
+        var vit = CliRunner.Run("layers", "--model", ModelPath("tiny-deit"));
+        vit.Code.Should().Be(0, vit.Err);
+        vit.Out.Should().MatchRegex(@"\* /encoder/layers/encoder_layer_1/ln_1/LayerNormalization_output_0\s+LayerNormalization\s+1x18x16\s+\(tokens: 2 prefix \+ 4x4 grid, 16 channels\)");
+        vit.Out.Should().Contain("/conv_proj/Conv_output_0").And.Contain("/encoder/ln/LayerNormalization_output_0");
+        var swin = CliRunner.Run("layers", "--model", ModelPath("tiny-swin"));
+        swin.Out.Should().MatchRegex(@"\* /features/features.3/features.3.1/norm1/LayerNormalization_output_0\s+LayerNormalization\s+1x4x4x16\s+\(channels last: 4x4 grid, 16 channels\)");
+    }
+
+    [Test]
+    public void A_token_layer_named_by_hand_and_a_saved_prepared_model_keep_their_layout()
+    {
+        using var folder = new TempFolder();
+        string layer = "/encoder/layers/encoder_layer_0/ln_2/LayerNormalization_output_0";
+        PreparedModel model = ModelPreparer.Prepare(ModelPath("tiny-deit"), new ModelPreparationOptions { Layer = layer });
+        model.Layer.Should().Be(new TargetLayer(layer, "/encoder/layers/encoder_layer_0/ln_2/LayerNormalization", "LayerNormalization", 16, 4, 4)
+            { Layout = LayerLayout.Tokens, PrefixTokens = 2 });
+        string saved = Path.Combine(folder.Path, "deit.cam.onnx");
+        model.Save(saved);
+        PreparedModel again = ModelPreparer.Prepare(saved);
+        again.Layer.Should().Be(model.Layer);
+        using var first = new ModelSession(model);
+        using var second = new ModelSession(again);
+        ImageTensor image = Support.Reference.SineInput(32);
+        second.Forward(image).Activations.Should().Equal(first.Forward(image).Activations);
     }
 }
