@@ -192,6 +192,23 @@ public class GradientRuleTests
         result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
     }
 
+    [TestCase("none")]
+    [TestCase("tanh")]
+    public void Gelu_of_opset_20_agrees_with_finite_differences(string approximate)
+    {
+        var (g, a) = GradientCheck.Start(K, H, W, opset: 20);
+        string gelu = g.Node("Gelu", new[] { g.Node("Mul", new[] { a, g.Scalar("k", 2f) }) }, null, Str("approximate", approximate));
+        string flat = g.Node("Flatten", new[] { gelu }, "output");
+        g.Output(flat, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, flat, OutputSize(g, flat));
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 31, positive: false));
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(20, "Gelu is smooth");
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+    }
+
     /// <summary>
     /// A GRU over the target layer's channels as the sequence (X: T = 4 steps of 25 values) with hidden size 3, its
     /// initial state computed from the activations too, so both X and H_0 carry gradients: the unrolled equations

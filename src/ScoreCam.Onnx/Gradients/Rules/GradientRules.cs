@@ -15,7 +15,7 @@ internal static class GradientRules
         new ConvRule(), new GemmRule(), new MatMulRule(), new BatchNormalizationRule(),
         new ReduceRule("ReduceMean"), new ReduceRule("ReduceSum"), new SoftmaxRule(), new LogSoftmaxRule(),
         new LayerNormalizationRule(), new SumRule("Sum"), new SumRule("Mean"), new SplitRule(), new SliceRule(), new GatherRule(),
-        new ExpandRule(), new WhereRule(), new PReluRule(), new EluRule(), new SoftplusRule(),
+        new ExpandRule(), new WhereRule(), new PReluRule(), new EluRule(), new SoftplusRule(), new GeluRule(),
         new PadRule(), new MaxMinRule("Max"), new MaxMinRule("Min"),
     }.ToDictionary(r => r.OpType, StringComparer.Ordinal);
 
