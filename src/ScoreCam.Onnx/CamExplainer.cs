@@ -33,8 +33,8 @@ public sealed class CamExplainer : IDisposable
         Model = model;
         Preprocessing = options.Preprocess ?? new PreprocessOptions { Height = model.Input.Height ?? 224, Width = model.Input.Width ?? 224 };
         Preprocessing.Validate(model.Input.Channels);
-        Labels = options.Labels ?? (Preprocessing.Labels is { } labels ? LabelsFile.Read(labels, model.OutputSize) : null);
-        if (options.Labels is not null) LabelsFile.CheckCount(options.Labels, model.OutputSize);
+        Labels = options.Labels ?? (Preprocessing.Labels is { } labels ? LabelsFile.Read(labels) : null);
+        if (Labels is not null) LabelsFile.CheckCount(Labels, ClassCount(model, Labels.Count), options.Labels is null ? $"Labels file '{Preprocessing.Labels}'" : "The labels");
         DefaultMethod = options.Method;
         _maxPixels = options.MaxImagePixels;
         _keepStoredOrientation = options.KeepStoredOrientation;
@@ -88,6 +88,20 @@ public sealed class CamExplainer : IDisposable
     private IBatchRunner NewRunner(int batchSize) => _int8 is null
         ? new MaskedBatchRunner(Session, batchSize, _pipelined)
         : new Int8BatchRunner(Session, batchSize, _pipelined, _int8, _calibrationPictures, _logger);
+
+    /// <summary>The classes labels name: the output's values, or a detector's classes when <paramref name="labels"/> is their count.</summary>
+    private static int ClassCount(PreparedModel model, int labels)
+    {
+        if (labels == model.OutputSize || model.OutputShape.Count != 2) return model.OutputSize;
+        try
+        {
+            return Detectors.DetectionHead.For(model).Classes;
+        }
+        catch (ScoreCamException)
+        {
+            return model.OutputSize;
+        }
+    }
 
     private static readonly string[] PictureExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff" };
 

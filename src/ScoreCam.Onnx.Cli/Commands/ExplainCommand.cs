@@ -51,6 +51,7 @@ internal static class ExplainCommand
         var method = new Option<string>("--method") { Description = $"One or several, comma-separated: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
         var methodFlags = new MethodOptions();
         var pictureFlags = new PictureOptions();
+        var detectionFlags = new DetectionOptions();
         var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write (one picture, one method). Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
         var json = new Option<string?>("--json") { Description = "Explanation JSON to write (one picture, one method)." };
         var outDir = new Option<string?>("--out-dir") { Description = $"Folder for NAME-METHOD.png per picture and method and one {ResultsFile}. Default with several pictures or methods: {DefaultOutputFolder}." };
@@ -66,6 +67,7 @@ internal static class ExplainCommand
         };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command);
+        detectionFlags.AddTo(command);
         model.AddTo(command);
         model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
@@ -97,7 +99,10 @@ internal static class ExplainCommand
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
                 out string modelName, scoreOutput: scoreOutput);
-            ExplanationTarget explanationTarget = scoreOutput is not null ? ExplanationTarget.OutputElement(scoreOutput, r.GetValue(targetIndex)!.Value)
+            DetectorChoice? detector = detectionFlags.Choose(r, explainer, r.GetValue(target));
+            if (detector is not null && (experiment || scoreOutput is not null || r.GetValue(similarTo) is not null))
+                throw new UsageException("The model is a detector: its targets are detections (--detection, --box); --versus, --attack, --target-output and --similar-to do not apply.");
+            ExplanationTarget explanationTarget = detector is not null ? ExplanationTarget.TopPrediction : scoreOutput is not null ? ExplanationTarget.OutputElement(scoreOutput, r.GetValue(targetIndex)!.Value)
                 : r.GetValue(target) is { } t ? ExplanationTarget.Parse(t)
                 : r.GetValue(similarTo) is { } reference ? SimilarityTo(explainer, reference)
                 : ExplanationTarget.TopPrediction;
@@ -105,7 +110,7 @@ internal static class ExplainCommand
                 : pictures.Count > 0 ? pictures.Select(p => new Input(p, IsTensor: false)).ToArray()
                 : new[] { new Input(null, IsTensor: false) };
             var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style, HeatmapValues = r.GetValue(heatmapValues) };
-            var explain = new Run(pipeline, explanationTarget, methods, progress, cancellation);
+            var explain = new Run(pipeline, explanationTarget, methods, progress, cancellation) { Detector = detector };
             return run
                 ? explain.Many(inputs, r.GetValue(outDir) ?? DefaultOutputFolder, output, error)
                 : explain.One(inputs[0], r.GetValue(outPng), r.GetValue(json), output, request, r.GetValue(saveTensor));
@@ -123,8 +128,12 @@ internal static class ExplainCommand
     private sealed class Run(ExplanationPipeline pipeline, ExplanationTarget target, List<IExplanationMethod> methods, ProgressDisplay progress,
         CancellationToken cancellation)
     {
+        /// <summary>The detector's choice of targets; null for a classifier.</summary>
+        public DetectorChoice? Detector { get; init; }
+
         public int One(Input input, string? pngPath, string? jsonPath, TextWriter output, ExplanationRequest request, string? saveTensor)
         {
+            if (Detector is not null) return Detections(input, pngPath, jsonPath, output);
             progress.Begin(1, "explanations");
             using PictureInput loaded = Load(input);
             progress.Next($"{input.Name} {methods[0].Name}{(request.Counterfactual ? " versus" : "")}");
@@ -161,6 +170,46 @@ internal static class ExplainCommand
             return CliApp.Ok;
         }
 
+        /// <summary>A detector's picture: the detections listed, one picture per detection explained (NAME-METHOD-dN.png).</summary>
+        private int Detections(Input input, string? pngPath, string? jsonPath, TextWriter output)
+        {
+            using PictureInput loaded = Load(input);
+            IReadOnlyList<(ExplanationTarget Target, string Suffix)> targets = Detector!.Targets(loaded);
+            var found = Detector.Detect(loaded);
+            progress.Begin(1, "explanations");
+            progress.Next($"{input.Name} {methods[0].Name}: {targets.Count} detection{(targets.Count == 1 ? "" : "s")}");
+            IReadOnlyList<ExplainedPicture> results = targets.Count == 0 ? Array.Empty<ExplainedPicture>()
+                : pipeline.ExplainTargets(loaded, methods[0], targets.Select(t => t.Target).ToList(), progress, cancellation);
+            progress.Completed();
+            progress.Dispose();
+            output.WriteLine($"detections: {found.Count} at confidence {Detector.Confidence:0.##} or more ({Detector.Head.Layout}, {Detector.Head.Proposals} proposals, {Detector.Head.Classes} classes)");
+            for (int i = 0; i < found.Count; i++)
+                output.WriteLine($"  d{i}: {Describe(Label(found[i].ClassIndex), found[i].ClassIndex)} {found[i].Confidence:0.###} at {found[i].Box}");
+            string stem = pngPath is null ? System.IO.Path.Combine(DefaultOutputFolder, $"{input.Name}-{methods[0].Name}")
+                : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(pngPath) ?? "", System.IO.Path.GetFileNameWithoutExtension(pngPath));
+            var documents = new List<ExplanationDocument>();
+            for (int i = 0; i < results.Count; i++)
+            {
+                string png = $"{stem}-{targets[i].Suffix}.png";
+                results[i].WritePictures(png);
+                documents.Add(results[i].Document with { Overlay = System.IO.Path.GetFileName(png) });
+                Explanation e = results[i].Explanation;
+                output.WriteLine($"{targets[i].Suffix}: {e.Target.Name} (score={e.Target.Score:0.####}), {e.ForwardPasses} passes, {e.Elapsed.TotalSeconds:0.00} s -> {png}");
+            }
+            if (jsonPath is not null)
+                AtomicFile.Write(jsonPath, ExplanationJson.Serialize(new ExplanationRunDocument
+                {
+                    Model = pipeline.ModelName,
+                    Batch = ExplanationJson.Of(pipeline.Explainer.BatchSizeChoice),
+                    Explanations = documents,
+                    Failed = Array.Empty<FailureDocument>(),
+                }));
+            if (results.Count == 0) output.WriteLine("nothing explained: no detection; lower --confidence or give a --box.");
+            return CliApp.Ok;
+        }
+
+        private string? Label(int c) => pipeline.Explainer.Labels is { } l && c < l.Count ? l[c] : null;
+
         public int Many(IReadOnlyList<Input> inputs, string folder, TextWriter output, TextWriter error)
         {
             var explanations = new List<ExplanationDocument>();
@@ -176,6 +225,33 @@ internal static class ExplainCommand
                     using PictureInput loaded = Load(input);
                     foreach (IExplanationMethod method in methods)
                     {
+                        if (Detector is not null)
+                        {
+                            progress.Next($"{input.Name} {method.Name}");
+                            try
+                            {
+                                var targets = Detector.Targets(loaded);
+                                var pictures = targets.Count == 0 ? Array.Empty<ExplainedPicture>()
+                                    : pipeline.ExplainTargets(loaded, method, targets.Select(t => t.Target).ToList(), progress, cancellation);
+                                for (int i = 0; i < pictures.Count; i++)
+                                {
+                                    string file = System.IO.Path.Combine(folder, $"{input.Name}-{method.Name}-{targets[i].Suffix}.png");
+                                    pictures[i].WritePictures(file);
+                                    explanations.Add(pictures[i].Document with { Image = shown, Overlay = System.IO.Path.GetFileName(file) });
+                                    progress.WriteLine(output, $"{shown} {method.Name} {targets[i].Suffix}: {pictures[i].Explanation.Target.Name} " +
+                                        $"(score={pictures[i].Explanation.Target.Score:0.####}) -> {file}");
+                                }
+                                if (pictures.Count == 0) progress.WriteLine(output, $"{shown}: no detection at confidence {Detector.Confidence:0.##} or more");
+                            }
+                            catch (ScoreCamException e)
+                            {
+                                failures.Add(new FailureDocument(shown, method.Name, e.Message));
+                                progress.WriteLine(error, $"error: {shown} ({method.Name}): {e.Message}");
+                            }
+                            progress.Completed();
+                            done++;
+                            continue;
+                        }
                         string png = System.IO.Path.Combine(folder, $"{input.Name}-{method.Name}.png");
                         progress.Next($"{input.Name} {method.Name}");
                         try

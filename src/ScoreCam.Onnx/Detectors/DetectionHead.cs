@@ -65,10 +65,10 @@ public sealed class DetectionHead
     internal int ClassFeature => Layout == DetectionLayout.YoloV5 ? 5 : 4;
     internal int ObjectnessFeature => Layout switch { DetectionLayout.YoloV5 => 4, DetectionLayout.EndToEnd => 4, _ => -1 };
 
-    public BoundingBox Box(ReadOnlySpan<float> v, int j)
+    public DetectionBox Box(ReadOnlySpan<float> v, int j)
     {
         float a = v[IndexOf(j, 0)], b = v[IndexOf(j, 1)], c = v[IndexOf(j, 2)], d = v[IndexOf(j, 3)];
-        return Layout == DetectionLayout.EndToEnd ? new BoundingBox(a, b, c, d) : BoundingBox.FromCenter(a, b, c, d);
+        return Layout == DetectionLayout.EndToEnd ? new DetectionBox(a, b, c, d) : DetectionBox.FromCenter(a, b, c, d);
     }
 
     /// <summary>Objectness of proposal <paramref name="j"/>: YOLOv5's, the end-to-end score, 1 where the layout has none (YOLOv8).</summary>

@@ -8,7 +8,7 @@ namespace ScoreCam.Onnx.Methods;
 /// (by default D-RISE's similarity). The model's scored output must be a detector's raw proposals
 /// (<see cref="DetectionHead"/>; <see cref="Layout"/> names the layout where its shape does not show it).
 /// </summary>
-public sealed record DetectionTarget(BoundingBox Box, int ClassIndex) : ExplanationTarget
+public sealed record DetectionTarget(DetectionBox Box, int ClassIndex) : ExplanationTarget
 {
     public DetectionScoring Scoring { get; init; } = DetectionScoring.DRise;
     public DetectionLayout? Layout { get; init; }
@@ -38,7 +38,7 @@ public sealed record DetectionTarget(BoundingBox Box, int ClassIndex) : Explanat
     /// <summary>The bound score; the derivative is analytic at the best-matching proposal (the max's subgradient).</summary>
     private sealed class Similarity(DetectionTarget target, DetectionHead head, string name, string? label) : ResolvedTarget(name, null, label)
     {
-        private readonly BoundingBox _box = target.Box;
+        private readonly DetectionBox _box = target.Box;
         private readonly int _class = target.ClassIndex;
 
         public override float Score(TargetOutputs outputs, ScoreMode mode)
@@ -121,7 +121,7 @@ public sealed record DetectionTarget(BoundingBox Box, int ClassIndex) : Explanat
         /// <summary>Adds <paramref name="scale"/> · d IoU(box, L_j) / d (proposal j's box values) to the seed.</summary>
         private void BoxGradient(ReadOnlySpan<float> v, int j, float scale, Span<float> seed)
         {
-            BoundingBox b = head.Box(v, j), r = _box;
+            DetectionBox b = head.Box(v, j), r = _box;
             float iw = Math.Min(b.X1, r.X1) - Math.Max(b.X0, r.X0), ih = Math.Min(b.Y1, r.Y1) - Math.Max(b.Y0, r.Y0);
             if (iw <= 0 || ih <= 0) return;
             double inter = (double)iw * ih, union = (double)b.Width * b.Height + r.Area - inter;

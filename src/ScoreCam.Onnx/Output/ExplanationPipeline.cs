@@ -1,4 +1,5 @@
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Detectors;
 using ScoreCam.Onnx.Experiments;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
@@ -67,7 +68,7 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
             ?? Explainer.Explain(attack is null ? input.Pass : Explainer.Forward(tensor), target, method, progress, cancellationToken);
 
         // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
-        RenderedPictures pictures = Render(attack is null ? input.Picture : null, tensor, e);
+        RenderedPictures pictures = Render(attack is null ? input.Picture : null, tensor, e, target);
         float[] probabilities = attack is null && counterfactual is null ? input.Pass.Probabilities : Explainer.Probabilities(tensor);
         return Describe(input, method, e, pictures, probabilities, counterfactual, attack);
     }
@@ -83,6 +84,18 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         IReadOnlyList<IReadOnlyList<Explanation>> explanations =
             Explainer.ExplainMany(inputs.Select(i => i.Tensor).ToList(), new[] { target }, method, null, cancellationToken);
         return inputs.Select((input, i) => Describe(input, method, explanations[i][0], Render(input, explanations[i][0]), input.Pass.Probabilities)).ToList();
+    }
+
+    /// <summary>
+    /// Explains several targets of <paramref name="input"/> (the detections of a detector) with one method from the same
+    /// passes (<see cref="CamExplainer.ExplainTargets(UnmaskedPass, IReadOnlyList{ExplanationTarget}, IExplanationMethod?, IProgress{ExplanationProgress}?, CancellationToken)"/>):
+    /// one picture and document per target, a detection's box outlined on its picture.
+    /// </summary>
+    public IReadOnlyList<ExplainedPicture> ExplainTargets(PictureInput input, IExplanationMethod method, IReadOnlyList<ExplanationTarget> targets,
+        IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<Explanation> explanations = Explainer.ExplainTargets(input.Pass, targets, method, progress, cancellationToken);
+        return explanations.Select((e, i) => Describe(input, method, e, Render(input.Picture, input.Tensor, e, targets[i]), input.Pass.Probabilities)).ToList();
     }
 
     private ExplainedPicture Describe(PictureInput input, IExplanationMethod method, Explanation e, RenderedPictures pictures, float[] probabilities,
@@ -104,10 +117,11 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
     /// <summary>Draws an explanation of <paramref name="input"/> (such as a counterfactual's target map) in this pipeline's style.</summary>
     public RenderedPictures Render(PictureInput input, Explanation e) => Render(input.Picture, input.Tensor, e);
 
-    private RenderedPictures Render(Image<Rgb24>? picture, ImageTensor tensor, Explanation e)
+    private RenderedPictures Render(Image<Rgb24>? picture, ImageTensor tensor, Explanation e, ExplanationTarget? target = null)
     {
         byte[] overlay;
-        using (Image<Rgb24> drawn = Style.Draw(picture, tensor, e, Explainer.Preprocessing)) overlay = HeatmapRenderer.EncodePng(drawn);
+        DetectionBox[]? boxes = target is DetectionTarget d ? [d.Box] : null;
+        using (Image<Rgb24> drawn = Style.Draw(picture, tensor, e, Explainer.Preprocessing, boxes)) overlay = HeatmapRenderer.EncodePng(drawn);
         using Image<Rgb24>? attribution = Style.DrawAttribution(e, Explainer.Preprocessing);
         return attribution is null
             ? new RenderedPictures(overlay, null, null)

@@ -7,14 +7,14 @@ namespace ScoreCam.Onnx.Tests.Detectors;
 public class DetectionHeadTests
 {
     // Three proposals, two classes: (box x0,y0,x1,y1, objectness, class scores).
-    private static readonly (BoundingBox Box, float Obj, float[] P)[] Proposals =
+    private static readonly (DetectionBox Box, float Obj, float[] P)[] Proposals =
     {
-        (new BoundingBox(10, 10, 30, 30), 0.9f, new[] { 0.8f, 0.1f }),
-        (new BoundingBox(12, 12, 32, 32), 0.8f, new[] { 0.6f, 0.2f }), // overlaps the first by IoU 324/476 = 0.68
-        (new BoundingBox(40, 0, 60, 10), 1.0f, new[] { 0.1f, 0.3f }),
+        (new DetectionBox(10, 10, 30, 30), 0.9f, new[] { 0.8f, 0.1f }),
+        (new DetectionBox(12, 12, 32, 32), 0.8f, new[] { 0.6f, 0.2f }), // overlaps the first by IoU 324/476 = 0.68
+        (new DetectionBox(40, 0, 60, 10), 1.0f, new[] { 0.1f, 0.3f }),
     };
 
-    internal static float[] V8(IEnumerable<(BoundingBox Box, float Obj, float[] P)> proposals)
+    internal static float[] V8(IEnumerable<(DetectionBox Box, float Obj, float[] P)> proposals)
     {
         var list = proposals.ToList();
         int n = list.Count, c = list[0].P.Length;
@@ -28,10 +28,10 @@ public class DetectionHeadTests
         return v;
     }
 
-    internal static float[] V5(IEnumerable<(BoundingBox Box, float Obj, float[] P)> proposals) =>
+    internal static float[] V5(IEnumerable<(DetectionBox Box, float Obj, float[] P)> proposals) =>
         proposals.SelectMany(p => new[] { (p.Box.X0 + p.Box.X1) / 2, (p.Box.Y0 + p.Box.Y1) / 2, p.Box.Width, p.Box.Height, p.Obj }.Concat(p.P)).ToArray();
 
-    internal static float[] EndToEnd(IEnumerable<(BoundingBox Box, float Obj, float[] P)> proposals) =>
+    internal static float[] EndToEnd(IEnumerable<(DetectionBox Box, float Obj, float[] P)> proposals) =>
         proposals.SelectMany(p => new[] { p.Box.X0, p.Box.Y0, p.Box.X1, p.Box.Y1, p.Obj, Array.IndexOf(p.P, p.P.Max()) }).ToArray();
 
     [Test]
@@ -88,7 +88,7 @@ public class DetectionHeadTests
         var many = Enumerable.Range(0, 200).Select(_ =>
         {
             float x = random.NextSingle() * 50, y = random.NextSingle() * 50, w = 5 + random.NextSingle() * 20, h = 5 + random.NextSingle() * 20;
-            return (new BoundingBox(x, y, x + w, y + h), 1f, new[] { random.NextSingle(), random.NextSingle(), random.NextSingle() });
+            return (new DetectionBox(x, y, x + w, y + h), 1f, new[] { random.NextSingle(), random.NextSingle(), random.NextSingle() });
         }).ToList();
         float[] mv = V8(many);
         var order = many.Select((p, j) => (j, c: Array.IndexOf(p.Item3, p.Item3.Max()), s: p.Item3.Max())).Where(t => t.s >= 0.3f)
@@ -108,8 +108,8 @@ public class DetectionHeadTests
     [Test]
     public void Boxes_parse_from_text_and_bad_ones_are_refused()
     {
-        BoundingBox.Parse("1, 2.5,30,40").Should().Be(new BoundingBox(1, 2.5f, 30, 40));
-        FluentActions.Invoking(() => BoundingBox.Parse("1,2,3")).Should().Throw<ScoreCamException>().WithMessage("*four numbers*");
-        FluentActions.Invoking(() => BoundingBox.Parse("5,2,3,9")).Should().Throw<ScoreCamException>().WithMessage("*empty*");
+        DetectionBox.Parse("1, 2.5,30,40").Should().Be(new DetectionBox(1, 2.5f, 30, 40));
+        FluentActions.Invoking(() => DetectionBox.Parse("1,2,3")).Should().Throw<ScoreCamException>().WithMessage("*four numbers*");
+        FluentActions.Invoking(() => DetectionBox.Parse("5,2,3,9")).Should().Throw<ScoreCamException>().WithMessage("*empty*");
     }
 }

@@ -6,16 +6,16 @@ namespace ScoreCam.Onnx.Tests.Detectors;
 /// <summary>The detection target's score against hand computations, and its derivative against central differences.</summary>
 public class DetectionTargetTests
 {
-    private static readonly (BoundingBox Box, float Obj, float[] P)[] Proposals =
+    private static readonly (DetectionBox Box, float Obj, float[] P)[] Proposals =
     {
-        (new BoundingBox(10, 10, 30, 30), 0.9f, new[] { 0.8f, 0.1f }),
-        (new BoundingBox(12, 12, 32, 32), 0.8f, new[] { 0.6f, 0.2f }),
-        (new BoundingBox(40, 0, 60, 10), 1.0f, new[] { 0.1f, 0.3f }),
+        (new DetectionBox(10, 10, 30, 30), 0.9f, new[] { 0.8f, 0.1f }),
+        (new DetectionBox(12, 12, 32, 32), 0.8f, new[] { 0.6f, 0.2f }),
+        (new DetectionBox(40, 0, 60, 10), 1.0f, new[] { 0.1f, 0.3f }),
     };
 
     private static TargetOutputs Outputs(float[] v) => new("o", v, new[] { v.Length }, default);
 
-    private static (DetectionHead Head, float[] V)[] Layouts((BoundingBox Box, float Obj, float[] P)[] p) => new[]
+    private static (DetectionHead Head, float[] V)[] Layouts((DetectionBox Box, float Obj, float[] P)[] p) => new[]
     {
         (DetectionHead.For(new[] { 6, p.Length }, DetectionLayout.YoloV8, "o"), DetectionHeadTests.V8(p)),
         (DetectionHead.For(new[] { p.Length, 7 }, DetectionLayout.YoloV5, "o"), DetectionHeadTests.V5(p)),
@@ -26,7 +26,7 @@ public class DetectionTargetTests
     public void The_D_RISE_score_is_the_best_proposals_IoU_times_objectness_times_class_cosine()
     {
         // Reference: proposal 1's box, class 0. Proposal 0 overlaps it by 324/476; proposal 2 not at all.
-        var target = new DetectionTarget(new BoundingBox(12, 12, 32, 32), 0);
+        var target = new DetectionTarget(new DetectionBox(12, 12, 32, 32), 0);
         double iou01 = 324.0 / 476.0;
         double cos0 = 0.8 / Math.Sqrt(0.8 * 0.8 + 0.1 * 0.1), cos1 = 0.6 / Math.Sqrt(0.6 * 0.6 + 0.2 * 0.2);
         var expected = new Dictionary<DetectionLayout, double>
@@ -39,14 +39,14 @@ public class DetectionTargetTests
             target.Bind(head, null).Score(Outputs(v), ScoreMode.RawScore).Should().BeApproximately((float)expected[head.Layout], 1e-6f, head.Layout.ToString());
         // Class 1 in the end-to-end layout: no proposal carries it.
         var (e2e, ev) = Layouts(Proposals)[2];
-        new DetectionTarget(new BoundingBox(12, 12, 32, 32), 1).Bind(e2e, null).Score(Outputs(ev), ScoreMode.RawScore).Should().Be(0);
+        new DetectionTarget(new DetectionBox(12, 12, 32, 32), 1).Bind(e2e, null).Score(Outputs(ev), ScoreMode.RawScore).Should().Be(0);
     }
 
     [Test]
     public void The_box_score_is_the_best_overlap_IoU_plus_its_confidence_when_it_matches()
     {
         var (head, v) = Layouts(Proposals)[0];
-        var box = new BoundingBox(11, 11, 31, 31); // IoU with 0 and 1: 361 / 439 each; proposal 0 comes first
+        var box = new DetectionBox(11, 11, 31, 31); // IoU with 0 and 1: 361 / 439 each; proposal 0 comes first
         double iou = 361.0 / 439.0;
         new DetectionTarget(box, 0) { Scoring = DetectionScoring.BoxScore }.Bind(head, null).Score(Outputs(v), ScoreMode.RawScore)
             .Should().BeApproximately((float)(iou + 0.8), 1e-6f);
@@ -64,9 +64,9 @@ public class DetectionTargetTests
         var proposals = Enumerable.Range(0, 12).Select(_ =>
         {
             float x = 5 + random.NextSingle() * 20, y = 5 + random.NextSingle() * 20, w = 8 + random.NextSingle() * 20, h = 8 + random.NextSingle() * 20;
-            return (new BoundingBox(x, y, x + w, y + h), 0.3f + random.NextSingle() * 0.7f, new[] { 0.5f + random.NextSingle(), 0.05f + 0.4f * random.NextSingle() });
+            return (new DetectionBox(x, y, x + w, y + h), 0.3f + random.NextSingle() * 0.7f, new[] { 0.5f + random.NextSingle(), 0.05f + 0.4f * random.NextSingle() });
         }).ToArray();
-        var box = new BoundingBox(10, 12, 30, 34);
+        var box = new DetectionBox(10, 12, 30, 34);
         foreach (var scoring in new[] { DetectionScoring.DRise, DetectionScoring.BoxScore })
             foreach (var (head, v) in Layouts(proposals))
             {

@@ -30,11 +30,11 @@ public class RandomYoloTests
         _v5 = ModelPreparer.Prepare(Path.Combine(Folder, "random-yolov5.onnx"), new ModelPreparationOptions { Layer = Layer });
         _image = new ImageTensor(Npy("random-yolov8.input.npy"), 3, 64, 64);
         float[] box = Npy("random-yolov8.reference.box.npy");
-        _target = new DetectionTarget(new BoundingBox(box[0], box[1], box[2], box[3]), (int)Npy("random-yolov8.reference.cls.npy")[0]);
+        _target = new DetectionTarget(new DetectionBox(box[0], box[1], box[2], box[3]), (int)Npy("random-yolov8.reference.cls.npy")[0]);
     }
 
     /// <summary>D-RISE written out on a YOLOv8 output (4+C rows of N): max over j of IoU × cos(one-hot c, p_j).</summary>
-    private static double DRise(float[] y, BoundingBox r, int cls, int classes = 3)
+    private static double DRise(float[] y, DetectionBox r, int cls, int classes = 3)
     {
         int n = y.Length / (4 + classes);
         double best = 0;
@@ -185,10 +185,10 @@ public class RandomYoloTests
     public void A_graph_with_suppression_inside_or_an_output_that_is_no_detector_is_refused_naming_what_to_do()
     {
         using var explainer = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"));
-        FluentActions.Invoking(() => explainer.Explain(TestModels.TwoSquares(), new DetectionTarget(new BoundingBox(0, 0, 8, 8), 0)))
+        FluentActions.Invoking(() => explainer.Explain(TestModels.TwoSquares(), new DetectionTarget(new DetectionBox(0, 0, 8, 8), 0)))
             .Should().Throw<ScoreCamException>().WithMessage("*'output'*not a matrix of proposals*");
         using var yolo = new CamExplainer(_v8);
-        FluentActions.Invoking(() => yolo.Explain(_image, new DetectionTarget(new BoundingBox(0, 0, 8, 8), 3)))
+        FluentActions.Invoking(() => yolo.Explain(_image, new DetectionTarget(new DetectionBox(0, 0, 8, 8), 3)))
             .Should().Throw<ScoreCamException>().WithMessage("*Class 3 is out of range*3 classes*");
     }
 }
