@@ -34,26 +34,29 @@ internal sealed class DetectionOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Detection, Box, Confidence, Iou, Layout, Scoring, BoxIou }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Detection, Box }) command.Options.Add(o);
+        AddScoringTo(command);
     }
 
-    /// <summary>Whether any detector flag was given.</summary>
-    public bool Given(ParseResult r) => new Option[] { Detection, Box, Confidence, Iou, Layout, Scoring, BoxIou }.Any(o => r.GetResult(o) is { Implicit: false });
+    /// <summary>The flags of how detections are found and scored, without those that choose them (evaluate explains the annotated items).</summary>
+    public void AddScoringTo(Command command)
+    {
+        foreach (Option o in new Option[] { Confidence, Iou, Layout, Scoring, BoxIou }) command.Options.Add(o);
+    }
 
     /// <summary>
-    /// The detector's choice for <paramref name="explainer"/>'s model, or null when the model is no detector and no
-    /// detector flag was given (a classifier). <paramref name="targetClass"/> is --target's value.
+    /// The detector's head for <paramref name="explainer"/>'s model and the settings of its detection targets, or null
+    /// when the model is no detector and no detector flag was given.
     /// </summary>
-    public DetectorChoice? Choose(ParseResult r, CamExplainer explainer, string? targetClass)
+    public (DetectionHead Head, DetectionTarget Template, float Confidence, float Iou)? Detector(ParseResult r, CamExplainer explainer)
     {
-        bool given = Given(r);
         DetectionLayout? layout = ParseLayout(r.GetValue(Layout));
         DetectionHead head;
         try
         {
             head = DetectionHead.For(explainer.Model, layout);
         }
-        catch (ScoreCamException) when (!given && explainer.Model.OutputShape.Count != 2)
+        catch (ScoreCamException) when (!Given(r) && explainer.Model.OutputShape.Count != 2)
         {
             return null; // a classifier
         }
@@ -67,13 +70,27 @@ internal sealed class DetectionOptions
             "box-score" => DetectionScoring.BoxScore,
             var other => throw new UsageException($"--detection-score must be d-rise or box-score; got '{other}'."),
         };
+        var template = new DetectionTarget(new DetectionBox(0, 0, 1, 1), 0) { Scoring = scoring, IouThreshold = boxIou, Confidence = confidence, Layout = layout };
+        return (head, template, confidence, iou);
+    }
+
+    /// <summary>Whether any detector flag was given.</summary>
+    public bool Given(ParseResult r) => new Option[] { Detection, Box, Confidence, Iou, Layout, Scoring, BoxIou }.Any(o => r.GetResult(o) is { Implicit: false });
+
+    /// <summary>
+    /// The detector's choice for <paramref name="explainer"/>'s model, or null when the model is no detector and no
+    /// detector flag was given (a classifier). <paramref name="targetClass"/> is --target's value.
+    /// </summary>
+    public DetectorChoice? Choose(ParseResult r, CamExplainer explainer, string? targetClass)
+    {
+        if (Detector(r, explainer) is not var (head, template, confidence, iou)) return null;
         int[] chosen = r.GetValue(Detection) ?? Array.Empty<int>();
         DetectionBox? box = r.GetValue(Box) is { } text ? DetectionBox.Parse(text) : null;
         if (box is not null && chosen.Length > 0) throw new UsageException("--box names the detection to explain; leave out --detection.");
         if (box is not null && targetClass is null) throw new UsageException("--box needs --target CLASS (an index or a label): the class of the reference detection.");
         if (box is null && targetClass is not null) throw new UsageException("For a detector --target names the class of a --box; choose detections with --detection N.");
         int? boxClass = box is null ? null : ClassOf(targetClass!, explainer.Labels);
-        return new DetectorChoice(head, chosen, box, boxClass, confidence, iou, scoring, boxIou, layout);
+        return new DetectorChoice(head, chosen, box, boxClass, confidence, iou, template);
     }
 
     private static int ClassOf(string text, IReadOnlyList<string>? labels)
@@ -95,8 +112,7 @@ internal sealed class DetectionOptions
 }
 
 /// <summary>What of a detector's output to explain, for each input: its targets, each with a name for its files.</summary>
-internal sealed record DetectorChoice(DetectionHead Head, int[] Chosen, DetectionBox? Box, int? BoxClass, float Confidence, float Iou,
-    DetectionScoring Scoring, float BoxIou, DetectionLayout? Layout)
+internal sealed record DetectorChoice(DetectionHead Head, int[] Chosen, DetectionBox? Box, int? BoxClass, float Confidence, float Iou, DetectionTarget Template)
 {
     /// <summary>The detections of <paramref name="input"/> after suppression, most confident first.</summary>
     public IReadOnlyList<Detection> Detect(PictureInput input) => Head.Detect(input.Pass.Scores, Confidence, Iou);
@@ -104,15 +120,15 @@ internal sealed record DetectorChoice(DetectionHead Head, int[] Chosen, Detectio
     /// <summary>The targets for <paramref name="input"/>, each with its file suffix ("d0", "box").</summary>
     public IReadOnlyList<(ExplanationTarget Target, string Suffix)> Targets(PictureInput input)
     {
-        DetectionTarget With(DetectionTarget t) => t with { Scoring = Scoring, IouThreshold = BoxIou, Confidence = Confidence, Layout = Layout };
-        if (Box is { } box) return new[] { ((ExplanationTarget)With(new DetectionTarget(box, BoxClass!.Value)), "box") };
+        ExplanationTarget With(DetectionBox box, int c) => Template with { Box = box, ClassIndex = c };
+        if (Box is { } box) return new[] { (With(box, BoxClass!.Value), "box") };
         IReadOnlyList<Detection> found = Detect(input);
-        if (Chosen.Length == 0) return found.Select((d, i) => ((ExplanationTarget)With(DetectionTarget.Of(d)), $"d{i}")).ToList();
+        if (Chosen.Length == 0) return found.Select((d, i) => (With(d.Box, d.ClassIndex), $"d{i}")).ToList();
         foreach (int n in Chosen)
             if (n < 0 || n >= found.Count)
                 throw new ScoreCamException(
                     $"--detection {n}: {input.Name} has {found.Count} detection{(found.Count == 1 ? "" : "s")} at confidence {Confidence.ToString(CultureInfo.InvariantCulture)} or more" +
                     (found.Count > 0 ? $" (0..{found.Count - 1})." : "; lower --confidence or give a --box."));
-        return Chosen.Select(n => ((ExplanationTarget)With(DetectionTarget.Of(found[n])), $"d{n}")).ToList();
+        return Chosen.Select(n => (With(found[n].Box, found[n].ClassIndex), $"d{n}")).ToList();
     }
 }

@@ -27,6 +27,7 @@ internal static class EvaluateCommand
     {
         var model = new ModelOptions();
         var methodFlags = new MethodOptions();
+        var detectionFlags = new DetectionOptions();
         var set = new Option<string>("--set") { Description = "Annotated set: a folder with annotations.json and its pictures.", Required = true };
         var methods = new Option<string>("--method") { Description = $"Methods, comma-separated: any of {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam,rise" };
         var metrics = new Option<string?>("--metrics")
@@ -45,6 +46,7 @@ internal static class EvaluateCommand
             set, methods, metrics, limit, outDir, steps, fresh, quiet,
         };
         methodFlags.AddTo(command);
+        detectionFlags.AddScoringTo(command);
         model.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
@@ -81,6 +83,12 @@ internal static class EvaluateCommand
                 using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
                     out modelName);
                 labels = explainer.Labels;
+                if (detectionFlags.Detector(r, explainer) is var (_, template, confidence, iou))
+                {
+                    if (r.GetValue(metrics) is not null)
+                        throw new UsageException("A detector's evaluation measures energy_in_box and energy_other_items per annotated item; leave out --metrics.");
+                    return EvaluateDetections(explainer, annotated, images, protocol.Methods, template, confidence, iou, folder, setFolder, modelName, progress, output);
+                }
                 progress.Begin(images.Count, "images", passesSpanItem: false);
                 rows = protocol.Run(explainer, annotated, images, known,
                     (i, entry) =>
@@ -106,6 +114,33 @@ internal static class EvaluateCommand
             return CliApp.Ok;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// A detector over the set: every annotated item's detection explained by every method, the energy pointing game in
+    /// its own box and the share on the other items (<see cref="DetectionEvaluation"/>); detections.csv and summary.md.
+    /// </summary>
+    private static int EvaluateDetections(CamExplainer explainer, AnnotatedSet set, List<AnnotatedImage> images, IReadOnlyList<IExplanationMethod> methods,
+        Methods.DetectionTarget template, float confidence, float iou, string folder, string setFolder, string modelName, ProgressDisplay progress, TextWriter output)
+    {
+        var evaluation = new DetectionEvaluation(methods, template) { Confidence = confidence, SuppressionIou = iou };
+        var rows = new List<DetectionRow>();
+        progress.Begin(images.Count, "images", passesSpanItem: false);
+        foreach (AnnotatedImage image in images)
+        {
+            progress.Next(image.File);
+            rows.AddRange(evaluation.Evaluate(explainer, set, image));
+            progress.Completed();
+        }
+        progress.Dispose();
+        string csv = Path.Combine(folder, "detections.csv"), summary = Path.Combine(folder, "summary.md");
+        AtomicFile.Write(csv, Encoding.UTF8.GetBytes(DetectionEvaluationTables.Csv(rows)));
+        string markdown = DetectionEvaluationTables.Markdown(setFolder, modelName, rows);
+        AtomicFile.Write(summary, Encoding.UTF8.GetBytes(markdown));
+        foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|'))) output.WriteLine(line);
+        output.WriteLine($"results: {csv}");
+        output.WriteLine($"summary: {summary}");
+        return CliApp.Ok;
     }
 
     /// <summary>
