@@ -17,6 +17,7 @@ internal static class GroupedHelp
         ("Method", new[] { "--method", "--metrics", "--deletion-steps" }),
         ("Output", new[] { "--out", "--out-dir", "--json", "--save-tensor", "--picture", "--colormap", "--overlay-size", "--alpha", "--colorbar", "--attribution-view", "--heatmap-values", "--figures", "--fresh", "--quiet" }),
         ("Inference", new[] { "--device", "--precision", "--batch", "--max-memory", "--io-binding", "--cuda-graphs", "--threads" }),
+        ("Detector", new[] { "--detection", "--box", "--confidence", "--iou", "--layout", "--detection-score", "--box-iou" }),
         ("Advanced", new[] { "--max-megapixels", "--keep-orientation" }),
     };
 
@@ -29,6 +30,8 @@ internal static class GroupedHelp
             "scorecam explain --model resnet18.onnx --image cat.jpg --labels imagenet.txt",
             "scorecam explain --image 'photos/*.jpg' --method scorecam,gradcam --out-dir out",
             "scorecam explain --image cat.jpg --target 'tabby cat' --versus 'tiger cat' --json why.json",
+            "scorecam explain --model onnx-models/detection-test/random-yolov8.onnx --tensor onnx-models/detection-test/random-yolov8.input.npy --layer /p3/p3.1/Relu_output_0 --confidence 0.6   # a detector: one map per detection",
+            "scorecam explain --model yolo11n.onnx --image street.jpg --box 40,60,200,300 --target person --labels coco.txt   # a box and class of your own (D-RISE)",
         },
         ["report"] = new[] { "scorecam report --image 'photos/*.jpg' --method scorecam,gradcam,gradcam++ --out report.html" },
         ["serve"] = new[] { "scorecam serve --port 5000 --model resnet18.onnx", "curl -X POST --data-binary @cat.jpg 'http://127.0.0.1:5000/explain?method=gradcam' -o e.json" },
