@@ -83,11 +83,12 @@ internal static class EvaluateCommand
                 using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
                     out modelName);
                 labels = explainer.Labels;
-                if (detectionFlags.Detector(r, explainer) is var (_, template, confidence, iou))
+                DetectionSettings detection = detectionFlags.Settings(r);
+                if (detection.Detector(explainer) is var (_, template))
                 {
                     if (r.GetValue(metrics) is not null)
                         throw new UsageException("A detector's evaluation measures energy_in_box and energy_other_items per annotated item; leave out --metrics.");
-                    return EvaluateDetections(explainer, annotated, images, protocol.Methods, template, confidence, iou, folder, setFolder, modelName, progress, output);
+                    return EvaluateDetections(explainer, annotated, images, protocol.Methods, template, detection.Confidence, detection.Iou, folder, setFolder, modelName, progress, output);
                 }
                 progress.Begin(images.Count, "images", passesSpanItem: false);
                 rows = protocol.Run(explainer, annotated, images, known,

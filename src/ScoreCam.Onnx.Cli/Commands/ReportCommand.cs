@@ -49,9 +49,11 @@ internal static class ReportCommand
         };
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
 
+        var detectionFlags = new DetectionOptions();
         var command = new Command("report", "Explain pictures with several methods and write one self-contained HTML page.") { image, set, evaluation, limit, target, versus, method, outHtml, quiet };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command, panel: false);
+        detectionFlags.AddTo(command);
         model.AddTo(command);
         model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
@@ -76,6 +78,12 @@ internal static class ReportCommand
                 out string modelName);
 
             var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style, TopPredictions = TopPredictions };
+            if (detectionFlags.Settings(r).Choose(explainer, r.GetValue(target)) is { } detector)
+            {
+                if (setFolder is not null || counterfactual.Asked)
+                    throw new UsageException("The model is a detector: the report explains each picture's detections (--detection, --box); --set and --versus do not apply.");
+                items = items.SelectMany(item => Detections(pipeline, item, detector)).ToList();
+            }
             var entries = new List<ReportEntry>();
             var failures = new List<ReportFailure>();
             progress.Begin(items.Count * methods.Count, "explanations");
@@ -104,6 +112,13 @@ internal static class ReportCommand
             return failures.Count > 0 ? CliApp.InputError : CliApp.Ok;
         }));
         return command;
+    }
+
+    /// <summary>One item per detection of <paramref name="item"/>'s picture that <paramref name="detector"/> chooses, named by its suffix (d0, box).</summary>
+    private static IEnumerable<Item> Detections(ExplanationPipeline pipeline, Item item, DetectorChoice detector)
+    {
+        using PictureInput input = item.File is null ? pipeline.Load(EmbeddedDefaults.SampleImage(), "sample") : pipeline.Load(item.File);
+        return detector.Targets(input).Select(t => new Item(item.File, $"{item.Name} {t.Suffix}", t.Target)).ToList();
     }
 
     private static ReportEntry Entry(ExplanationPipeline pipeline, Item item, List<IExplanationMethod> methods,

@@ -133,7 +133,10 @@ internal sealed class ExplainServer : IAsyncDisposable
                 QueryKeys.Check(request.Query);
                 string methodName = request.Query["method"].FirstOrDefault() ?? options.Method;
                 IExplanationMethod method = MethodOptions.Create(methodName, QueryKeys.Settings(request.Query, settings, options.MaxRequestPasses));
-                ExplanationTarget target = request.Query["target"].FirstOrDefault() is { Length: > 0 } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+                // A detector explains one detection a request: the one 'detection' names (default 0, the most confident) or a 'box' of class 'target'.
+                DetectorChoice? detector = DetectionOptions.FromQuery(k => request.Query[k].FirstOrDefault()).Choose(explainer, request.Query["target"].FirstOrDefault());
+                if (detector is not null && counterfactual) throw new UsageException("The model is a detector: its targets are detections (detection, box); versus does not apply.");
+                ExplanationTarget target = detector is null && request.Query["target"].FirstOrDefault() is { Length: > 0 } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
                 PictureStyle style = PictureQuery.Parse(request.Query, defaultStyle);
                 (MemoryStream body, string name) = await ReadPictureAsync(request, context.RequestAborted);
 
@@ -143,7 +146,7 @@ internal sealed class ExplainServer : IAsyncDisposable
                 try
                 {
                     var explanationRequest = new ExplanationRequest { Target = target, Counterfactual = counterfactual, Versus = versus };
-                    json = await Task.Run(() => Explain(body, name, explanationRequest, method, style, deadline.Token), deadline.Token);
+                    json = await Task.Run(() => Explain(body, name, explanationRequest, detector, method, style, deadline.Token), deadline.Token);
                 }
                 catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
                 {
@@ -174,10 +177,18 @@ internal sealed class ExplainServer : IAsyncDisposable
             }
         }
 
-        private byte[] Explain(MemoryStream body, string name, ExplanationRequest request, IExplanationMethod method, PictureStyle style, CancellationToken cancellationToken)
+        private byte[] Explain(MemoryStream body, string name, ExplanationRequest request, DetectorChoice? detector, IExplanationMethod method, PictureStyle style,
+            CancellationToken cancellationToken)
         {
             var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style };
             using PictureInput input = pipeline.Load(body, name);
+            if (detector is not null)
+            {
+                var targets = detector.Targets(input);
+                if (targets.Count == 0)
+                    throw new UsageException($"The picture has no detection at confidence {detector.Confidence:0.###} or more; lower confidence or give a box and a target class.");
+                request = request with { Target = targets[0].Target };
+            }
             ExplainedPicture result = pipeline.Explain(input, method, request, cancellationToken: cancellationToken);
             return ExplanationJson.Serialize(result.Document with { OverlayPng = result.Pictures.OverlayPng, AttributionPng = result.Pictures.AttributionPng });
         }
