@@ -77,4 +77,26 @@ public class DetectorCliTests
     }
 
     private const string ExplainCommandResults = "results.json";
+
+    [Test]
+    public void Report_has_one_entry_per_detection_and_bench_times_the_most_confident_ones()
+    {
+        using var folder = new TempFolder();
+        string picture = Repository.Path("onnx-models", "eval", "two-classes", "0001.png"), html = folder.File("r.html");
+        var (code, output, error) = CliRunner.Run("report", "--model", Model, "--layer", Layer, "--image", picture, "--method", "gradcam",
+            "--detection", "0", "1", "--confidence", "0.5", "--out", html, "--quiet");
+        code.Should().Be(0, error);
+        output.Should().Contain("2 pictures");
+        string page = File.ReadAllText(html);
+        page.Should().Contain("0001.png d0").And.Contain("0001.png d1");
+
+        (code, output, error) = CliRunner.Run("bench", "--model", Model, "--layer", Layer, "--image", picture, "--method", "gradcam",
+            "--targets", "1,3", "--confidence", "0.5", "--runs", "1");
+        code.Should().Be(0, error);
+        output.Split('\n').Count(l => l.StartsWith("gradcam ")).Should().Be(2, output);
+
+        (code, _, error) = CliRunner.Run("bench", "--model", Model, "--layer", Layer, "--image", picture, "--method", "gradcam", "--targets", "500", "--runs", "1");
+        code.Should().NotBe(0);
+        error.Should().Contain("--targets 500: the picture has");
+    }
 }

@@ -45,13 +45,13 @@ public class DetectorServeTests
             var (status, json) = await Post(http, query);
             status.Should().Be(HttpStatusCode.OK, json.ToString());
             Explanation expected = explainer.Explain(input, DetectionTarget.Of(detection), new GradCamMethod());
-            json.GetProperty("target").GetProperty("name").GetString().Should().Be(expected.Target.Name);
+            json.GetProperty("target").GetProperty("label").GetString().Should().Be(expected.Target.Name);
             Map(json).Should().Equal(expected.Map.Values, (a, b) => Math.Abs(a - b) <= 1e-6f, query);
         }
 
         var (boxStatus, boxJson) = await Post(http, "method=gradcam&box=8,12,40,44&target=1&detection-score=box-score&box-iou=0.1&confidence=0.3");
         boxStatus.Should().Be(HttpStatusCode.OK, boxJson.ToString());
-        boxJson.GetProperty("target").GetProperty("name").GetString().Should().Be("class 1 at 8,12,40,44");
+        boxJson.GetProperty("target").GetProperty("label").GetString().Should().Be("class 1 at 8,12,40,44");
 
         var (bad, error) = await Post(http, "method=gradcam&detection=99");
         bad.Should().Be(HttpStatusCode.BadRequest);

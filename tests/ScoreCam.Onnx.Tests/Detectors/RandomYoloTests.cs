@@ -182,7 +182,37 @@ public class RandomYoloTests
     }
 
     [Test]
-    public void A_graph_with_suppression_inside_or_an_output_that_is_no_detector_is_refused_naming_what_to_do()
+    public void A_graph_with_suppression_inside_is_refused_naming_the_node_and_the_export_to_use()
+    {
+        // The test detector with a NonMaxSuppression node beside its head (on constant boxes and scores), as an exporter's graph has one.
+        global::Onnx.ModelProto proto = OnnxModelReader.Read(Path.Combine(Folder, "random-yolov8.onnx"));
+        global::Onnx.TensorProto Floats(string name, float[] values, params long[] dims)
+        {
+            var t = new global::Onnx.TensorProto { Name = name, DataType = (int)global::Onnx.TensorProto.Types.DataType.Float };
+            t.Dims.AddRange(dims);
+            t.FloatData.AddRange(values);
+            return t;
+        }
+        proto.Graph.Initializer.Add(Floats("nms_boxes", new float[] { 0, 0, 10, 10, 1, 1, 11, 11 }, 1, 2, 4));
+        proto.Graph.Initializer.Add(Floats("nms_scores", new float[] { 0.9f, 0.8f }, 1, 1, 2));
+        var nms = new global::Onnx.NodeProto { Name = "/postprocess/NonMaxSuppression", OpType = "NonMaxSuppression" };
+        nms.Input.AddRange(new[] { "nms_boxes", "nms_scores" });
+        nms.Output.Add("selected");
+        proto.Graph.Node.Add(nms);
+        proto.Graph.Output.Add(new global::Onnx.ValueInfoProto
+        {
+            Name = "selected",
+            Type = new global::Onnx.TypeProto { TensorType = new global::Onnx.TypeProto.Types.Tensor { ElemType = (int)global::Onnx.TensorProto.Types.DataType.Int64 } },
+        });
+        using var stream = new MemoryStream();
+        using (var output = new Google.Protobuf.CodedOutputStream(stream)) proto.WriteTo(output);
+        PreparedModel model = ModelPreparer.Prepare(stream.ToArray(), "yolo-with-nms", new ModelPreparationOptions { Layer = Layer, OutputName = "output0" });
+        FluentActions.Invoking(() => DetectionHead.For(model)).Should().Throw<ScoreCamException>()
+            .WithMessage("*'yolo-with-nms'*suppression inside*'/postprocess/NonMaxSuppression'*nms=False*");
+    }
+
+    [Test]
+    public void An_output_that_is_no_detector_or_a_class_it_does_not_score_is_refused_naming_what_to_do()
     {
         using var explainer = new CamExplainer(ModelPreparer.Prepare(TestModels.ColouredSquares().Build(), "squares"));
         FluentActions.Invoking(() => explainer.Explain(TestModels.TwoSquares(), new DetectionTarget(new DetectionBox(0, 0, 8, 8), 0)))
