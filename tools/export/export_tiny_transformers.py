@@ -172,9 +172,10 @@ def batched(model, inputs):
 
 
 def reference(name, make, opset, module_of, scope, layout, size=SIZE, onnx_dir=OUT, out=OUT, seed=20, tails=True, sampled=None,
-              classes=CLASSES):
+              classes=CLASSES, score_channels=None):
     """Exports the model and writes NAME.reference.json into `out`; `tails`: Ablation-CAM and Recipro-CAM too;
-    `sampled`: store the gradient at that many sampled positions (and the largest ones) instead of all."""
+    `sampled`: store the gradient at that many sampled positions (and the largest ones) instead of all;
+    `score_channels`: Score-CAM over only that many channels, those of largest spatial variance (the others weigh 0)."""
     torch.manual_seed(seed)
     model = randomize(make(), classes).eval()
     x = torch.from_numpy(sine_input(size))
@@ -200,6 +201,11 @@ def reference(name, make, opset, module_of, scope, layout, size=SIZE, onnx_dir=O
     if sampled is None:
         result["activations"] = maps.flatten().tolist()
     masks = min_max_masks(maps.float(), size)
+    if score_channels is not None:
+        result["score_channels"] = score_channels
+        variance = maps.var(dim=(1, 2), unbiased=False)
+        chosen = set(int(k) for k in variance.argsort(descending=True)[:score_channels])
+        masks = [m if k in chosen else None for k, m in enumerate(masks)]
     probabilities = torch.softmax(batched(model, [x[0] * m for m in masks if m is not None]).double(), dim=1)
     if tails:
         # Ablation-CAM: map k set to 0; Recipro-CAM: only position (i, j) kept, for every channel (prefix tokens as they were).

@@ -22,7 +22,9 @@ public class LstmCaptionerTests
     private static void ShouldMatch(IEnumerable<float> mine, double[] theirs, string what)
     {
         double scale = Math.Max(theirs.Max(Math.Abs), 1e-9);
-        mine.Select(v => (double)v).Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3 * scale, what);
+        double[] values = mine.Select(v => (double)v).ToArray();
+        TestContext.Out.WriteLine($"{what}: max difference {values.Zip(theirs, (a, b) => Math.Abs(a - b)).Max() / scale:E1} of the maximum");
+        values.Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3 * scale, what);
     }
 
     [Test]

@@ -32,7 +32,9 @@ public class TransformerReferenceTests
     {
         double scale = theirs.Max(Math.Abs);
         scale.Should().BeGreaterThan(0, what);
-        mine.Select(v => (double)v).Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3 * scale, what);
+        double[] values = mine.Select(v => (double)v).ToArray();
+        TestContext.Out.WriteLine($"{what}: max difference {values.Zip(theirs, (a, b) => Math.Abs(a - b)).Max() / scale:E1} of the maximum");
+        values.Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3 * scale, what);
     }
 
     [TestCaseSource(nameof(Models))]
@@ -87,6 +89,8 @@ public class TransformerReferenceTests
                     ShouldMatch(explanation.ChannelWeights, Doubles(weights), $"{key} weights of class {target.Name}");
                 double[] theirs = Doubles(target.Value.GetProperty(key));
                 double scale = Math.Max(theirs.Max(), 1e-6);
+                TestContext.Out.WriteLine($"{name} {key} map of class {target.Name}: max difference " +
+                    $"{explanation.Map.Values.Zip(theirs, (a, b) => Math.Abs(a - b)).Max() / scale:E1} of the maximum {theirs.Max():G3}");
                 explanation.Map.Values.Select(v => (double)v).Should().Equal(theirs, (a, b) => Math.Abs(a - b) <= 1e-3 * scale, $"{key} of class {target.Name}");
             }
         }
