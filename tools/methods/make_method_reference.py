@@ -289,7 +289,7 @@ def aug_smooth_gradcam(model, layer, x, c):
     return total / 6
 
 
-def reference(name, path, layer, x, out=OUT, keys=None):
+def reference(name, path, layer, x, out=OUT, keys=None, classes=2):
     """Writes OUT/methods.NAME.json; with `keys`, only those maps are computed and merged into the file if it exists."""
     model = OnnxInTorch(path)
     x = torch.from_numpy(x).double()
@@ -303,7 +303,8 @@ def reference(name, path, layer, x, out=OUT, keys=None):
         result = {"model": os.path.relpath(path, ROOT), "layer": layer, "stride": STRIDE,
                   "samples": {"sscam": SS_SAMPLES, "sscam_sigma": SS_SIGMA, "iscam": IS_SAMPLES},
                   "maps": {}}
-    for c in (int(order[0]), int(order[1])):
+    result["samples"] = {"sscam": SS_SAMPLES, "sscam_sigma": SS_SIGMA, "iscam": IS_SAMPLES}
+    for c in [int(k) for k in order[:classes]]:
         Ag = A.detach().clone().requires_grad_(True)
         y, _ = model(x, layer, replace=Ag)
         y[0, c].backward()
@@ -345,6 +346,7 @@ def sine_input():
 
 
 def main():
+    global SS_SAMPLES, IS_SAMPLES
     torch.set_num_threads(2)
     p = argparse.ArgumentParser(description="The committed references (no arguments), or one model's into another folder.")
     p.add_argument("--model", help="another ONNX model, explained on the sine input (e.g. tools/.cache/models/torchvision-resnet18.onnx)")
@@ -352,10 +354,14 @@ def main():
     p.add_argument("--name", help="the fixture's name: methods.NAME.json")
     p.add_argument("--out", default=OUT, help="the folder to write into")
     p.add_argument("--keys", help="comma-separated maps to compute and merge into the file (e.g. gradcam/aug-smooth)")
+    p.add_argument("--sscam-samples", type=int, default=SS_SAMPLES, help="SS-CAM's N (another model only)")
+    p.add_argument("--iscam-samples", type=int, default=IS_SAMPLES, help="IS-CAM's N (another model only)")
+    p.add_argument("--classes", type=int, default=2, choices=(1, 2), help="the top class, or it and the runner-up (another model only)")
     a = p.parse_args()
     keys = a.keys.split(",") if a.keys else None
     if a.model:
-        reference(a.name, a.model, a.layer, sine_input(), a.out, keys)
+        SS_SAMPLES, IS_SAMPLES = a.sscam_samples, a.iscam_samples
+        reference(a.name, a.model, a.layer, sine_input(), a.out, keys, a.classes)
         return
     fc = np.load(os.path.join(ROOT, "onnx-models", "fashion-clutter", "fashion-clutter.input.npy"))[:1]
     reference("fashion-clutter", os.path.join(ROOT, "onnx-models", "fashion-clutter", "fashion-clutter.onnx"), "/layer3/layer3.1/Relu_1_output_0", fc,
