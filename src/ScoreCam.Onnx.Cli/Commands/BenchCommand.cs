@@ -131,8 +131,11 @@ internal static class BenchCommand
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k.Name,-46} {k.BestGigaOpsPerSecond,7:0.0} ({k.MedianGigaOpsPerSecond:0.0}) G{(k.Int8 ? "OP" : "FLOP")}/s"));
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"forward pass: {p2.Flops / 1e9:0.000} GFLOP (Conv, Gemm, MatMul); floor throughput as a share of its precision's best peak:"));
                 foreach (var row in rows)
+                {
+                    string above = (double)row["peak_share"]! > 1 ? " (above the measured peak: the load on the machine changed between the two; measure on a quiet machine)" : "";
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {row["method"],-15} {row["precision"],-9} batch {row["batch"],3}  {row["floor_gops_per_s"],7:0.0} G/s of {row["peak_gops_per_s"],7:0.0}: {row["peak_share"]:P1}"));
+                        $"  {row["method"],-15} {row["precision"],-9} batch {row["batch"],3}  {row["floor_gops_per_s"],7:0.0} G/s of {row["peak_gops_per_s"],7:0.0}: {row["peak_share"]:P1}{above}"));
+                }
             }
             if (r.GetValue(json) is { } jsonPath)
                 AtomicFile.Write(jsonPath, JsonSerializer.SerializeToUtf8Bytes(rows, new JsonSerializerOptions { WriteIndented = true }));
