@@ -17,6 +17,7 @@ internal static class GradientRules
         new LayerNormalizationRule(), new SumRule("Sum"), new SumRule("Mean"), new SplitRule(), new SliceRule(), new GatherRule(),
         new ExpandRule(), new WhereRule(), new PReluRule(), new EluRule(), new SoftplusRule(), new GeluRule(),
         new PadRule(), new MaxMinRule("Max"), new MaxMinRule("Min"),
+        new ResizeRule(),
     }.ToDictionary(r => r.OpType, StringComparer.Ordinal);
 
     /// <summary>Op types that can be differentiated.</summary>
