@@ -145,11 +145,13 @@ def _pick_items(rng, split, n_items, same_class):
 
 
 def make_canvas(split, seed, index, n_items=1, same_class=False,
-                side_range=(32, 72), max_overlap=0.15):
+                side_range=(32, 72), max_overlap=0.15, item_map=False):
     """Renders canvas number `index` of the stream (split, seed).
 
     Returns (image uint8 [96,96,3], items), items = [{"class", "label", "box"}], boxes exclusive.
-    Clutter fragments go under the items so the labelled items stay whole and dominant."""
+    Clutter fragments go under the items so the labelled items stay whole and dominant.
+    With item_map, also a uint8 [96,96] map of each pixel's item (0: none, i + 1: items[i]; a later
+    item covers an earlier one); it draws nothing from the random stream, so the canvas is the same."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
     _, labels = load_split(split)
     picks = _pick_items(rng, split, n_items, same_class)
@@ -160,12 +162,14 @@ def make_canvas(split, seed, index, n_items=1, same_class=False,
         crop = _resize(fragment(rng, split, picks[0]), side, side)
         x, y = (int(v) for v in rng.integers(0, SIZE - side + 1, 2))
         paste(img, rng, crop, x, y)
-    items = []
+    items, owner = [], np.zeros((SIZE, SIZE), np.uint8)
     for idx, sprite, x, y, box in placed:
-        paste(img, rng, sprite, x, y)
+        mask = paste(img, rng, sprite, x, y)
+        owner[y:y + mask.shape[0], x:x + mask.shape[1]][mask] = len(items) + 1
         c = int(labels[idx])
         items.append({"class": c, "label": CLASSES[c], "box": box})
-    return (img * 255 + 0.5).astype(np.uint8), items
+    canvas = (img * 255 + 0.5).astype(np.uint8)
+    return (canvas, items, owner) if item_map else (canvas, items)
 
 
 def box_fraction(box):

@@ -4,7 +4,7 @@ sets and the sample photos, with sha256 of every file. Paths are relative to onn
     /usr/bin/python3 tools/export/make_manifest.py
 
 Reads the facts the exporters left: fashion-clutter/export.json, coverage/coverage.json,
-eval/eval-sets.json.
+eval/eval-sets.json, tiny-*/tiny-*.json.
 """
 import json
 import os
@@ -90,6 +90,49 @@ def coverage_models():
     return [model_entry(f, "coverage", 64, f["source"], weights, pre) for f in read("coverage/coverage.json")]
 
 
+def tiny_models():
+    """The trained tiny detector, segmenter and ViT (train_tiny_*.py): kind, input, outputs, held-out measures."""
+    entries = []
+    for name in ("tiny-detector", "tiny-segmenter", "tiny-vit"):
+        if not os.path.exists(os.path.join(ROOT, name, f"{name}.json")):
+            continue
+        facts = read(f"{name}/{name}.json")
+        pre = read(f"{name}/{name}.preprocess.json")
+        pre["labels"] = f"{name}/{pre['labels']}"
+        files = [*facts["sha256"], f"{name}.json", "MODEL_CARD.md"]
+        entry = {"name": name, "kind": facts["kind"], "file": f"{name}/{facts['file']}",
+                 "source": facts.get("source", {"class": f"tools/export/train_{name.replace('-', '_')}.py"}),
+                 "weights": f"trained on fashion-clutter canvases, see {name}/MODEL_CARD.md",
+                 "input": {**facts["input"], "layout": "NCHW", "preprocessing": pre},
+                 "outputs": facts["outputs"], "num_classes": facts["num_classes"], "labels": f"{name}/labels.txt",
+                 "test": facts["test"], "opset": facts["opset"],
+                 "sha256": {f"{name}/{f}": ox.sha256(os.path.join(ROOT, name, f)) for f in sorted(files)}}
+        for key in ("layout", "strides", "token_layers", "token_shape", "patch_grid"):
+            if key in facts:
+                entry[key] = facts[key]
+        entries.append(entry)
+    return entries
+
+
+def captioner():
+    """The toy image-to-next-word model of export_captioner.py (section 5.5.3), its feeds and references."""
+    folder = os.path.join(ROOT, "captions")
+    return {"name": "captioner", "file": "captions/captioner.onnx", "inputs": ["image", "tokens"],
+            "outputs": ["logits", "probabilities"], "source": {"class": "tools/export/export_captioner.py:Captioner"},
+            "sha256": {f"captions/{n}": ox.sha256(os.path.join(folder, n)) for n in sorted(os.listdir(folder))}}
+
+
+def other_folders(covered):
+    """Committed folders that no exporter above describes (e.g. detection-test/): their files with sha256."""
+    entries = []
+    for name in sorted(os.listdir(ROOT)):
+        folder = os.path.join(ROOT, name)
+        if os.path.isdir(folder) and name not in covered:
+            files = sorted(f for f in os.listdir(folder) if os.path.isfile(os.path.join(folder, f)))
+            entries.append({"folder": name, "sha256": {f"{name}/{f}": ox.sha256(os.path.join(folder, f)) for f in files}})
+    return entries
+
+
 def eval_sets():
     sets = []
     for s in read("eval/eval-sets.json"):
@@ -115,6 +158,10 @@ def main():
         "default_model": "fashion-clutter",
         "models": [default_model(), *coverage_models()],
         "checkpoints": [early_checkpoint()],
+        "tiny_models": tiny_models(),
+        "captioner": captioner(),
+        "other_folders": other_folders({"fashion-clutter", "coverage", "eval", "samples", "captions",
+                                        "tiny-detector", "tiny-segmenter", "tiny-vit"}),
         "eval_sets": eval_sets(),
         "samples": samples(),
     }
