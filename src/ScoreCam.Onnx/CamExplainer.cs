@@ -89,10 +89,13 @@ public sealed class CamExplainer : IDisposable
         ? new MaskedBatchRunner(Session, batchSize, _pipelined)
         : new Int8BatchRunner(Session, batchSize, _pipelined, _int8, _calibrationPictures, _logger);
 
-    /// <summary>The classes labels name: the output's values, or a detector's classes when <paramref name="labels"/> is their count.</summary>
+    /// <summary>The classes labels name: the output's values, a segmenter's class axis ([C, H, W] or [H, W, C]), or a detector's classes when <paramref name="labels"/> is their count.</summary>
     private static int ClassCount(PreparedModel model, int labels)
     {
-        if (labels == model.OutputSize || model.OutputShape.Count != 2) return model.OutputSize;
+        if (labels == model.OutputSize) return model.OutputSize;
+        IReadOnlyList<int> shape = model.OutputShape;
+        if (shape.Count == 3 && (labels == shape[0] || labels == shape[2])) return labels;   // a segmenter's class axis
+        if (shape.Count != 2) return model.OutputSize;
         try
         {
             return Detectors.DetectionHead.For(model).Classes;

@@ -52,6 +52,7 @@ internal static class ExplainCommand
         var methodFlags = new MethodOptions();
         var pictureFlags = new PictureOptions();
         var detectionFlags = new DetectionOptions();
+        var segmentation = new SegmentationOptions();
         var outPng = new Option<string?>("--out") { Description = $"Overlay PNG to write (one picture, one method). Default: {DefaultOutputFolder}/NAME-METHOD.png (unless only --json is given)." };
         var json = new Option<string?>("--json") { Description = "Explanation JSON to write (one picture, one method)." };
         var outDir = new Option<string?>("--out-dir") { Description = $"Folder for NAME-METHOD.png per picture and method and one {ResultsFile}. Default with several pictures or methods: {DefaultOutputFolder}." };
@@ -68,6 +69,7 @@ internal static class ExplainCommand
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command);
         detectionFlags.AddTo(command);
+        segmentation.AddTo(command);
         model.AddTo(command);
         model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
@@ -76,6 +78,8 @@ internal static class ExplainCommand
             string[] imageValues = r.GetValue(image) ?? Array.Empty<string>();
             if (imageValues.Length > 0 && tensorPath is not null) throw new UsageException("Pass either --image or --tensor, not both.");
             if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
+            if (r.GetValue(segmentation.Region) is not null && (r.GetValue(similarTo) is not null || r.GetValue(targetOutput) is not null))
+                throw new UsageException("--region explains a segmenter's class over a region; it does not combine with --similar-to or --target-output.");
             var request = new ExplanationRequest
             {
                 FgsmEpsilon = AttackStep(r.GetValue(attack), r.GetValue(epsilon), r.GetValue(saveTensor)),
@@ -103,6 +107,7 @@ internal static class ExplainCommand
             if (detector is not null && (experiment || scoreOutput is not null || r.GetValue(similarTo) is not null))
                 throw new UsageException("The model is a detector: its targets are detections (--detection, --box); --versus, --attack, --target-output and --similar-to do not apply.");
             ExplanationTarget explanationTarget = detector is not null ? ExplanationTarget.TopPrediction : scoreOutput is not null ? ExplanationTarget.OutputElement(scoreOutput, r.GetValue(targetIndex)!.Value)
+                : segmentation.Target(r, r.GetValue(target)) is { } region ? region
                 : r.GetValue(target) is { } t ? ExplanationTarget.Parse(t)
                 : r.GetValue(similarTo) is { } reference ? SimilarityTo(explainer, reference)
                 : ExplanationTarget.TopPrediction;

@@ -12,7 +12,7 @@ internal static class GroupedHelp
 {
     private static readonly (string Title, string[] Names)[] Groups =
     {
-        ("Input", new[] { "--image", "--tensor", "--set", "--limit", "--target", "--target-output", "--target-index", "--versus", "--similar-to", "--attack", "--epsilon", "--early", "--epsilons", "--evaluation" }),
+        ("Input", new[] { "--image", "--tensor", "--set", "--limit", "--target", "--target-output", "--target-index", "--region", "--versus", "--similar-to", "--attack", "--epsilon", "--early", "--epsilons", "--evaluation" }),
         ("Model", new[] { "--model", "--layer", "--input", "--output", "--labels", "--feed", "--size", "--resize", "--mean", "--std", "--scale", "--bgr" }),
         ("Method", new[] { "--method", "--metrics", "--deletion-steps" }),
         ("Output", new[] { "--out", "--out-dir", "--json", "--save-tensor", "--picture", "--colormap", "--overlay-size", "--alpha", "--colorbar", "--attribution-view", "--heatmap-values", "--figures", "--fresh", "--quiet" }),

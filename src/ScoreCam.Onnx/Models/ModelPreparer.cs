@@ -182,7 +182,8 @@ public static class ModelPreparer
         return scores.Count switch
         {
             1 => scores[0],
-            0 => throw new ScoreCamException($"Model '{source}' has no class-score output (N×C); all its outputs are spatial maps."),
+            0 => throw new ScoreCamException($"Model '{source}' has no class-score output (N×C); all its outputs are spatial maps. " +
+                $"For a segmenter, name the output to explain ({string.Join(", ", shapes.Keys)}; the output option of model preparation) and explain a region of it."),
             _ => throw new ScoreCamException(
                 $"Model '{source}' has several score outputs ({string.Join(", ", scores)}); name one with --output."),
         };
