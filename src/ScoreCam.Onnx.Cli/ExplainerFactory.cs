@@ -42,7 +42,7 @@ internal static class ExplainerFactory
         PreprocessOptions preprocess = like?.Preprocessing
             ?? flags.Preprocess(r, path is null ? EmbeddedDefaults.Preprocess() : PreprocessOptions.FromSidecar(path), model);
         IReadOnlyList<string>? labels = like is not null ? like.Labels
-            : preprocess.Labels is not null ? null // read by the explainer, checked against the model's classes (a detector's, a segmenter's)
+            : preprocess.Labels is { } file ? LabelsFile.Read(file) // checked by the explainer against the model's classes (a detector's, a segmenter's)
             : path is null ? EmbeddedDefaults.Labels() : null;
         modelName = path ?? EmbeddedDefaults.ModelName;
         var options = new ExplainerOptions

@@ -121,7 +121,12 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
     {
         byte[] overlay;
         DetectionBox[]? boxes = target is DetectionTarget d ? [d.Box] : null;
-        using (Image<Rgb24> drawn = Style.Draw(picture, tensor, e, Explainer.Preprocessing, boxes)) overlay = HeatmapRenderer.EncodePng(drawn);
+        // A segmentation target's region, resolved as the explanation resolved it (from this input's output), is outlined.
+        using Image<Rgb24>? outlined = target is SegmentationTarget s
+            ? RegionOutline.Drawn(picture, tensor, Explainer.Preprocessing,
+                (SegmentationTarget.RegionScore)s.Resolve(new TargetModel(Explainer.Model, Explainer.Labels, Explainer.Embed(tensor))))
+            : null;
+        using (Image<Rgb24> drawn = Style.Draw(outlined ?? picture, tensor, e, Explainer.Preprocessing, boxes)) overlay = HeatmapRenderer.EncodePng(drawn);
         using Image<Rgb24>? attribution = Style.DrawAttribution(e, Explainer.Preprocessing);
         return attribution is null
             ? new RenderedPictures(overlay, null, null)

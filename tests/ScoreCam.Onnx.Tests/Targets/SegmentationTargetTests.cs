@@ -3,6 +3,7 @@ using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
 using ScoreCam.Onnx.Models;
+using ScoreCam.Onnx.Output;
 using ScoreCam.Onnx.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -114,6 +115,23 @@ public class SegmentationTargetTests
         var (expected, _) = NpyFile.Read(Path.Combine(Fixtures, Fixture.Value.GetProperty("input_gradient").GetString()!));
         float scale = expected.Max(Math.Abs);
         e.Attribution!.Values.Should().Equal(expected, (a, b) => Math.Abs(a - b) <= 1e-3f * scale);
+    }
+
+    [Test]
+    public void The_picture_outlines_the_region_on_the_input()
+    {
+        using CamExplainer explainer = Open("deep");
+        var pipeline = new ExplanationPipeline(explainer, Model) { Style = new PictureStyle(new OverlayOptions { MinShortSide = 0, ColorBar = false }) };
+        using PictureInput input = pipeline.Load(Repository.Path("onnx-models", Model, "sample.png"));
+        ExplainedPicture result = pipeline.Explain(input, new GradCamMethod(), new ExplanationRequest { Target = new SegmentationTarget("Bag") });
+        using var panel = Image.Load<Rgb24>(result.Pictures.OverlayPng);
+        var yellow = new List<(int X, int Y)>();
+        for (int y = 0; y < 96; y++)
+            for (int x = 0; x < 96; x++)
+                if (panel[x, y] == new Rgb24(255, 220, 0)) yellow.Add((x, y));
+        // The Bag's predicted pixels (600 of them) lie in its item's box [27, 48, 76, 74): so does their outline.
+        yellow.Should().HaveCountGreaterThan(60);
+        yellow.Count(p => p.X >= 25 && p.X < 78 && p.Y >= 46 && p.Y < 76).Should().BeGreaterThanOrEqualTo((int)(0.9 * yellow.Count));
     }
 
     [Test]
