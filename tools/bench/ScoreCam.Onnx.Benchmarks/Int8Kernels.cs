@@ -36,7 +36,8 @@ internal static class Int8Kernels
         {
             using var options = new SessionOptions
             {
-                EnableProfiling = true, ProfileOutputPathPrefix = Path.Combine(folder, name), LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+                // The prefix first: setting EnableProfiling starts the profiler with the prefix set so far (the default one, in the current folder).
+                ProfileOutputPathPrefix = Path.Combine(folder, name), EnableProfiling = true, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
                 GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             };
             using var session = new InferenceSession(graph, options);
