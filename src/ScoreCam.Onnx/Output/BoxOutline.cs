@@ -5,14 +5,15 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace ScoreCam.Onnx.Output;
 
-/// <summary>Outlines a box given in input pixels on the picture the input was made from (a yellow line edged in black).</summary>
+/// <summary>Outlines a box given in input pixels on the picture the input was made from (a yellow line edged in black), its caption above it.</summary>
 internal static class BoxOutline
 {
     private static readonly Rgb24 Line = new(255, 220, 0), Edge = new(0, 0, 0);
 
-    /// <summary>Outlines <paramref name="box"/> of <paramref name="input"/> on <paramref name="picture"/>, of which <paramref name="region"/> is the part the input covers (null: all of it).</summary>
-    public static void Draw(Image<Rgb24> picture, DetectionBox box, ImageTensor input, SourceRegion? region)
+    /// <summary>Outlines <paramref name="labelled"/>'s box of <paramref name="input"/> on <paramref name="picture"/>, of which <paramref name="region"/> is the part the input covers (null: all of it).</summary>
+    public static void Draw(Image<Rgb24> picture, LabelledBox labelled, ImageTensor input, SourceRegion? region)
     {
+        DetectionBox box = labelled.Box;
         double sx = region is null ? (double)picture.Width / input.Width : (double)region.Width / input.Width;
         double sy = region is null ? (double)picture.Height / input.Height : (double)region.Height / input.Height;
         int ox = region?.X ?? 0, oy = region?.Y ?? 0;
@@ -21,6 +22,12 @@ internal static class BoxOutline
         int thickness = Math.Max(1, Math.Min(picture.Width, picture.Height) / 150);
         for (int t = -1; t <= thickness; t++)
             Rectangle(picture, x0 - t, y0 - t, x1 + t, y1 + t, t < 0 || t == thickness ? Edge : Line);
+        // The caption sits on the box's top edge, inside the picture.
+        int scale = Math.Max(1, Math.Min(picture.Width, picture.Height) / 200);
+        var (width, height) = CaptionText.Measure(labelled.Caption, scale);
+        int top = y0 - thickness - height >= 0 ? y0 - thickness - height : Math.Max(0, y0);
+        int left = Math.Max(0, Math.Min(x0 - thickness, picture.Width - width));
+        CaptionText.Draw(picture, labelled.Caption, left, top, scale, Edge, Line);
     }
 
     private static void Rectangle(Image<Rgb24> picture, int x0, int y0, int x1, int y1, Rgb24 colour)

@@ -1,5 +1,5 @@
+using System.Globalization;
 using ScoreCam.Onnx.Core;
-using ScoreCam.Onnx.Detectors;
 using ScoreCam.Onnx.Experiments;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
@@ -120,7 +120,9 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
     private RenderedPictures Render(Image<Rgb24>? picture, ImageTensor tensor, Explanation e, ExplanationTarget? target = null)
     {
         byte[] overlay;
-        DetectionBox[]? boxes = target is DetectionTarget d ? [d.Box] : null;
+        LabelledBox[]? boxes = target is DetectionTarget d
+            ? [new LabelledBox(d.Box, string.Create(CultureInfo.InvariantCulture, $"{e.Target.Label ?? $"class {d.ClassIndex}"} {e.Target.Score:0.00}"))]
+            : null;
         // A segmentation target's region, resolved as the explanation resolved it (from this input's output), is outlined.
         using Image<Rgb24>? outlined = target is SegmentationTarget s
             ? RegionOutline.Drawn(picture, tensor, Explainer.Preprocessing,

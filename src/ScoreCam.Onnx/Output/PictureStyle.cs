@@ -1,5 +1,4 @@
 using ScoreCam.Onnx.Core;
-using ScoreCam.Onnx.Detectors;
 using ScoreCam.Onnx.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -18,13 +17,13 @@ public sealed record PictureStyle(OverlayOptions Overlay, bool Panel = true, Att
 
     /// <summary>
     /// The overlay (or panel) of <paramref name="e"/>'s heatmap; without a picture, over the tensor's own picture. The
-    /// <paramref name="boxes"/> (input pixels, such as the detection explained) are outlined on the picture.
+    /// <paramref name="boxes"/> (input pixels, such as the detection explained) are outlined and captioned on the picture.
     /// </summary>
-    public Image<Rgb24> Draw(Image<Rgb24>? picture, ImageTensor tensor, Explanation e, PreprocessOptions preprocessing, IReadOnlyList<DetectionBox>? boxes = null)
+    public Image<Rgb24> Draw(Image<Rgb24>? picture, ImageTensor tensor, Explanation e, PreprocessOptions preprocessing, IReadOnlyList<LabelledBox>? boxes = null)
     {
         using Image<Rgb24> background = picture?.Clone() ?? TensorPicture.ToPicture(tensor, preprocessing);
         SourceRegion? region = picture is null ? null : tensor.SourceRegion;
-        foreach (DetectionBox box in boxes ?? Array.Empty<DetectionBox>()) BoxOutline.Draw(background, box, tensor, region);
+        foreach (LabelledBox box in boxes ?? Array.Empty<LabelledBox>()) BoxOutline.Draw(background, box, tensor, region);
         return Panel ? HeatmapRenderer.Panel(background, e.Heatmap, region, Overlay) : HeatmapRenderer.Render(background, e.Heatmap, region, Overlay);
     }
 
