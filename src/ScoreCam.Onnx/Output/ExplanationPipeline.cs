@@ -70,7 +70,7 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         // An attacked input is drawn as the model saw it: the adversarial picture at the input's resolution.
         RenderedPictures pictures = Render(attack is null ? input.Picture : null, tensor, e, target);
         float[] probabilities = attack is null && counterfactual is null ? input.Pass.Probabilities : Explainer.Probabilities(tensor);
-        return Describe(input, method, e, pictures, probabilities, counterfactual, attack);
+        return Describe(input, method, e, pictures, probabilities, counterfactual, attack, target);
     }
 
     /// <summary>
@@ -95,18 +95,19 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         IProgress<ExplanationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<Explanation> explanations = Explainer.ExplainTargets(input.Pass, targets, method, progress, cancellationToken);
-        return explanations.Select((e, i) => Describe(input, method, e, Render(input.Picture, input.Tensor, e, targets[i]), input.Pass.Probabilities)).ToList();
+        return explanations.Select((e, i) => Describe(input, method, e, Render(input.Picture, input.Tensor, e, targets[i]), input.Pass.Probabilities, target: targets[i])).ToList();
     }
 
     private ExplainedPicture Describe(PictureInput input, IExplanationMethod method, Explanation e, RenderedPictures pictures, float[] probabilities,
-        CounterfactualExplanation? counterfactual = null, AdversarialExample? attack = null)
+        CounterfactualExplanation? counterfactual = null, AdversarialExample? attack = null, ExplanationTarget? target = null)
     {
         ExplanationDocument document = ExplanationJson.Document(e, ModelName, HeatmapValues) with
         {
             Image = input.Picture is null ? null : input.Name,
             Orientation = input.Picture is null ? null : (int)input.Orientation,
             Settings = method.Settings,
-            TopPredictions = Top(probabilities),
+            // A detector's output row is its proposals, not classes: it has no most probable classes.
+            TopPredictions = target is DetectionTarget ? null : Top(probabilities),
             AttributionView = pictures.AttributionView is { } view ? ExplainedPicture.ViewName(view) : null,
             Counterfactual = counterfactual is null ? null : ExplanationJson.Of(counterfactual),
             Attack = attack is null ? null : ExplanationJson.Of(attack),

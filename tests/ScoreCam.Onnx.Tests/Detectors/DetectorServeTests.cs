@@ -47,6 +47,7 @@ public class DetectorServeTests
             Explanation expected = explainer.Explain(input, DetectionTarget.Of(detection), new GradCamMethod());
             json.GetProperty("target").GetProperty("label").GetString().Should().Be(expected.Target.Name);
             Map(json).Should().Equal(expected.Map.Values, (a, b) => Math.Abs(a - b) <= 1e-6f, query);
+            (!json.TryGetProperty("topPredictions", out JsonElement top) || top.ValueKind == JsonValueKind.Null).Should().BeTrue("a detector has no most probable classes");
         }
 
         var (boxStatus, boxJson) = await Post(http, "method=gradcam&box=8,12,40,44&target=1&detection-score=box-score&box-iou=0.1&confidence=0.3");
