@@ -156,7 +156,7 @@ internal static class ReportCommand
                     pipeline.Style.Overlay.ColorBar ? ColorScale.ForAttribution(attribution, drawn.Attribution!, view) : null));
             }
         }
-        ReportScore[] top = first!.Document.TopPredictions!.Select(p => new ReportScore(pipeline.Explainer.Labels is null ? null : p.Label, p.Index, p.Probability)).ToArray();
+        ReportScore[] top = (first!.Document.TopPredictions ?? Array.Empty<PredictionDocument>()).Select(p => new ReportScore(pipeline.Explainer.Labels is null ? null : p.Label, p.Index, p.Probability)).ToArray();
         Image<Rgb24> picture = input.Picture!;
         using Image<Rgb24> shown = HeatmapRenderer.Enlarge(picture, pipeline.Style.Overlay.MinShortSide);
         TargetInfo explained = (first.Counterfactual?.TargetExplanation ?? first.Explanation).Target;

@@ -75,10 +75,14 @@ internal static class HtmlReport
         foreach (ReportPicture counterfactual in entry.Counterfactuals) Figure(html, counterfactual, "counterfactual", entry.Boxes);
         html.Append("</div>\n<div class=\"details\">\n");
 
-        html.Append("<table class=\"predictions\"><caption>Top predictions</caption><tr><th>class</th><th>probability</th></tr>\n");
-        foreach (ReportScore p in entry.TopPredictions)
-            html.Append($"<tr class=\"prediction\"><td class=\"name\">{Text(p.Name)}</td><td class=\"value\">{Number(p.Value)}</td></tr>\n");
-        html.Append("</table>\n");
+        // A detector's entries have no most probable classes.
+        if (entry.TopPredictions.Count > 0)
+        {
+            html.Append("<table class=\"predictions\"><caption>Top predictions</caption><tr><th>class</th><th>probability</th></tr>\n");
+            foreach (ReportScore p in entry.TopPredictions)
+                html.Append($"<tr class=\"prediction\"><td class=\"name\">{Text(p.Name)}</td><td class=\"value\">{Number(p.Value)}</td></tr>\n");
+            html.Append("</table>\n");
+        }
         html.Append("<table class=\"target\"><caption>Target</caption><tr><th>class</th><th>score</th></tr>\n")
             .Append($"<tr><td class=\"name\">{Text(entry.Target.Name)}</td><td class=\"value\">{Number(entry.Target.Value)}</td></tr>\n</table>\n");
         if (entry.CounterfactualCheck is { } check) Table(html, check, "counterfactual");
