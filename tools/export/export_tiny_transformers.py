@@ -15,7 +15,7 @@ and output `logits` [batch,5], dynamic batch (so torchvision's ViT reads the inp
   channels-last maps [N,h,w,D] (the last stage: 4x4x16).
 
 References (per model, float64 from PyTorch's own float32 graph): on x[i] = 2 sin(0.001 i) + 0.5 cos(0.0173 i)
-(i the flat index of 1x3x32x32), for the top class and the runner-up: the target layer is the last block's norm1
+(i the flat index of 1x3x32x32), for the top class and the runner-up: dY_c/dx by autograd (the input gradient); the target layer is the last block's norm1
 output (pytorch-grad-cam's advice); A is that output with a forward hook and g = dY_c/dA by autograd (Y_c the
 logit; every other path, the residual stream included, as it is); both are reshaped to maps K x h x w
 (pytorch-grad-cam's reshape_transform: prefix tokens dropped, the rest on the patch grid; Swin: channels last to
@@ -190,6 +190,7 @@ def reference(name, make, opset, module_of, scope, layout, size=SIZE, onnx_dir=O
         output.retain_grad()
         saved["A"] = output
     handle = module_of(model).register_forward_hook(hook)
+    x.requires_grad_(sampled is None)
     logits = model(x)
     handle.remove()
     order = logits[0].argsort(descending=True)
@@ -200,6 +201,7 @@ def reference(name, make, opset, module_of, scope, layout, size=SIZE, onnx_dir=O
               "top": top, "second": second, "classes": {}}
     if sampled is None:
         result["activations"] = maps.flatten().tolist()
+    leaf, x = x, x.detach()
     masks = min_max_masks(maps.float(), size)
     if score_channels is not None:
         result["score_channels"] = score_channels
@@ -220,7 +222,7 @@ def reference(name, make, opset, module_of, scope, layout, size=SIZE, onnx_dir=O
             kept[p, :, p // w, p % w] = A[:, p // w, p % w]
         kept_probabilities = torch.softmax(with_layer(model, module_of(model), layout, kept, x).double(), dim=1)
     for c in (top, second):
-        saved["A"].grad = None
+        saved["A"].grad, leaf.grad = None, None
         model.zero_grad()
         logits[0, c].backward(retain_graph=True)
         g = layout.to_maps(saved["A"].grad).double()[0]
@@ -235,6 +237,7 @@ def reference(name, make, opset, module_of, scope, layout, size=SIZE, onnx_dir=O
         flat = g.flatten()
         if sampled is None:
             entry["gradient"] = flat.tolist()
+            entry["input_gradient"] = leaf.grad.double()[0].flatten().tolist()
         else:
             rng = np.random.default_rng(c)
             positions = np.concatenate([rng.choice(len(flat), sampled, replace=False), np.argsort(-np.abs(flat.numpy()))[:50]])

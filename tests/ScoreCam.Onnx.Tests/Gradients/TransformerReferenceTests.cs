@@ -13,7 +13,8 @@ namespace ScoreCam.Onnx.Tests.Gradients;
 /// opset 14 with LayerNorm decomposed), a DeiT-layout ViT (class and distillation tokens) and a Swin (channels-last
 /// maps) of Fixtures/transformers, all exported with a dynamic batch (the ViTs read the input's Shape for their class
 /// token). The references (tools/export/export_tiny_transformers.py) hook the last block's norm1: its output
-/// reshaped to maps, dY/dA by autograd with every other path (the residual stream) as it is, Grad-CAM, and Score-CAM,
+/// reshaped to maps, dY/dA by autograd with every other path (the residual stream) as it is, the input gradient dY/dx,
+/// Grad-CAM, and Score-CAM,
 /// Ablation-CAM and Recipro-CAM from plain PyTorch loops (the latter two alter the layer's output with a forward hook);
 /// compared within 1e-3 after division by the maximum.
 /// </summary>
@@ -68,6 +69,21 @@ public class TransformerReferenceTests
             seed[int.Parse(target.Name)] = 1;
             float[] g = gradients.Run(image.Data, seed).Gradients;
             ShouldMatch(g, Doubles(target.Value.GetProperty("gradient")), $"dY_{target.Name}/dA");
+        }
+    }
+
+    [TestCaseSource(nameof(Models))]
+    public void The_input_gradient_agrees_with_PyTorch_autograd(string name)
+    {
+        JsonElement reference = Reference(name);
+        PreparedModel model = ModelPreparer.Prepare(ModelPath(name));
+        ImageTensor image = Support.Reference.SineInput(32);
+        using var gradients = GradientSession.ForInput(model, 32, 32, guided: false);
+        foreach (JsonProperty target in reference.GetProperty("classes").EnumerateObject())
+        {
+            var seed = new float[model.OutputSize];
+            seed[int.Parse(target.Name)] = 1;
+            ShouldMatch(gradients.Run(image.Data, seed).Gradients, Doubles(target.Value.GetProperty("input_gradient")), $"{name} dY_{target.Name}/dx");
         }
     }
 
