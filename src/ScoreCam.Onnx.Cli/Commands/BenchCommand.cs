@@ -40,7 +40,7 @@ internal static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
         var peak = new Option<bool>("--peak")
         {
-            Description = "Also measure the attainable float32 and int8 throughput of ONNX Runtime on this machine (large MatMul, MatMulInteger, 1x1 convolutions, " +
+            Description = "Also measure the attainable float32 and int8 throughput of ONNX Runtime on this machine (large MatMul, MatMulInteger, 1x1 and 3x3 convolutions, " +
                 "same threads), count a forward pass's FLOPs from the graph, and print each floor's throughput as a share of its precision's peak.",
         };
         var detectionFlags = new DetectionOptions();
