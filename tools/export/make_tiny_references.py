@@ -4,9 +4,10 @@ papers' definitions with autograd and plain loops, not from the library's code.
     /usr/bin/python3 tools/export/make_tiny_references.py [detector] [segmenter] [vit]    # default: all three
 
 Needs the trained weights the training scripts leave in tools/.cache/tiny/NAME.pt (rerun them to regenerate:
-training is seeded and deterministic). Each model is rebuilt in torch from its training script's class, so the
-references hold for the committed ONNX file as far as ONNX Runtime reproduces PyTorch's outputs on the sample
-(sample.<output>.npy, checked by the C# tests). Input: each folder's sample.input.npy. Writes
+training is seeded and deterministic); without them the detector's and segmenter's weights are read back from their
+committed ONNX files (tiny_common.load_from_onnx: the convolutions with their BatchNorms folded in). Each model is
+rebuilt in torch from its training script's class, so the references hold for the committed ONNX file as far as ONNX
+Runtime reproduces PyTorch's outputs on the sample (sample.<output>.npy, checked by the C# tests). Input: each folder's sample.input.npy. Writes
 tests/ScoreCam.Onnx.Tests/Targets/Fixtures/tiny-MODEL.json (+ .npy for the larger arrays).
 
 Definitions (the specification):
@@ -30,7 +31,8 @@ Definitions (the specification):
   item map == item index); a box [x0, y0, x1, y1) in input pixels.
 - ViT classifier: tokens [1, T, D] at the last block's ln_1 output, class token dropped, the 64 patch tokens
   reshaped to the 8 x 8 grid as (D, 8, 8) (pytorch-grad-cam's reshape_transform); Grad-CAM on the class logit,
-  Score-CAM on the class's softmax probability.
+  Score-CAM on the class's softmax probability, for the two most probable classes; the input gradient of the first's
+  logit.
 """
 import json
 import os
@@ -39,7 +41,6 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-import torchvision
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -54,7 +55,10 @@ torch.set_default_dtype(torch.float32)
 
 
 def load(model, name):
-    model.load_state_dict(torch.load(os.path.join(tc.CACHE, f"{name}.pt")))
+    weights = os.path.join(tc.CACHE, f"{name}.pt")
+    if not os.path.exists(weights) and name != vit.NAME:
+        return tc.load_from_onnx(model, os.path.join(MODELS, name, f"{name}.onnx"))
+    model.load_state_dict(torch.load(weights))
     return model.eval()
 
 
@@ -254,7 +258,7 @@ def vit_tokens(a):
 
 def vision_transformer():
     name = vit.NAME
-    model = load(torchvision.models.VisionTransformer(**vit.CONFIG), name)
+    model = load(vit.build(), name)
     x = sample_input(name)
     module = model.encoder.layers[-1].ln_1
     with torch.no_grad():
@@ -278,8 +282,8 @@ def main():
     for key, make in (("detector", detector), ("segmenter", segmenter), ("vit", vision_transformer)):
         if key not in chosen:
             continue
-        if not os.path.exists(os.path.join(tc.CACHE, f"tiny-{key}.pt")):
-            sys.exit(f"no trained weights tiny-{key}.pt in {tc.CACHE}: run train_tiny_{key}.py first")
+        if key == "vit" and not os.path.exists(os.path.join(tc.CACHE, "tiny-vit.pt")):
+            sys.exit(f"no trained weights tiny-vit.pt in {tc.CACHE}: run train_tiny_vit.py first")
         fixture = make()
         path = os.path.join(OUT, f"tiny-{key}.json")
         with open(path + ".tmp", "w") as f:

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
 import torch
 
 import fashion_clutter as fc
@@ -67,15 +68,17 @@ def normalize(batch_uint8):
     return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
 
 
-def epochs(count, batch, n_epochs, seed, step):
-    """Runs `step(indices, epoch)` over seeded shuffles; prints the mean loss and time of every epoch."""
+def epochs(count, batch, n_epochs, seed, step, after_epoch=None):
+    """Runs `step(indices, epoch)` over seeded shuffles; prints the mean loss and time of every epoch, and what
+    `after_epoch()` (a held-out measure, say) returns."""
     start = time.time()
     for epoch in range(n_epochs):
         order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 1000 + epoch))
         total = 0.0
         for i in range(0, count - batch + 1, batch):
             total += step(order[i:i + batch], epoch) * batch
-        print(f"epoch {epoch + 1}/{n_epochs}: loss {total / count:.4f} ({time.time() - start:.0f} s)", flush=True)
+        extra = f", {after_epoch()}" if after_epoch else ""
+        print(f"epoch {epoch + 1}/{n_epochs}: loss {total / count:.4f}{extra} ({time.time() - start:.0f} s)", flush=True)
     return time.time() - start
 
 
@@ -139,3 +142,45 @@ def save_weights(model, name):
 
 def parameters(model):
     return int(sum(p.numel() for p in model.parameters()))
+
+
+def module_path(node_name):
+    """The module path of an exported node from its scope, e.g. /heads.0/box/box.0/box.0.0/Conv -> heads.0.box.0.0
+    (torch.onnx names each scope by the module's name in its parent, prefixed by the parent's scope name when the
+    parent is a container)."""
+    parts, previous = [], None
+    for scope in node_name.strip("/").split("/")[:-1]:
+        parts.append(scope[len(previous) + 1:] if previous and scope.startswith(previous + ".") else scope)
+        previous = scope
+    return ".".join(parts)
+
+
+def load_from_onnx(model, path):
+    """Loads a tiny model's trained weights back from its exported ONNX graph (when NAME.pt is gone): every Conv node
+    named /.../MODULE/Conv carries the weight and bias of module MODULE with the BatchNorm after it folded in, so that
+    conv takes them and the BatchNorm becomes an Identity. Buffers (anchors, strides) come from the constructor.
+    Returns the model in eval mode; check its outputs against the committed sample outputs."""
+    graph = onnx.load(path).graph
+    weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+    convs = 0
+    for node in graph.node:
+        if node.op_type != "Conv":
+            continue
+        path_ = module_path(node.name)
+        conv = model.get_submodule(path_)
+        parent_path, _, index = path_.rpartition(".")
+        parent = model.get_submodule(parent_path)
+        if isinstance(parent, torch.nn.Sequential) and int(index) + 1 < len(parent) \
+                and isinstance(parent[int(index) + 1], torch.nn.BatchNorm2d):
+            parent[int(index) + 1] = torch.nn.Identity()
+        with torch.no_grad():
+            conv.weight.copy_(weights[node.input[1]])
+            bias = weights[node.input[2]] if len(node.input) > 2 else torch.zeros(conv.out_channels)
+            if conv.bias is None:
+                conv.bias = torch.nn.Parameter(bias.clone())
+            else:
+                conv.bias.copy_(bias)
+        convs += 1
+    if convs != sum(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
+        raise SystemExit(f"{path}: {convs} Conv nodes for {sum(isinstance(m, torch.nn.Conv2d) for m in model.modules())} convolutions")
+    return model.eval()
