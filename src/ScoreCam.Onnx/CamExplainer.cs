@@ -335,9 +335,31 @@ public sealed class CamExplainer : IDisposable
                 result.Map, DisplayHeatmap.From(result.Map, image.Width, image.Height), result.ChannelWeights ?? Array.Empty<float>(), Model.Layer,
                 context.ForwardPasses + 1, context.SkippedChannels, elapsed, pass.Duration + context.InferenceTime,
                 result.Attribution, result.Extras);
+            if (ConstantMapWarning(method.Name, r.Name, result) is { } warning)
+            {
+                explanations[t] = explanations[t] with { Warnings = new[] { warning } };
+                ExplainerLog.MapWarning(_logger, warning);
+            }
             ExplainerLog.Explained(_logger, method.Name, r.Name, explanations[t].ForwardPasses, context.SkippedChannels, elapsed.TotalMilliseconds);
         }
         return explanations;
+    }
+
+    /// <summary>
+    /// The warning for a map that is the same everywhere (all zero, typically): it shows nothing, and says so rather
+    /// than passing for an explanation. Null for a map that varies.
+    /// </summary>
+    private string? ConstantMapWarning(string method, string target, MethodResult result)
+    {
+        float[] v = result.Map.Values;
+        if (v.Length == 0 || v.AsSpan().ContainsAnyExcept(v[0])) return null;
+        string value = v[0].ToString("g4", System.Globalization.CultureInfo.InvariantCulture);
+        return result.ChannelWeights is not null
+            ? $"The {method} map of '{target}' is {value} everywhere: it shows nothing. Likely cause: the target layer '{Model.Layer.TensorName}' is off the " +
+              "path to the target's score (a branch the score does not read, such as another detection head) or its units are inactive for this " +
+              "input (dead ReLUs). List the model's layers and choose another target layer: one that every path to the output passes through, or an earlier one."
+            : $"The {method} map of '{target}' is {value} everywhere: it shows nothing. Likely cause: the target's score does not change with " +
+              "the input here (a saturated or constant score). Try another target, or a method that masks the input (Score-CAM, RISE).";
     }
 
     /// <summary>Progress over several inputs' passes run together.</summary>

@@ -22,6 +22,7 @@ public sealed record TargetInfo(string Name, int? Index, string? Label, float Sc
 /// <see cref="Attribution"/> of pixel-space methods, a method's own diagnostics (<see cref="Extras"/>), and what was
 /// predicted and explained. <see cref="ForwardPasses"/> counts every pass, the unmasked one and gradient passes
 /// included; <see cref="InferenceTime"/> is the part of <see cref="Elapsed"/> spent inside ONNX Runtime.
+/// <see cref="Warnings"/> says what is wrong with a result that shows nothing (a constant map) and what to try.
 /// </summary>
 public sealed record Explanation(
     string Method,
@@ -36,4 +37,8 @@ public sealed record Explanation(
     TimeSpan Elapsed,
     TimeSpan InferenceTime,
     Attribution? Attribution = null,
-    IReadOnlyDictionary<string, double>? Extras = null);
+    IReadOnlyDictionary<string, double>? Extras = null)
+{
+    /// <summary>Warnings about this result (also logged): a constant map, its likely cause and what to try; empty when there is none.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
+}

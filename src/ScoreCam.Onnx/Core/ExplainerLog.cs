@@ -21,6 +21,10 @@ internal static partial class ExplainerLog
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void CacheWarning(ILogger logger, string warning);
 
+    /// <summary>From an explanation: a constant map (nothing to show), its likely cause and what to try.</summary>
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void MapWarning(ILogger logger, string warning);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug,
         Message = "{Method} explained {Target}: {ForwardPasses} forward passes, {SkippedChannels} channels skipped (constant maps), {ElapsedMs:0.0} ms")]
     public static partial void Explained(ILogger logger, string method, string target, int forwardPasses, int skippedChannels, double elapsedMs);

@@ -48,7 +48,7 @@ public static class ModelPreparer
         var (outputs, shapes) = Probe(model, index, input.Name, probeShape, folder, fed);
         string output = FindOutput(model, outputs, options, path);
         var candidates = TargetLayerFinder.Candidates(index, input.Name, output, shapes);
-        LayerCandidate? chosen = TargetLayerFinder.Choose(index, candidates, output, ClassCount(outputs[output]), shapes);
+        LayerCandidate? chosen = TargetLayerFinder.Choose(index, candidates, input.Name, output, ClassCount(outputs[output]), shapes);
         return candidates.Select(c => c == chosen ? c with { IsAutomaticChoice = true } : c).ToList();
     }
 
@@ -227,7 +227,7 @@ public static class ModelPreparer
         }
 
         var candidates = TargetLayerFinder.Candidates(index, input, output, shapes);
-        LayerCandidate chosen = TargetLayerFinder.Choose(index, candidates, output, classCount, shapes) ?? throw new ScoreCamException(
+        LayerCandidate chosen = TargetLayerFinder.Choose(index, candidates, input, output, classCount, shapes) ?? throw new ScoreCamException(
             $"Model '{source}' has no spatial layer (N×K×h×w with h·w > 1) and no normalised tokens on a patch grid before its output, so there are " +
             "no activation maps to explain with. Score-CAM needs a convolutional classifier or a vision transformer; name a layer if the finder missed it.");
         return chosen.ToTargetLayer();

@@ -55,11 +55,13 @@ internal static class TargetLayerFinder
 
     /// <summary>
     /// The automatic choice among <paramref name="candidates"/>, or null when there is none: the last convolutional
-    /// feature map, or where transformer layers come after it, the last block's normalised tokens (its norm1, as
-    /// pytorch-grad-cam advises: the last normalised layer that the last attention Softmax reads).
+    /// feature map that every path from the input to the output passes through (in a multi-head detector, the last
+    /// map the heads share: a map inside one head leaves the other heads' scores unchanged), or where transformer
+    /// layers come after it, the last block's normalised tokens (its norm1, as pytorch-grad-cam advises: the last
+    /// normalised layer that the last attention Softmax reads).
     /// </summary>
-    public static LayerCandidate? Choose(GraphIndex index, IReadOnlyList<LayerCandidate> candidates, string outputName, long classCount,
-        IReadOnlyDictionary<string, long[]> shapes)
+    public static LayerCandidate? Choose(GraphIndex index, IReadOnlyList<LayerCandidate> candidates, string inputName, string outputName,
+        long classCount, IReadOnlyDictionary<string, long[]> shapes)
     {
         var maps = candidates.Where(c => c.Layout == LayerLayout.ChannelsFirst).ToList();
         var transformer = candidates.Where(c => c.Layout != LayerLayout.ChannelsFirst).ToList();
@@ -70,7 +72,31 @@ internal static class TargetLayerFinder
             var read = attention is null ? null : index.Ancestors(attention.Input[0]);
             return transformer.LastOrDefault(c => read?.Contains(c.TensorName) == true) ?? transformer[^1];
         }
-        return ChooseMap(index, maps, outputName, classCount);
+        var derived = index.DataDerivedFrom(inputName);
+        var shared = maps.Where(c => Dominates(index, derived, inputName, c.TensorName, outputName)).ToList();
+        return ChooseMap(index, shared.Count > 0 ? shared : maps, outputName, classCount);
+    }
+
+    /// <summary>
+    /// Whether every data path from <paramref name="input"/> to <paramref name="output"/> passes through
+    /// <paramref name="tensor"/> (it dominates the output): the output is unreachable from the input with it removed.
+    /// Shape arithmetic carries no data, so a head that reads a layer's shape only does not bypass it.
+    /// </summary>
+    private static bool Dominates(GraphIndex index, HashSet<string> derived, string input, string tensor, string output)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { input };
+        var stack = new Stack<string>();
+        stack.Push(input);
+        while (stack.Count > 0)
+        {
+            if (!index.Consumers.TryGetValue(stack.Pop(), out var consumers)) continue;
+            foreach (string next in consumers.SelectMany(i => index.Graph.Node[i].Output))
+            {
+                if (next == output) return false;
+                if (next != tensor && derived.Contains(next) && seen.Add(next)) stack.Push(next);
+            }
+        }
+        return true;
     }
 
     private static LayerCandidate? ChooseMap(GraphIndex index, IReadOnlyList<LayerCandidate> candidates, string outputName, long classCount)

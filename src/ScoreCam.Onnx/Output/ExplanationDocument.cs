@@ -20,7 +20,10 @@ public sealed record ExplanationDocument
     public int? Orientation { get; init; }
     public required LayerDocument Layer { get; init; }
     public required TargetDocument Target { get; init; }
+    /// <summary>The model's answer: its top class; for a detection, the detection's class and confidence (<see cref="Detection"/>).</summary>
     public required PredictionDocument Prediction { get; init; }
+    /// <summary>A detector's explained detection: its box, class and the detector's confidence.</summary>
+    public DetectionDocument? Detection { get; init; }
     /// <summary>The most probable classes on the unmasked input, most probable first.</summary>
     public IReadOnlyList<PredictionDocument>? TopPredictions { get; init; }
     /// <summary>The method's map: CAM methods h×w after ReLU (eq. 5); pixel-space methods H×W after the channel reduction.</summary>
@@ -48,6 +51,8 @@ public sealed record ExplanationDocument
     public byte[]? AttributionPng { get; init; }
     public CounterfactualDocument? Counterfactual { get; init; }
     public AttackDocument? Attack { get; init; }
+    /// <summary>What is wrong with a result that shows nothing (a constant map) and what to try.</summary>
+    public IReadOnlyList<string>? Warnings { get; init; }
 }
 
 public sealed record LayerDocument(string Name, int Channels, int Height, int Width);
@@ -56,6 +61,12 @@ public sealed record LayerDocument(string Name, int Channels, int Height, int Wi
 public sealed record TargetDocument([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Index, string Label, float? Probability = null, float? Score = null);
 
 public sealed record PredictionDocument(int Index, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Label, float Probability);
+
+/// <summary>
+/// A detection: its box x0, y0, x1, y1 in input pixels, its class, and the detector's confidence in that class at the
+/// proposal overlapping the box most on the unmasked input (the detection's own confidence for the model's detections).
+/// </summary>
+public sealed record DetectionDocument(float[] Box, int Index, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Label, float Confidence);
 
 public sealed record MapDocument(int Width, int Height, float[]? Values = null);
 

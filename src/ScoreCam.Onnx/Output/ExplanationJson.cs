@@ -48,6 +48,7 @@ public static class ExplanationJson
         ForwardPasses = e.ForwardPasses,
         SkippedChannels = e.SkippedChannels,
         ElapsedMs = Math.Round(e.Elapsed.TotalMilliseconds, 1),
+        Warnings = e.Warnings.Count > 0 ? e.Warnings : null,
     };
 
     public static PredictionDocument Of(Prediction p) => new(p.Index, p.Label, p.Probability);

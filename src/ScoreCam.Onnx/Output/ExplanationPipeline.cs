@@ -1,5 +1,6 @@
 using System.Globalization;
 using ScoreCam.Onnx.Core;
+using ScoreCam.Onnx.Detectors;
 using ScoreCam.Onnx.Experiments;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
@@ -101,8 +102,12 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
     private ExplainedPicture Describe(PictureInput input, IExplanationMethod method, Explanation e, RenderedPictures pictures, float[] probabilities,
         CounterfactualExplanation? counterfactual = null, AdversarialExample? attack = null, ExplanationTarget? target = null)
     {
+        DetectionDocument? detection = target is DetectionTarget d ? Detected(d, input.Pass.Scores) : null;
         ExplanationDocument document = ExplanationJson.Document(e, ModelName, HeatmapValues) with
         {
+            // A detector's output row holds its proposals, not classes: its answer is the explained detection.
+            Prediction = detection is null ? ExplanationJson.Of(e.Prediction) : new PredictionDocument(detection.Index, detection.Label, detection.Confidence),
+            Detection = detection,
             Image = input.Picture is null ? null : input.Name,
             Orientation = input.Picture is null ? null : (int)input.Orientation,
             Settings = method.Settings,
@@ -113,6 +118,25 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
             Attack = attack is null ? null : ExplanationJson.Of(attack),
         };
         return new ExplainedPicture(e, document, pictures, counterfactual, attack);
+    }
+
+    /// <summary>
+    /// The detection <paramref name="target"/> names on the unmasked <paramref name="scores"/>: its box and class, and the
+    /// detector's confidence in the class at the proposal overlapping the box most (0 where none overlaps it).
+    /// </summary>
+    private DetectionDocument Detected(DetectionTarget target, float[] scores)
+    {
+        DetectionHead head = DetectionHead.For(Explainer.Model, target.Layout);
+        int best = -1;
+        float bestIou = 0;
+        for (int j = 0; j < head.Proposals; j++)
+        {
+            float iou = target.Box.IoU(head.Box(scores, j));
+            if (iou > bestIou) (best, bestIou) = (j, iou);
+        }
+        float confidence = best < 0 ? 0 : head.Objectness(scores, best) * head.ClassScore(scores, best, target.ClassIndex);
+        DetectionBox b = target.Box;
+        return new DetectionDocument([b.X0, b.Y0, b.X1, b.Y1], target.ClassIndex, Prediction.Of(target.ClassIndex, Explainer.Labels, 0).Label, confidence);
     }
 
     /// <summary>Draws an explanation of <paramref name="input"/> (such as a counterfactual's target map) in this pipeline's style.</summary>

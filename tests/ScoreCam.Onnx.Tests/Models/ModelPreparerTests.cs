@@ -104,6 +104,37 @@ public class ModelPreparerTests
     }
 
     [Test]
+    public void A_multi_head_model_gets_the_last_layer_all_heads_share()
+    {
+        // YOLO-style: a shared trunk, then two heads (one at a coarser stride) whose flattened outputs are concatenated.
+        // The last map in graph order sits in the second head; a map there leaves the first head's scores unchanged.
+        var g = new OnnxGraphBuilder();
+        string x = g.Input("input", null, 3, 16, 16);
+        string trunk = g.Node("Relu", new[] { g.Node("Conv", new[] { x, g.Weights("w0", Enumerable.Repeat(0.1f, 4 * 3 * 9).ToArray(), 4, 3, 3, 3) }, "c0", Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)) }, "trunk");
+        string headA = g.Node("Relu", new[] { g.Node("Conv", new[] { trunk, g.Weights("wa", Enumerable.Repeat(0.2f, 2 * 4).ToArray(), 2, 4, 1, 1) }, "ca") }, "head_a");
+        string deep = g.Node("Relu", new[] { g.Node("Conv", new[] { trunk, g.Weights("wd", Enumerable.Repeat(0.1f, 4 * 4 * 9).ToArray(), 4, 4, 3, 3) }, "cd", Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)) }, "deep");
+        string headB = g.Node("Relu", new[] { g.Node("Conv", new[] { deep, g.Weights("wb", Enumerable.Repeat(0.2f, 2 * 4).ToArray(), 2, 4, 1, 1) }, "cb") }, "head_b");
+        // The second head's flattening reads the first head's shape (as exporters write Reshape to a computed shape):
+        // shape arithmetic is no data path around the trunk.
+        string shapeA = g.Node("Shape", new[] { headA }, "shape_a");
+        string flatA = g.Node("Reshape", new[] { headA, g.Int64s("flat2", 0, 2, -1) }, "flat_a");
+        string flatB = g.Node("Reshape", new[] { headB, g.Node("Concat", new[] { g.Node("Slice", new[] { shapeA, g.Int64s("s0", 0), g.Int64s("s2", 2) }, "dims"), g.Int64s("m1", -1) }, "shape_b", Int("axis", 0)) }, "flat_b");
+        g.Node("Concat", new[] { flatA, flatB }, "output", Int("axis", 2));
+        g.Output("output", null, 2, 80);
+
+        ModelPreparer.Prepare(g.Build(), "heads").Layer.TensorName.Should().Be("trunk");
+        ModelPreparer.ListLayers(g.Build(), "heads").Select(l => l.TensorName).Should().Contain(new[] { "head_a", "deep", "head_b" }, "the heads' maps stay listed");
+    }
+
+    [Test]
+    public void The_tiny_detector_gets_the_last_map_its_two_heads_share()
+    {
+        string path = Repository.Path("onnx-models", "tiny-detector", "tiny-detector.onnx");
+        ModelPreparer.Prepare(path).Layer.TensorName.Should().Be("/stage2/stage2.1/stage2.1.2/Mul_output_0");
+        ModelPreparer.ListLayers(path).Single(l => l.IsAutomaticChoice).TensorName.Should().Be("/stage2/stage2.1/stage2.1.2/Mul_output_0");
+    }
+
+    [Test]
     public void Save_and_load_keep_what_was_found()
     {
         using var folder = new TempFolder();
