@@ -6,9 +6,12 @@
 
     /usr/bin/python3 tools/export/make_eval_sets.py
 
-Each folder holds 0001.png... and annotations.json (boxes in PNG pixels, x1/y1 exclusive).
+Each folder holds 0001.png... and annotations.json (boxes in PNG pixels, x1/y1 exclusive); the
+two-item sets also hold each canvas's item pixels, 0001.items.png... (8-bit gray: 0 no item, i + 1
+item i of annotations.json; a later item covers an earlier one), for segmentation metrics.
 Canvases come from fashion_clutter.make_canvas with their own stream seeds, so a rerun writes
-byte-identical files; eval-sets.json records seeds, stream indices and sha256 of every file.
+byte-identical files; eval-sets.json records seeds, stream indices and sha256 of the canvases and
+annotations (onnx-models/manifest.json lists every file, the item maps included).
 """
 import json
 import os
@@ -40,11 +43,14 @@ def make_set(name, count, seed, n_items, same_class, side_range):
     os.makedirs(folder, exist_ok=True)
     images, indices, index = [], [], 0
     while len(images) < count:
-        img, items = fc.make_canvas("test", seed, index, n_items=n_items, same_class=same_class,
-                                    side_range=side_range, max_overlap=MAX_OVERLAP)
+        # item_map draws nothing from the canvas's random stream: the canvases are those made without it.
+        img, items, owner = fc.make_canvas("test", seed, index, n_items=n_items, same_class=same_class,
+                                           side_range=side_range, max_overlap=MAX_OVERLAP, item_map=True)
         if accepted(items):
             file = f"{len(images) + 1:04d}.png"
             Image.fromarray(img).save(os.path.join(folder, file), optimize=True)
+            if n_items > 1:
+                Image.fromarray(owner).save(os.path.join(folder, file[:-4] + ".items.png"), optimize=True)
             images.append({"file": file, "items": items})
             indices.append(index)
         index += 1

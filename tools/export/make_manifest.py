@@ -139,6 +139,12 @@ def eval_sets():
         s = {k: v for k, v in s.items() if k != "stream_indices"}
         s["annotations"] = s["folder"] + "/annotations.json"
         s["sha256"] = {f"{s['folder']}/{k}": v for k, v in s["sha256"].items()}
+        # The two-item sets' item pixel maps (make_eval_sets.py), listed here: eval-sets.json covers the canvases.
+        folder = os.path.join(ROOT, s["folder"])
+        maps = sorted(f for f in os.listdir(folder) if f.endswith(".items.png"))
+        if maps:
+            s["item_maps"] = s["folder"] + "/NNNN.items.png"
+            s["sha256"].update({f"{s['folder']}/{f}": ox.sha256(os.path.join(folder, f)) for f in maps})
         sets.append(s)
     return sets
 

@@ -90,6 +90,13 @@ internal static class EvaluateCommand
                         throw new UsageException("A detector's evaluation measures energy_in_box and energy_other_items per annotated item; leave out --metrics.");
                     return EvaluateDetections(explainer, annotated, images, protocol.Methods, template, detection.Confidence, detection.Iou, folder, setFolder, modelName, progress, output);
                 }
+                // A segmenter scores one map per class ([C,H,W] or [H,W,C]): it is evaluated on each item's pixels.
+                if (explainer.Model.OutputShape.Count == 3)
+                {
+                    if (r.GetValue(metrics) is not null)
+                        throw new UsageException("A segmenter's evaluation measures energy_in_item and energy_other_items per annotated item; leave out --metrics.");
+                    return EvaluateSegmentation(explainer, annotated, images, protocol.Methods, folder, setFolder, modelName, progress, output);
+                }
                 progress.Begin(images.Count, "images", passesSpanItem: false);
                 rows = protocol.Run(explainer, annotated, images, known,
                     (i, entry) =>
@@ -137,6 +144,33 @@ internal static class EvaluateCommand
         string csv = Path.Combine(folder, "detections.csv"), summary = Path.Combine(folder, "summary.md");
         AtomicFile.Write(csv, Encoding.UTF8.GetBytes(DetectionEvaluationTables.Csv(rows)));
         string markdown = DetectionEvaluationTables.Markdown(setFolder, modelName, rows);
+        AtomicFile.Write(summary, Encoding.UTF8.GetBytes(markdown));
+        foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|'))) output.WriteLine(line);
+        output.WriteLine($"results: {csv}");
+        output.WriteLine($"summary: {summary}");
+        return CliApp.Ok;
+    }
+
+    /// <summary>
+    /// A segmenter over the set: every annotated item's class over its own pixels explained by every method, the energy
+    /// on its pixels and on the other items' (<see cref="SegmentationEvaluation"/>); segmentation.csv and summary.md.
+    /// </summary>
+    private static int EvaluateSegmentation(CamExplainer explainer, AnnotatedSet set, List<AnnotatedImage> images, IReadOnlyList<IExplanationMethod> methods,
+        string folder, string setFolder, string modelName, ProgressDisplay progress, TextWriter output)
+    {
+        var evaluation = new SegmentationEvaluation(methods);
+        var rows = new List<SegmentationRow>();
+        progress.Begin(images.Count, "images", passesSpanItem: false);
+        foreach (AnnotatedImage image in images)
+        {
+            progress.Next(image.File);
+            rows.AddRange(evaluation.Evaluate(explainer, set, image));
+            progress.Completed();
+        }
+        progress.Dispose();
+        string csv = Path.Combine(folder, "segmentation.csv"), summary = Path.Combine(folder, "summary.md");
+        AtomicFile.Write(csv, Encoding.UTF8.GetBytes(SegmentationEvaluationTables.Csv(rows)));
+        string markdown = SegmentationEvaluationTables.Markdown(setFolder, modelName, rows);
         AtomicFile.Write(summary, Encoding.UTF8.GetBytes(markdown));
         foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|'))) output.WriteLine(line);
         output.WriteLine($"results: {csv}");

@@ -29,6 +29,25 @@ public static class EnergyPointingGame
         return total > 0 ? inside / total : 0;
     }
 
+    /// <summary>
+    /// The share of the energy on the marked pixels (<paramref name="inside"/>, row by row, the map's size): an object
+    /// given by its pixels rather than its box.
+    /// </summary>
+    public static double Score(SaliencyMap map, IReadOnlyList<bool> inside)
+    {
+        if (inside.Count != map.Values.Length)
+            throw new ArgumentException($"The pixel mask has {inside.Count} values; the map has {map.Width}x{map.Height}.", nameof(inside));
+        double within = 0, total = 0;
+        for (int p = 0; p < inside.Count; p++)
+        {
+            float v = map.Values[p];
+            if (!(v > 0f)) continue;
+            total += v;
+            if (inside[p]) within += v;
+        }
+        return total > 0 ? within / total : 0;
+    }
+
     /// <summary>The share of the energy inside <paramref name="box"/>.</summary>
     public static double Score(SaliencyMap map, BoundingBox box) => Score(map, new[] { box });
 }

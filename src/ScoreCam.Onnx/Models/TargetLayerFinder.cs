@@ -74,7 +74,9 @@ internal static class TargetLayerFinder
         }
         var derived = index.DataDerivedFrom(inputName);
         var shared = maps.Where(c => Dominates(index, derived, inputName, c.TensorName, outputName)).ToList();
-        return ChooseMap(index, shared.Count > 0 ? shared : maps, outputName, classCount);
+        // A segmenter's output is one map per class, N×C×H×W: its classes are C, not C·H·W.
+        long classes = shapes.TryGetValue(outputName, out long[]? output) && output.Length == 4 ? output[1] : classCount;
+        return ChooseMap(index, shared.Count > 0 ? shared : maps, outputName, classes);
     }
 
     /// <summary>
@@ -103,8 +105,9 @@ internal static class TargetLayerFinder
     {
         if (candidates.Count == 0) return null;
         LayerCandidate last = candidates[^1];
-        // A class-map head (SqueezeNet: 1×1 conv to C class channels, then only pooling to the logits) is the
-        // classifier, not the last feature layer: step back to the input of that conv.
+        // A class-map head (SqueezeNet: 1×1 conv to C class channels, then only pooling to the logits; a segmenter's
+        // classifier conv, then only resizing to the class maps) is the classifier, not the last feature layer: step
+        // back to the input of that conv.
         if (last.Shape[1] == classCount && !HasParametricOpBetween(index, last.TensorName, outputName))
         {
             string? featureInput = InputOfProducingConv(index, last.TensorName);

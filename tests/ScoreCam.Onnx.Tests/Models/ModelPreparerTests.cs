@@ -135,6 +135,14 @@ public class ModelPreparerTests
     }
 
     [Test]
+    public void The_tiny_segmenter_gets_its_last_feature_map_not_its_classifier_conv()
+    {
+        // Its classifier conv gives the 11 class maps that a Resize brings to the output: the classifier, not a feature layer.
+        string path = Repository.Path("onnx-models", "tiny-segmenter", "tiny-segmenter.onnx");
+        ModelPreparer.Prepare(path, new ModelPreparationOptions { OutputName = "out" }).Layer.TensorName.Should().Be("/fuse/fuse.1/fuse.1.2/Relu_output_0");
+    }
+
+    [Test]
     public void Save_and_load_keep_what_was_found()
     {
         using var folder = new TempFolder();
