@@ -27,7 +27,7 @@ internal sealed class DetectionOptions
     public Option<float> Iou { get; } = new("--iou") { Description = $"Detector: suppression drops a box overlapping a more confident one of its class by more than this IoU. Default: {DefaultIou}.", DefaultValueFactory = _ => DefaultIou };
     public Option<string?> Layout { get; } = new("--layout")
     {
-        Description = "Detector output layout: yolov8 (4+C × N, also v11), yolov5 (N × 5+C) or end-to-end (N × 6: x0,y0,x1,y1,score,class). Default: told by the output's shape.",
+        Description = "Detector output layout: yolov8 (4+C × N, also v11), yolov5 (N × 5+C) end-to-end (N × 6: x0,y0,x1,y1,score,class) or boxes-scores-labels (a graph with suppression inside: outputs boxes K×4, scores K, labels K). Default: told by the outputs.",
     };
     public Option<string> Scoring { get; } = new("--detection-score")
     {
@@ -93,7 +93,8 @@ internal sealed record DetectionSettings(int[] Chosen, string? Box, float Confid
             "yolov8" or "yolov11" => DetectionLayout.YoloV8,
             "yolov5" => DetectionLayout.YoloV5,
             "end-to-end" => DetectionLayout.EndToEnd,
-            var other => throw new UsageException($"{Prefix}layout must be yolov8, yolov5 or end-to-end; got '{other}'."),
+            "boxes-scores-labels" => DetectionLayout.BoxesScoresLabels,
+            var other => throw new UsageException($"{Prefix}layout must be yolov8, yolov5, end-to-end or boxes-scores-labels; got '{other}'."),
         };
         DetectionHead head;
         try

@@ -20,12 +20,19 @@ public sealed class DetectionHead
     /// <summary>The head of <paramref name="model"/>'s scored output, in <paramref name="layout"/> or the one its shape shows.</summary>
     public static DetectionHead For(PreparedModel model, DetectionLayout? layout = null, int? classes = null)
     {
-        if (model.Proto.Graph.Node.FirstOrDefault(n => n.OpType == "NonMaxSuppression") is { } nms)
+        if (model.OutputName == SuppressedDetections.OutputName)
+        {
+            if (layout is { } named && named != DetectionLayout.BoxesScoresLabels)
+                throw new ScoreCamException(
+                    $"Model '{model.Source}' runs non-maximum suppression inside its graph and outputs boxes, scores and labels, not the {named} layout; leave the layout unnamed.");
+            return new DetectionHead(DetectionLayout.BoxesScoresLabels, SuppressedDetections.Rows, 1);
+        }
+        if (SuppressedDetections.Suppression(model.Proto.Graph) is { } nms)
             throw new ScoreCamException(
-                $"Model '{model.Source}' runs non-maximum suppression inside its graph (node '{nms.Name}'), so the number and order of its " +
-                "outputs change from one masked input to the next and its kept indices are not differentiable. Export the raw head instead " +
-                "(ultralytics: export(format='onnx', nms=False); torchvision: the model's head outputs before postprocess_detections), " +
-                "and this library decodes it and runs the suppression.");
+                $"Model '{model.Source}' runs non-maximum suppression inside its graph (node '{nms.Name}'), and its scored output '{model.OutputName}' is not " +
+                "its detections: this library reads such a graph's outputs boxes K×4 (x0, y0, x1, y1), scores K and labels K (torchvision's), which it " +
+                "did not find. Prepare the model without naming another output, or export the raw head instead (ultralytics: export(format='onnx', " +
+                "nms=False); torchvision: the model's head outputs before postprocess_detections), which this library decodes and suppresses itself.");
         return For(model.OutputShape, layout, model.OutputName, classes);
     }
 
@@ -46,12 +53,16 @@ public sealed class DetectionHead
             DetectionLayout.YoloV8 when a >= 5 => new DetectionHead(chosen, b, a - 4),
             DetectionLayout.YoloV5 when b >= 6 => new DetectionHead(chosen, a, b - 5),
             DetectionLayout.EndToEnd when b == 6 => new DetectionHead(chosen, a, 1),
+            DetectionLayout.BoxesScoresLabels => throw Refuse("is not the detections of a graph with suppression inside, which preparation gathers from its outputs boxes, scores and labels"),
             _ => throw Refuse($"does not have the {chosen} layout's shape"),
         };
         if (classes is { } c && chosen != DetectionLayout.EndToEnd && c != head.Classes)
             throw Refuse($"scores {head.Classes} classes in the {chosen} layout, but the labels name {c}");
         return head;
     }
+
+    /// <summary>True where each row is one detection (x0, y0, x1, y1, score, class): the end-to-end layout and a graph's suppressed detections.</summary>
+    internal bool OneClassPerRow => Layout is DetectionLayout.EndToEnd or DetectionLayout.BoxesScoresLabels;
 
     /// <summary>Index in the output of feature <paramref name="feature"/> of proposal <paramref name="j"/> (the layout's column or row order).</summary>
     internal int IndexOf(int j, int feature) => Layout switch
@@ -63,12 +74,12 @@ public sealed class DetectionHead
 
     /// <summary>Where proposal j's first class score is (feature index), and its objectness (-1: none).</summary>
     internal int ClassFeature => Layout == DetectionLayout.YoloV5 ? 5 : 4;
-    internal int ObjectnessFeature => Layout switch { DetectionLayout.YoloV5 => 4, DetectionLayout.EndToEnd => 4, _ => -1 };
+    internal int ObjectnessFeature => Layout == DetectionLayout.YoloV5 || OneClassPerRow ? 4 : -1;
 
     public DetectionBox Box(ReadOnlySpan<float> v, int j)
     {
         float a = v[IndexOf(j, 0)], b = v[IndexOf(j, 1)], c = v[IndexOf(j, 2)], d = v[IndexOf(j, 3)];
-        return Layout == DetectionLayout.EndToEnd ? new DetectionBox(a, b, c, d) : DetectionBox.FromCenter(a, b, c, d);
+        return OneClassPerRow ? new DetectionBox(a, b, c, d) : DetectionBox.FromCenter(a, b, c, d);
     }
 
     /// <summary>Objectness of proposal <paramref name="j"/>: YOLOv5's, the end-to-end score, 1 where the layout has none (YOLOv8).</summary>
@@ -79,12 +90,12 @@ public sealed class DetectionHead
     /// (its score is the objectness), 1 for that class and 0 for the others.
     /// </summary>
     public float ClassScore(ReadOnlySpan<float> v, int j, int c) =>
-        Layout == DetectionLayout.EndToEnd ? ((int)MathF.Round(v[IndexOf(j, 5)]) == c ? 1f : 0f) : v[IndexOf(j, ClassFeature + c)];
+        OneClassPerRow ? ((int)MathF.Round(v[IndexOf(j, 5)]) == c ? 1f : 0f) : v[IndexOf(j, ClassFeature + c)];
 
     /// <summary>The proposal's class and confidence: the best class score, times the objectness for YOLOv5, the score end-to-end.</summary>
     public (int Class, float Confidence) Best(ReadOnlySpan<float> v, int j)
     {
-        if (Layout == DetectionLayout.EndToEnd) return ((int)MathF.Round(v[IndexOf(j, 5)]), v[IndexOf(j, 4)]);
+        if (OneClassPerRow) return ((int)MathF.Round(v[IndexOf(j, 5)]), v[IndexOf(j, 4)]);
         int best = 0;
         for (int c = 1; c < Classes; c++)
             if (ClassScore(v, j, c) > ClassScore(v, j, best)) best = c;
@@ -94,12 +105,17 @@ public sealed class DetectionHead
     /// <summary>
     /// The detections of one output: proposals whose confidence is at least <paramref name="confidence"/>, then greedy
     /// non-maximum suppression per class (a proposal is dropped when it overlaps a kept one of its class by IoU above
-    /// <paramref name="iou"/>), by decreasing confidence, at most <paramref name="max"/>.
+    /// <paramref name="iou"/>; not for <see cref="DetectionLayout.BoxesScoresLabels"/>, suppressed by the graph), by
+    /// decreasing confidence, at most <paramref name="max"/>.
     /// </summary>
     public IReadOnlyList<Detection> Detect(ReadOnlySpan<float> v, float confidence = 0.25f, float iou = 0.7f, int max = 300)
     {
         if (v.Length != Proposals * (Layout switch { DetectionLayout.YoloV8 => 4 + Classes, DetectionLayout.YoloV5 => 5 + Classes, _ => 6 }))
             throw new ArgumentException($"Expected one item's output ({Proposals} proposals in the {Layout} layout); got {v.Length} values.", nameof(v));
+        if (Layout == DetectionLayout.BoxesScoresLabels && v[IndexOf(Proposals - 1, 4)] != SuppressedDetections.Empty)
+            throw new ScoreCamException(
+                $"The model returned more detections than the {Proposals} this library gathers from its outputs boxes, scores and labels; " +
+                "export it with fewer detections per image (torchvision: detections_per_img).");
         var candidates = new List<Detection>();
         for (int j = 0; j < Proposals; j++)
         {
@@ -112,7 +128,8 @@ public sealed class DetectionHead
         foreach (Detection d in candidates)
         {
             if (kept.Count == max) break;
-            if (!kept.Any(k => k.ClassIndex == d.ClassIndex && k.Box.IoU(d.Box) > iou)) kept.Add(d);
+            // The graph's own suppression has run on its detections already.
+            if (Layout == DetectionLayout.BoxesScoresLabels || !kept.Any(k => k.ClassIndex == d.ClassIndex && k.Box.IoU(d.Box) > iou)) kept.Add(d);
         }
         return kept;
     }

@@ -9,4 +9,10 @@ public enum DetectionLayout
     YoloV5,
     /// <summary>End-to-end (NMS-free or NMS-applied) export: N × 6, columns x0, y0, x1, y1, score and class.</summary>
     EndToEnd,
+    /// <summary>
+    /// A graph with non-maximum suppression inside (torchvision's detectors): outputs boxes K×4 (x0, y0, x1, y1), scores K and
+    /// labels K, which preparation gathers into one output read like <see cref="EndToEnd"/>'s rows
+    /// (<see cref="Models.SuppressedDetections"/>); the detections are the graph's, suppressed already.
+    /// </summary>
+    BoxesScoresLabels,
 }

@@ -276,7 +276,7 @@ internal static class GraphDifferentiator
                     $"{source.Description}. {source.BypassRemedy}");
             NodeProto producer = graph.Node[i];
             needed.Add(i);
-            foreach (string input in producer.Input.Where(t => t.Length > 0)) stack.Push((input, producer.Name));
+            foreach (string input in producer.Input.Where(t => t.Length > 0).Concat(GraphIndex.OuterScopeReads(producer))) stack.Push((input, producer.Name));
         }
         var cut = new ModelProto
         {
@@ -307,12 +307,14 @@ internal static class GraphDifferentiator
             var upgraded = forGradients ? OpsetUpgrade.Apply(original, opset, Constant) : new[] { original };
             foreach (NodeProto node in upgraded)
             {
-                if (forGradients && node.OpType == "MaxPool" && node.Domain is "" or "ai.onnx")
+                // MaxPool's and TopK's rules read the indices they chose.
+                if (forGradients && node.OpType is "MaxPool" or "TopK" && node.Domain is "" or "ai.onnx")
                 {
                     while (node.Output.Count < 2) node.Output.Add("");
-                    if (node.Output[1].Length == 0) node.Output[1] = $"grad/maxpool_indices_{fresh++}";
+                    if (node.Output[1].Length == 0) node.Output[1] = $"grad/{node.OpType.ToLowerInvariant()}_indices_{fresh++}";
                 }
                 used.UnionWith(node.Input);
+                used.UnionWith(GraphIndex.OuterScopeReads(node));
                 g.Node.Add(node);
                 nodes.Add(node);
             }

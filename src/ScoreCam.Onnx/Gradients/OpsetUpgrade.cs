@@ -1,6 +1,7 @@
 using Onnx;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Gradients.Rules;
+using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Gradients;
 
@@ -21,6 +22,13 @@ internal static class OpsetUpgrade
     public static IReadOnlyList<NodeProto> Apply(NodeProto node, long opset, Func<TensorProto, string> constant)
     {
         if (opset >= 13 || node.Domain is not ("" or "ai.onnx")) return new[] { node };
+        // The nodes of an If's branches and a Loop's or Scan's body run in the gradient graph's opset too.
+        foreach (GraphProto body in GraphIndex.Subgraphs(node))
+        {
+            var upgraded = body.Node.SelectMany(inner => Apply(inner, opset, constant)).ToList();
+            body.Node.Clear();
+            body.Node.AddRange(upgraded);
+        }
         if (Removed.Contains(node.OpType))
             throw new ScoreCamException(
                 $"Cannot build the gradient graph: node '{node.Name}' uses {node.OpType}, which opset {opset} has but later opsets removed. Re-export the model with opset 13 or later.");

@@ -29,7 +29,7 @@ public sealed record DetectionTarget(DetectionBox Box, int ClassIndex) : Explana
     /// <summary>This target on outputs read by <paramref name="head"/>.</summary>
     internal ResolvedTarget Bind(DetectionHead head, string? label)
     {
-        if (ClassIndex < 0 || (head.Layout != DetectionLayout.EndToEnd && ClassIndex >= head.Classes))
+        if (ClassIndex < 0 || (!head.OneClassPerRow && ClassIndex >= head.Classes))
             throw new ScoreCamException($"Class {ClassIndex} is out of range: the detector scores {head.Classes} classes (0..{head.Classes - 1}).");
         string name = $"{label ?? $"class {ClassIndex}"} at {Box}";
         return new Similarity(this, head, name, label);
@@ -63,7 +63,7 @@ public sealed record DetectionTarget(DetectionBox Box, int ClassIndex) : Explana
 
         private float Cosine(ReadOnlySpan<float> v, int j)
         {
-            if (head.Layout == DetectionLayout.EndToEnd) return head.ClassScore(v, j, _class);
+            if (head.OneClassPerRow) return head.ClassScore(v, j, _class);
             double norm = 0;
             for (int c = 0; c < head.Classes; c++) norm += (double)head.ClassScore(v, j, c) * head.ClassScore(v, j, c);
             return norm == 0 ? 0 : (float)(head.ClassScore(v, j, _class) / Math.Sqrt(norm));
@@ -106,7 +106,7 @@ public sealed record DetectionTarget(DetectionBox Box, int ClassIndex) : Explana
             float iou = _box.IoU(head.Box(v, j)), o = head.Objectness(v, j), k = Cosine(v, j);
             BoxGradient(v, j, o * k, seed);
             if (head.ObjectnessFeature >= 0) seed[head.IndexOf(j, head.ObjectnessFeature)] += iou * k;
-            if (head.Layout == DetectionLayout.EndToEnd) return;
+            if (head.OneClassPerRow) return;
             // d cos / d p_i = (δ_ic − p_c p_i / |p|²) / |p|
             double norm2 = 0;
             for (int c = 0; c < head.Classes; c++) norm2 += (double)head.ClassScore(v, j, c) * head.ClassScore(v, j, c);
@@ -132,7 +132,7 @@ public sealed record DetectionTarget(DetectionBox Box, int ClassIndex) : Explana
             double gy0 = a * (b.Y0 > r.Y0 ? -iw : 0) + c * b.Width;
             double gy1 = a * (b.Y1 < r.Y1 ? iw : 0) - c * b.Width;
             Span<double> g = stackalloc double[4];
-            if (head.Layout == DetectionLayout.EndToEnd) (g[0], g[1], g[2], g[3]) = (gx0, gy0, gx1, gy1);
+            if (head.OneClassPerRow) (g[0], g[1], g[2], g[3]) = (gx0, gy0, gx1, gy1);
             else (g[0], g[1], g[2], g[3]) = (gx0 + gx1, gy0 + gy1, (gx1 - gx0) / 2, (gy1 - gy0) / 2); // x0,1 = cx ∓ w/2
             for (int f = 0; f < 4; f++) seed[head.IndexOf(j, f)] += (float)(scale * g[f]);
         }
@@ -140,7 +140,7 @@ public sealed record DetectionTarget(DetectionBox Box, int ClassIndex) : Explana
         /// <summary>d confidence / d output at proposal j: its best class score (times the objectness for YOLOv5), the end-to-end score.</summary>
         private void ConfidenceGradient(ReadOnlySpan<float> v, int j, Span<float> seed)
         {
-            if (head.Layout == DetectionLayout.EndToEnd)
+            if (head.OneClassPerRow)
             {
                 seed[head.IndexOf(j, 4)] += 1;
                 return;

@@ -93,6 +93,7 @@ public static class ModelPreparer
         ModelProto model, ModelPreparationOptions options, string source)
     {
         OperatorDomains.Check(model, source);
+        SuppressedDetections.Add(model);
         var index = new GraphIndex(model.Graph);
         ValueInfoProto input = FindInput(index, options, source);
         string? note = null;
@@ -178,6 +179,8 @@ public static class ModelPreparer
         if (options.OutputName is { } name)
             return shapes.ContainsKey(name) ? name : throw new ScoreCamException(
                 $"Model '{source}' has no output named '{name}'. Its outputs are: {string.Join(", ", shapes.Keys)}.");
+        // A detector with suppression inside is scored on its detections, gathered in one output.
+        if (shapes.ContainsKey(SuppressedDetections.OutputName)) return SuppressedDetections.OutputName;
         var scores = model.Graph.Output.Select(o => o.Name).Where(n => !TargetLayerFinder.IsSpatial(shapes[n])).ToList();
         return scores.Count switch
         {

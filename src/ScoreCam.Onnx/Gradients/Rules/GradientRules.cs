@@ -14,7 +14,7 @@ internal static class GradientRules
         new GlobalAveragePoolRule(), new GlobalMaxPoolRule(), new AveragePoolRule(), new MaxPoolRule(),
         new ConvRule(), new GemmRule(), new MatMulRule(), new BatchNormalizationRule(),
         new ReduceRule("ReduceMean"), new ReduceRule("ReduceSum"), new SoftmaxRule(), new LogSoftmaxRule(),
-        new LayerNormalizationRule(), new SumRule("Sum"), new SumRule("Mean"), new SplitRule(), new SliceRule(), new GatherRule(),
+        new LayerNormalizationRule(), new SumRule("Sum"), new SumRule("Mean"), new SplitRule(), new SliceRule(), new GatherRule(), new GatherNDRule(), new TopKRule(),
         new ExpandRule(), new WhereRule(), new PReluRule(), new EluRule(), new SoftplusRule(), new GeluRule(),
         new PadRule(), new MaxMinRule("Max"), new MaxMinRule("Min"),
         new ResizeRule(),
