@@ -127,10 +127,13 @@ public sealed record DetectionTarget(DetectionBox Box, int ClassIndex) : Explana
             double inter = (double)iw * ih, union = (double)b.Width * b.Height + r.Area - inter;
             // d IoU = d inter · (U + inter) / U² − inter · d A / U², with A = (x1 − x0)(y1 − y0) the proposal's area.
             double a = (union + inter) / (union * union), c = inter / (union * union);
-            double gx0 = a * (b.X0 > r.X0 ? -ih : 0) + c * b.Height;
-            double gx1 = a * (b.X1 < r.X1 ? ih : 0) - c * b.Height;
-            double gy0 = a * (b.Y0 > r.Y0 ? -iw : 0) + c * b.Width;
-            double gy1 = a * (b.Y1 < r.Y1 ? iw : 0) - c * b.Width;
+            // The intersection's edge is max(b.x0, r.x0) (min for x1); where the two are equal the derivative is split in
+            // half between them, as PyTorch's maximum and minimum do (the subgradient autograd gives a detection's own box).
+            static double Inner(float mine, float other, bool larger) => mine == other ? 0.5 : (larger ? mine > other : mine < other) ? 1 : 0;
+            double gx0 = -a * ih * Inner(b.X0, r.X0, true) + c * b.Height;
+            double gx1 = a * ih * Inner(b.X1, r.X1, false) - c * b.Height;
+            double gy0 = -a * iw * Inner(b.Y0, r.Y0, true) + c * b.Width;
+            double gy1 = a * iw * Inner(b.Y1, r.Y1, false) - c * b.Width;
             Span<double> g = stackalloc double[4];
             if (head.OneClassPerRow) (g[0], g[1], g[2], g[3]) = (gx0, gy0, gx1, gy1);
             else (g[0], g[1], g[2], g[3]) = (gx0 + gx1, gy0 + gy1, (gx1 - gx0) / 2, (gy1 - gy0) / 2); // x0,1 = cx ∓ w/2
