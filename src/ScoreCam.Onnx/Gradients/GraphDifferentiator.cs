@@ -307,11 +307,10 @@ internal static class GraphDifferentiator
             var upgraded = forGradients ? OpsetUpgrade.Apply(original, opset, Constant) : new[] { original };
             foreach (NodeProto node in upgraded)
             {
-                // MaxPool's and TopK's rules read the indices they chose.
-                if (forGradients && node.OpType is "MaxPool" or "TopK" && node.Domain is "" or "ai.onnx")
+                if (forGradients && node.OpType == "MaxPool" && node.Domain is "" or "ai.onnx")
                 {
                     while (node.Output.Count < 2) node.Output.Add("");
-                    if (node.Output[1].Length == 0) node.Output[1] = $"grad/{node.OpType.ToLowerInvariant()}_indices_{fresh++}";
+                    if (node.Output[1].Length == 0) node.Output[1] = $"grad/maxpool_indices_{fresh++}";
                 }
                 used.UnionWith(node.Input);
                 used.UnionWith(GraphIndex.OuterScopeReads(node));

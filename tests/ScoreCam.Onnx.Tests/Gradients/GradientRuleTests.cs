@@ -112,6 +112,16 @@ public class GradientRuleTests
         yield return Case("Slice with steps and negative bounds", (g, a) => g.Node("Slice", new[] { a, g.Int64s($"st{Weights.Next()}", 1, -1), g.Int64s($"en{Weights.Next()}", 4, 0),
             g.Int64s($"ax{Weights.Next()}", 2, 3), g.Int64s($"sp{Weights.Next()}", 2, -2) }));
         yield return Case("Gather with repeats", (g, a) => g.Node("Gather", new[] { a, g.Int64s($"ix{Weights.Next()}", 3, 0, 3, 1) }, null, Int("axis", 1)));
+        yield return Case("TopK values (the chosen indices held)", (g, a) =>
+        {
+            string flat = g.Node("Reshape", new[] { a, g.Int64s($"fl{Weights.Next()}", 0, -1) });
+            var node = new global::Onnx.NodeProto { OpType = "TopK", Name = "topk", Input = { flat, g.Int64s($"k{Weights.Next()}", 7) }, Output = { "topk_values", "topk_indices" }, Attribute = { Int("axis", 1) } };
+            g.Graph.Node.Add(node);
+            return g.Node("Identity", new[] { "topk_values" });
+        });
+        yield return Case("GatherND with repeats, batch_dims 1", (g, a) =>
+            g.Node("GatherND", new[] { a, g.Int64s($"nd{Weights.Next()}", 1, 2, 3, 4, 1, 2) is var ix ? g.Node("Reshape", new[] { ix, g.Int64s($"ns{Weights.Next()}", 1, 3, 2) }) : "" },
+                null, Int("batch_dims", 1)));
         yield return Case("Split with one unused part", (g, a) =>
         {
             var node = new global::Onnx.NodeProto { OpType = "Split", Name = "split", Input = { a, g.Int64s($"sz{Weights.Next()}", 1, 3) }, Output = { "part0", "part1" }, Attribute = { Int("axis", 1) } };
@@ -357,6 +367,50 @@ public class GradientRuleTests
         Action build = () => GradientGraph.Build(model);
         build.Should().Throw<ScoreCam.Onnx.Core.ScoreCamException>()
             .WithMessage("*node 'backwards' is a GRU with direction 'bidirectional'*unroll forward GRUs*Re-export*scorecam, rise*");
+    }
+
+    /// <summary>
+    /// A detector's suppression as torchvision exports it (opset 11): an If whose branch reads a tensor of the enclosing
+    /// graph and an initializer by name (ONNX's outer scope), squeezes with the attribute form the gradient graph's opset
+    /// dropped, and returns integer indices; the head gathers by them. The indices are held as they are.
+    /// </summary>
+    [Test]
+    public void An_If_that_reads_outer_scope_tensors_and_returns_indices_is_held_constant_and_upgraded()
+    {
+        var (g, a) = GradientCheck.Start(K, H, W, opset: 11);
+        string flat = g.Node("Reshape", new[] { a, g.Int64s("flat_shape", 1, -1) });
+        string k = g.Int64s("top_k", 5);
+        g.Graph.Initializer.Add(new global::Onnx.TensorProto { Name = "choose", DataType = (int)global::Onnx.TensorProto.Types.DataType.Bool, Int32Data = { 1 } });
+        global::Onnx.ValueInfoProto Indices(string name) => new()
+        {
+            Name = name,
+            Type = new global::Onnx.TypeProto { TensorType = new global::Onnx.TypeProto.Types.Tensor { ElemType = (int)global::Onnx.TensorProto.Types.DataType.Int64 } },
+        };
+        var chosen = new global::Onnx.GraphProto { Name = "then", Output = { Indices("kept") } };
+        chosen.Node.Add(new global::Onnx.NodeProto { OpType = "TopK", Name = "then/topk", Input = { flat, k }, Output = { "then/values", "then/indices" }, Attribute = { Int("axis", 1) } });
+        chosen.Node.Add(new global::Onnx.NodeProto { OpType = "Squeeze", Name = "then/squeeze", Input = { "then/indices" }, Output = { "kept" }, Attribute = { Ints("axes", 0) } });
+        var fixedIndices = new global::Onnx.TensorProto { Name = "else/value", DataType = (int)global::Onnx.TensorProto.Types.DataType.Int64, Dims = { 2 }, Int64Data = { 0, 1 } };
+        var otherwise = new global::Onnx.GraphProto { Name = "else", Output = { Indices("fixed") } };
+        otherwise.Node.Add(new global::Onnx.NodeProto { OpType = "Constant", Name = "else/constant", Output = { "fixed" },
+            Attribute = { new global::Onnx.AttributeProto { Name = "value", Type = global::Onnx.AttributeProto.Types.AttributeType.Tensor, T = fixedIndices } } });
+        g.Graph.Node.Add(new global::Onnx.NodeProto
+        {
+            OpType = "If", Name = "suppression", Input = { "choose" }, Output = { "keep" },
+            Attribute =
+            {
+                new global::Onnx.AttributeProto { Name = "then_branch", Type = global::Onnx.AttributeProto.Types.AttributeType.Graph, G = chosen },
+                new global::Onnx.AttributeProto { Name = "else_branch", Type = global::Onnx.AttributeProto.Types.AttributeType.Graph, G = otherwise },
+            },
+        });
+        string output = g.Node("Gather", new[] { flat, "keep" }, "output", Int("axis", 1));
+        g.Output(output, null, null);
+        PreparedModel model = GradientCheck.Model(g, K, H, W, output, 5);
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 17, positive: false));
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(result.Skipped);
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
     }
 
     [TestCaseSource(nameof(OldOpsets))]
