@@ -84,12 +84,51 @@ def drise(boxes, scores, labels, ref_box, ref_class):
     return s.max().clamp(min=0)
 
 
+def references(model, x, block):
+    """The references for the model's first detection on x at the output of module block (see the docstring)."""
+    keep = {}
+    hook = block.register_forward_hook(lambda m, i, o: keep.__setitem__("a", o))
+    boxes, scores, labels = model(x)
+    a = keep["a"]
+    ref_box, ref_class = boxes[0].detach().clone(), int(labels[0])
+    score = drise(boxes, scores, labels, ref_box, ref_class)
+    grads = torch.autograd.grad(score, a)[0][0]
+    weights = grads.mean(dim=(1, 2))
+    acts = a[0].detach()
+    gradcam = F.relu((weights[:, None, None] * acts).sum(0))
+
+    start = time.time()
+    size = x.shape[-1]
+    sc_weights = torch.zeros(acts.shape[0])
+    counts = []
+    with torch.no_grad():
+        for k in range(acts.shape[0]):
+            up = F.interpolate(acts[k][None, None], size=(size, size), mode="bilinear", align_corners=False)[0, 0]
+            if up.max() == up.min():
+                continue
+            m = (up - up.min()) / (up.max() - up.min())
+            b, s, l = model(x * m)
+            counts.append(b.shape[0])
+            sc_weights[k] = drise(b, s, l, ref_box, ref_class)
+    hook.remove()
+    scorecam = F.relu((sc_weights[:, None, None] * acts).sum(0))
+    reference = dict(box=ref_box.numpy(), cls=np.array([ref_class]), drise=score.detach().numpy().reshape(1), gradcam_weights=weights.numpy(),
+                     gradcam=gradcam.numpy(), scorecam_weights=sc_weights.numpy(), scorecam=scorecam.numpy(), outputs_boxes=boxes.detach().numpy(),
+                     outputs_scores=scores.detach().numpy(), outputs_labels=labels.numpy())
+    return reference, counts, time.time() - start
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def save(reference, out, name):
+    for key, value in reference.items():
+        np.save(os.path.join(out, f"{name}.reference.{key}.npy"), np.ascontiguousarray(value).astype("<f4"))
 
 
 def main():
@@ -109,40 +148,11 @@ def main():
     assert any(LAYER in n.output for n in graph.node), f"{LAYER} is not a tensor of the export"
     np.save(os.path.join(out, NAME + ".input.npy"), x.numpy().astype("<f4"))
 
-    keep = {}
-    block = model.model.backbone.features[0][12]
-    hook = block.register_forward_hook(lambda m, i, o: keep.__setitem__("a", o))
-    boxes, scores, labels = model(x)
-    a = keep["a"]
-    ref_box, ref_class = boxes[0].detach().clone(), int(labels[0])
-    score = drise(boxes, scores, labels, ref_box, ref_class)
-    grads = torch.autograd.grad(score, a)[0][0]
-    weights = grads.mean(dim=(1, 2))
-    acts = a[0].detach()
-    gradcam = F.relu((weights[:, None, None] * acts).sum(0))
-
-    start = time.time()
-    sc_weights = torch.zeros(acts.shape[0])
-    counts = []
-    with torch.no_grad():
-        for k in range(acts.shape[0]):
-            up = F.interpolate(acts[k][None, None], size=(SIZE, SIZE), mode="bilinear", align_corners=False)[0, 0]
-            if up.max() == up.min():
-                continue
-            m = (up - up.min()) / (up.max() - up.min())
-            b, s, l = model(x * m)
-            counts.append(b.shape[0])
-            sc_weights[k] = drise(b, s, l, ref_box, ref_class)
-    hook.remove()
-    scorecam = F.relu((sc_weights[:, None, None] * acts).sum(0))
-    seconds = time.time() - start
-    reference = dict(box=ref_box.numpy(), cls=np.array([ref_class]), drise=score.detach().numpy().reshape(1), gradcam_weights=weights.numpy(),
-                     gradcam=gradcam.numpy(), scorecam_weights=sc_weights.numpy(), scorecam=scorecam.numpy(), outputs_boxes=boxes.detach().numpy(),
-                     outputs_scores=scores.detach().numpy(), outputs_labels=labels.numpy())
-    for key, value in reference.items():
-        np.save(os.path.join(out, f"{NAME}.reference.{key}.npy"), np.ascontiguousarray(value).astype("<f4"))
-    print(f"{NAME}: {boxes.shape[0]} detections; reference class {ref_class} at {ref_box.tolist()}, D-RISE {float(score):.4f}; "
-          f"masked images: {min(counts)}..{max(counts)} detections; PyTorch Score-CAM loop {seconds:.1f} s ({len(counts)} passes)")
+    reference, counts, seconds = references(model, x, model.model.backbone.features[0][12])
+    print(f"{NAME}: {len(reference['outputs_scores'])} detections; reference class {int(reference['cls'][0])} at {reference['box'].tolist()}, "
+          f"D-RISE {float(reference['drise'][0]):.4f}; masked images: {min(counts)}..{max(counts)} detections; PyTorch Score-CAM loop {seconds:.1f} s "
+          f"({len(counts)} passes)")
+    save(reference, out, NAME)
     with open(os.path.join(out, NAME + ".sha256.new"), "w") as f:
         for suffix in (".onnx", ".input.npy"):
             f.write(f"{sha256(os.path.join(out, NAME + suffix))}  {NAME}{suffix}\n")

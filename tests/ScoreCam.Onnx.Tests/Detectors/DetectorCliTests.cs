@@ -50,7 +50,7 @@ public class DetectorCliTests
     [TestCase("--box 8,12,40,44", "--box needs --target CLASS")]
     [TestCase("--target 1", "For a detector --target names the class of a --box")]
     [TestCase("--detection 99", "--detection 99:*detections at confidence 0.25 or more (0..")]
-    [TestCase("--layout yolov9", "--layout must be yolov8, yolov5 or end-to-end")]
+    [TestCase("--layout yolov9", "--layout must be yolov8, yolov5, end-to-end or boxes-scores-labels")]
     [TestCase("--detection-score best", "--detection-score must be d-rise or box-score")]
     [TestCase("--box 8,12,40,44 --target 7", "Class 7 is out of range: the detector scores 3 classes")]
     [TestCase("--versus", "The model is a detector")]
