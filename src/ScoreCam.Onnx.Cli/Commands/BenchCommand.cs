@@ -33,7 +33,7 @@ internal static class BenchCommand
         var method = new Option<string>("--method") { Description = $"Methods to measure, comma-separated, from: {string.Join(", ", MethodCatalog.Names)}.", DefaultValueFactory = _ => "scorecam" };
         var batches = new Option<string>("--batch") { Description = "Batch sizes to measure, comma-separated; auto: the size chosen for the model (within --max-memory).", DefaultValueFactory = _ => Auto };
         var images = new Option<string>("--images") { Description = "Images per call, comma-separated: copies of the picture explained together (ExplainMany), sharing batches.", DefaultValueFactory = _ => "1" };
-        var targets = new Option<string>("--targets") { Description = "Target classes per call, comma-separated: the top predictions (a detector's most confident detections), explained from one set of passes.", DefaultValueFactory = _ => "1" };
+        var targets = new Option<string>("--targets") { Description = "Target classes per call, comma-separated: the top predictions (a detector's most confident detections; with --region, the classes a segmenter assigns the most pixels), explained from one set of passes.", DefaultValueFactory = _ => "1" };
         var channels = new Option<string>("--channels") { Description = "Score-CAM: channel counts K to measure, comma-separated (top K by --channel-ranking); all: every channel (the paper).", DefaultValueFactory = _ => AllChannels };
         var runs = new Option<int>("--runs") { Description = "Measured runs per configuration (after one warm-up).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core).", DefaultValueFactory = _ => 0 };
@@ -44,11 +44,13 @@ internal static class BenchCommand
                 "same threads), count a forward pass's FLOPs from the graph, and print each floor's throughput as a share of its precision's peak.",
         };
         var detectionFlags = new DetectionOptions();
+        var segmentation = new SegmentationOptions();
         var command = new Command("bench", "Measure explanation time against the forward-pass floor.") { image, method, batches, images, targets, channels, runs, threads, json, peak };
         methodFlags.AddTo(command, except: ScoreCamMethod.Channels);
         model.AddTo(command, batch: false);
         model.AddFeeds(command);
         detectionFlags.AddScoringTo(command);
+        segmentation.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             int?[] sizes = List(r.GetValue(batches)!, "--batch", Auto, ModelOptions.MaxBatch);
@@ -72,7 +74,8 @@ internal static class BenchCommand
             CamExplainer explainer = explainers[0];
             using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
             ImageTensor input = explainer.Preprocess(picture);
-            // A detector's targets are its detections, most confident first; a classifier's its classes, most probable first.
+            // A detector's targets are its detections, most confident first; a segmenter's (with --region) its classes, most
+            // pixels first; a classifier's its classes, most probable first.
             DetectionSettings detection = detectionFlags.Settings(r);
             ExplanationTarget[] ranking;
             if (detection.Detector(explainer) is var (head, template))
@@ -81,6 +84,13 @@ internal static class BenchCommand
                     .Select(d => (ExplanationTarget)(template with { Box = d.Box, ClassIndex = d.ClassIndex })).ToArray();
                 if (targetCounts.Max() > ranking.Length)
                     throw new UsageException($"--targets {targetCounts.Max()}: the picture has {ranking.Length} detections at --confidence {detection.Confidence} or more.");
+            }
+            else if (segmentation.RegionOf(r) is { } region)
+            {
+                // A segmenter's targets are the classes it finds in the picture, most pixels first, each over the region.
+                ranking = SegmentationOptions.Ranking(explainer, input, region);
+                if (targetCounts.Max() > ranking.Length)
+                    throw new UsageException($"--targets {targetCounts.Max()}: the segmenter assigns pixels to {ranking.Length} classes in the picture.");
             }
             else
             {

@@ -50,10 +50,12 @@ internal static class ReportCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
 
         var detectionFlags = new DetectionOptions();
+        var segmentation = new SegmentationOptions();
         var command = new Command("report", "Explain pictures with several methods and write one self-contained HTML page.") { image, set, evaluation, limit, target, versus, method, outHtml, quiet };
         methodFlags.AddTo(command);
         pictureFlags.AddTo(command, panel: false);
         detectionFlags.AddTo(command);
+        segmentation.AddTo(command);
         model.AddTo(command);
         model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
@@ -66,7 +68,10 @@ internal static class ReportCommand
                 throw new UsageException("--set names the pictures and their classes; pass it without --image and --target.");
             if (r.GetValue(limit) < 0) throw new UsageException("--limit must not be negative.");
             Evaluation? evaluated = r.GetValue(evaluation) is { } evaluationFolder ? Evaluation.Read(evaluationFolder) : null;
-            ExplanationTarget explanationTarget = r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+            if (setFolder is not null && r.GetValue(segmentation.Region) is not null)
+                throw new UsageException("--set names the pictures and their classes for a classifier; --region explains a segmenter's --target over a region of --image pictures.");
+            ExplanationTarget explanationTarget = segmentation.Target(r, r.GetValue(target)) is { } region ? region
+                : r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
             var counterfactual = new CounterfactualRequest(r.GetResult(versus) is not null, r.GetValue(versus) is { Length: > 0 } v ? ExplanationTarget.Parse(v) : null);
             List<Item> items = setFolder is not null ? Items(AnnotatedSet.Read(setFolder), r.GetValue(limit) is > 0 and var n ? n : int.MaxValue)
                 : imageValues.Length > 0 ? ImageInputs.Expand(imageValues).Select(f => new Item(f, f, explanationTarget)).ToList()
@@ -80,8 +85,8 @@ internal static class ReportCommand
             var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style, TopPredictions = TopPredictions };
             if (detectionFlags.Settings(r).Choose(explainer, r.GetValue(target)) is { } detector)
             {
-                if (setFolder is not null || counterfactual.Asked)
-                    throw new UsageException("The model is a detector: the report explains each picture's detections (--detection, --box); --set and --versus do not apply.");
+                if (setFolder is not null || counterfactual.Asked || r.GetValue(segmentation.Region) is not null)
+                    throw new UsageException("The model is a detector: the report explains each picture's detections (--detection, --box); --set, --versus and --region do not apply.");
                 items = items.SelectMany(item => Detections(pipeline, item, detector)).ToList();
             }
             var entries = new List<ReportEntry>();

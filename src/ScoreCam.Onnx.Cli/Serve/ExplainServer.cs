@@ -136,7 +136,11 @@ internal sealed class ExplainServer : IAsyncDisposable
                 // A detector explains one detection a request: the one 'detection' names (default 0, the most confident) or a 'box' of class 'target'.
                 DetectorChoice? detector = DetectionOptions.FromQuery(k => request.Query[k].FirstOrDefault()).Choose(explainer, request.Query["target"].FirstOrDefault());
                 if (detector is not null && counterfactual) throw new UsageException("The model is a detector: its targets are detections (detection, box); versus does not apply.");
-                ExplanationTarget target = detector is null && request.Query["target"].FirstOrDefault() is { Length: > 0 } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
+                // A segmenter's class over the region 'region' names (predicted or a box), the class 'target' names.
+                ExplanationTarget? region = SegmentationOptions.FromQuery(request.Query[SegmentationOptions.QueryKey].FirstOrDefault(), request.Query["target"].FirstOrDefault());
+                if (region is not null && (detector is not null || counterfactual))
+                    throw new UsageException("region explains a segmenter's class over a region; it does not combine with a detector's keys or versus.");
+                ExplanationTarget target = region ?? (detector is null && request.Query["target"].FirstOrDefault() is { Length: > 0 } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction);
                 PictureStyle style = PictureQuery.Parse(request.Query, defaultStyle);
                 (MemoryStream body, string name) = await ReadPictureAsync(request, context.RequestAborted);
 

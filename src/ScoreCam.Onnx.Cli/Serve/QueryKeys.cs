@@ -5,7 +5,7 @@ using ScoreCam.Onnx.Methods;
 namespace ScoreCam.Onnx.Cli.Serve;
 
 /// <summary>
-/// The query keys of <c>POST /explain</c>: method, target, versus, the picture options, a detector's options and every option a method
+/// The query keys of <c>POST /explain</c>: method, target, versus, the picture options, a detector's options, a segmenter's region and every option a method
 /// declares (<see cref="MethodCatalog.Options"/>). An unknown key is refused, never ignored.
 /// </summary>
 internal static class QueryKeys
@@ -13,7 +13,7 @@ internal static class QueryKeys
     private static readonly string[] Request = { "method", "target", "versus" };
 
     public static IReadOnlyList<string> Known { get; } =
-        Request.Concat(PictureQuery.Keys).Concat(DetectionOptions.QueryKeys).Concat(MethodCatalog.Options.Select(o => o.Name)).ToArray();
+        Request.Concat(PictureQuery.Keys).Concat(DetectionOptions.QueryKeys).Append(SegmentationOptions.QueryKey).Concat(MethodCatalog.Options.Select(o => o.Name)).ToArray();
 
     /// <summary>Refuses a key nobody reads, naming it, the closest known key and the known keys.</summary>
     public static void Check(IQueryCollection query)

@@ -105,14 +105,17 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         DetectionDocument? detection = target is DetectionTarget d ? Detected(d, input.Pass.Scores) : null;
         ExplanationDocument document = ExplanationJson.Document(e, ModelName, HeatmapValues) with
         {
-            // A detector's output row holds its proposals, not classes: its answer is the explained detection.
-            Prediction = detection is null ? ExplanationJson.Of(e.Prediction) : new PredictionDocument(detection.Index, detection.Label, detection.Confidence),
+            // A detector's output row holds its proposals, not classes: its answer is the explained detection; a
+            // segmenter's holds a map per class: its answer is the region's class.
+            Prediction = detection is not null ? new PredictionDocument(detection.Index, detection.Label, detection.Confidence)
+                : target is SegmentationTarget s ? Segmented(s, input.Pass.Scores)
+                : ExplanationJson.Of(e.Prediction),
             Detection = detection,
             Image = input.Picture is null ? null : input.Name,
             Orientation = input.Picture is null ? null : (int)input.Orientation,
             Settings = method.Settings,
-            // A detector's output row is its proposals, not classes: it has no most probable classes.
-            TopPredictions = target is DetectionTarget ? null : Top(probabilities),
+            // Nor has either most probable classes.
+            TopPredictions = target is DetectionTarget or SegmentationTarget ? null : Top(probabilities),
             AttributionView = pictures.AttributionView is { } view ? ExplainedPicture.ViewName(view) : null,
             Counterfactual = counterfactual is null ? null : ExplanationJson.Of(counterfactual),
             Attack = attack is null ? null : ExplanationJson.Of(attack),
@@ -137,6 +140,23 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         float confidence = best < 0 ? 0 : head.Objectness(scores, best) * head.ClassScore(scores, best, target.ClassIndex);
         DetectionBox b = target.Box;
         return new DetectionDocument([b.X0, b.Y0, b.X1, b.Y1], target.ClassIndex, Prediction.Of(target.ClassIndex, Explainer.Labels, 0).Label, confidence);
+    }
+
+    /// <summary>The class a segmentation target sums and its mean per-pixel probability (softmax over the classes) over the region on <paramref name="scores"/>.</summary>
+    private PredictionDocument Segmented(SegmentationTarget target, float[] scores)
+    {
+        var model = new TargetModel(Explainer.Model, Explainer.Labels, scores);
+        var region = (SegmentationTarget.RegionScore)target.Resolve(model);
+        var layout = SegmentationLayout.Of(model, target.ChannelsLast);
+        double sum = 0;
+        int count = 0;
+        for (int p = 0; p < region.Inside.Count; p++)
+            if (region.Inside[p])
+            {
+                sum += layout.Probability(scores, region.Class, p);
+                count++;
+            }
+        return new PredictionDocument(region.Class, Prediction.Of(region.Class, Explainer.Labels, 0).Label, (float)(sum / count));
     }
 
     /// <summary>Draws an explanation of <paramref name="input"/> (such as a counterfactual's target map) in this pipeline's style.</summary>
