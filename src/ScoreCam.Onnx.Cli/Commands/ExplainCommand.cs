@@ -104,6 +104,9 @@ internal static class ExplainCommand
             using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
                 out string modelName, scoreOutput: scoreOutput);
             DetectorChoice? detector = detectionFlags.Settings(r).Choose(explainer, r.GetValue(target));
+            if (detector is not null && request.Counterfactual)
+                throw new UsageException("The model is a detector: --versus compares two classes' probabilities (paper eq. 7), and a detector's output holds " +
+                    "proposals, not class probabilities. To compare two detections, explain both from one set of passes (--detection A B) and compare their maps.");
             if (detector is not null && (experiment || scoreOutput is not null || r.GetValue(similarTo) is not null))
                 throw new UsageException("The model is a detector: its targets are detections (--detection, --box); --versus, --attack, --target-output and --similar-to do not apply.");
             ExplanationTarget explanationTarget = detector is not null ? ExplanationTarget.TopPrediction : scoreOutput is not null ? ExplanationTarget.OutputElement(scoreOutput, r.GetValue(targetIndex)!.Value)

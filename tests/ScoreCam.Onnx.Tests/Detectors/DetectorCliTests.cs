@@ -53,7 +53,7 @@ public class DetectorCliTests
     [TestCase("--layout yolov9", "--layout must be yolov8, yolov5, end-to-end or boxes-scores-labels")]
     [TestCase("--detection-score best", "--detection-score must be d-rise or box-score")]
     [TestCase("--box 8,12,40,44 --target 7", "Class 7 is out of range: the detector scores 3 classes")]
-    [TestCase("--versus", "The model is a detector")]
+    [TestCase("--versus", "The model is a detector: --versus compares two classes' probabilities*explain both from one set of passes (--detection A B)")]
     public void Bad_choices_are_refused_with_what_to_do(string flags, string message)
     {
         using var folder = new TempFolder();
