@@ -78,8 +78,10 @@ internal static class ExplainCommand
             string[] imageValues = r.GetValue(image) ?? Array.Empty<string>();
             if (imageValues.Length > 0 && tensorPath is not null) throw new UsageException("Pass either --image or --tensor, not both.");
             if (r.GetValue(target) is not null && r.GetValue(similarTo) is not null) throw new UsageException("Pass either --target or --similar-to, not both.");
-            if (r.GetValue(segmentation.Region) is not null && (r.GetValue(similarTo) is not null || r.GetValue(targetOutput) is not null))
-                throw new UsageException("--region explains a segmenter's class over a region; it does not combine with --similar-to or --target-output.");
+            // --versus and --attack compare or attack class probabilities, which a region's summed scores are not.
+            if (r.GetValue(segmentation.Region) is not null && (r.GetValue(similarTo) is not null || r.GetValue(targetOutput) is not null
+                || r.GetResult(versus) is not null || r.GetValue(attack) is not null))
+                throw new UsageException("--region explains a segmenter's class over a region; it does not combine with --similar-to, --target-output, --versus or --attack.");
             var request = new ExplanationRequest
             {
                 FgsmEpsilon = AttackStep(r.GetValue(attack), r.GetValue(epsilon), r.GetValue(saveTensor)),

@@ -70,6 +70,8 @@ internal static class ReportCommand
             Evaluation? evaluated = r.GetValue(evaluation) is { } evaluationFolder ? Evaluation.Read(evaluationFolder) : null;
             if (setFolder is not null && r.GetValue(segmentation.Region) is not null)
                 throw new UsageException("--set names the pictures and their classes for a classifier; --region explains a segmenter's --target over a region of --image pictures.");
+            if (r.GetValue(segmentation.Region) is not null && r.GetResult(versus) is not null)
+                throw new UsageException("--region explains a segmenter's class over a region; --versus compares class probabilities, which a region's scores are not.");
             ExplanationTarget explanationTarget = segmentation.Target(r, r.GetValue(target)) is { } region ? region
                 : r.GetValue(target) is { } t ? ExplanationTarget.Parse(t) : ExplanationTarget.TopPrediction;
             var counterfactual = new CounterfactualRequest(r.GetResult(versus) is not null, r.GetValue(versus) is { Length: > 0 } v ? ExplanationTarget.Parse(v) : null);

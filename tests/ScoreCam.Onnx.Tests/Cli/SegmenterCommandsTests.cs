@@ -77,6 +77,17 @@ public class SegmenterCommandsTests
         json.GetProperty("error").GetString().Should().Contain("region explains a segmenter's class over a region");
     }
 
+    [TestCase("--versus", "Dress")]
+    [TestCase("--attack", "fgsm")]
+    public void Explain_refuses_a_region_with_what_compares_class_probabilities(string flag, string value)
+    {
+        using var folder = new TempFolder();
+        var (code, _, error) = CliRunner.Run("explain", "--model", Model, "--output", "out", "--image", Picture, "--region", "predicted", "--target", "Bag",
+            flag, value, "--epsilon", "0.01", "--method", "gradcam", "--out", folder.File("x.png"), "--quiet");
+        code.Should().Be(2);
+        error.Should().Contain("--region explains a segmenter's class over a region; it does not combine with").And.NotContain("internal error");
+    }
+
     [Test]
     public void Report_explains_the_region_and_bench_times_the_classes_found_most_pixels_first()
     {
@@ -102,5 +113,9 @@ public class SegmenterCommandsTests
             "--region", "predicted", "--out", html, "--quiet");
         code.Should().NotBe(0);
         error.Should().Contain("--region explains a segmenter's --target over a region of --image pictures");
+
+        (code, _, error) = CliRunner.Run("report", "--output", "out", "--model", Model, "--image", Picture, "--region", "predicted", "--versus", "--out", html, "--quiet");
+        code.Should().Be(2);
+        error.Should().Contain("--versus compares class probabilities, which a region's scores are not");
     }
 }
