@@ -156,10 +156,11 @@ def module_path(node_name):
 
 
 def load_from_onnx(model, path):
-    """Loads a tiny model's trained weights back from its exported ONNX graph (when NAME.pt is gone): every Conv node
-    named /.../MODULE/Conv carries the weight and bias of module MODULE with the BatchNorm after it folded in, so that
-    conv takes them and the BatchNorm becomes an Identity. Buffers (anchors, strides) come from the constructor.
-    Returns the model in eval mode; check its outputs against the committed sample outputs."""
+    """Loads a model's trained weights back from its exported ONNX graph (when NAME.pt is gone): every Conv node
+    named /.../MODULE/Conv carries the weight and bias of module MODULE with the BatchNorm registered right after it
+    (the next in its Sequential, or bn1 after conv1) folded in, so that conv takes them and the BatchNorm becomes an
+    Identity. Other layers (Linear, buffers) keep the constructor's values. Returns the model in eval mode; check its
+    outputs against the exported model's."""
     graph = onnx.load(path).graph
     weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
     convs = 0
@@ -168,11 +169,12 @@ def load_from_onnx(model, path):
             continue
         path_ = module_path(node.name)
         conv = model.get_submodule(path_)
-        parent_path, _, index = path_.rpartition(".")
+        parent_path, _, name = path_.rpartition(".")
         parent = model.get_submodule(parent_path)
-        if isinstance(parent, torch.nn.Sequential) and int(index) + 1 < len(parent) \
-                and isinstance(parent[int(index) + 1], torch.nn.BatchNorm2d):
-            parent[int(index) + 1] = torch.nn.Identity()
+        siblings = list(parent.named_children())
+        after = [i + 1 for i, (n, _) in enumerate(siblings) if n == name]
+        if after and after[0] < len(siblings) and isinstance(siblings[after[0]][1], torch.nn.BatchNorm2d):
+            setattr(parent, siblings[after[0]][0], torch.nn.Identity())
         with torch.no_grad():
             conv.weight.copy_(weights[node.input[1]])
             bias = weights[node.input[2]] if len(node.input) > 2 else torch.zeros(conv.out_channels)

@@ -90,6 +90,54 @@ public class TinyModelTests
     }
 
     [Test]
+    public void The_vit_outputs_class_logits_and_its_tokens_match_pytorch()
+    {
+        JsonElement facts = Facts("tiny-vit");
+        string tokens = facts.GetProperty("sample").GetProperty("tokens_layer").GetString()!;
+        var outputs = Run("tiny-vit", "input", "logits", tokens);
+        outputs["logits"].Shape.Should().Equal(1, 10);
+        ShouldMatch(outputs["logits"].Data, "tiny-vit", "sample.logits.npy");
+        int[] tokenShape = facts.GetProperty("token_shape").EnumerateArray().Skip(1).Select(e => e.GetInt32()).ToArray();
+        outputs[tokens].Shape.Should().Equal(new[] { 1 }.Concat(tokenShape));
+        ShouldMatch(outputs[tokens].Data, "tiny-vit", "sample.tokens.npy");
+        new FileInfo(File("tiny-vit", "tiny-vit.onnx")).Length.Should().BeLessThan(1 << 20);
+    }
+
+    [Test]
+    public void The_vit_beats_chance_on_the_eval_single_set_as_in_pytorch()
+    {
+        // ONNX Runtime on the 500 committed eval/single canvases (one item each, 10 classes), preprocessed as the
+        // model's sidecar says (96×96, /255, ImageNet mean/std); train_tiny_vit.py recorded PyTorch's accuracy there
+        string folder = Repository.Path("onnx-models", "eval", "single");
+        var images = JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(folder, "annotations.json"))).RootElement.GetProperty("images");
+        float[] mean = { 0.485f, 0.456f, 0.406f }, std = { 0.229f, 0.224f, 0.225f };
+        using var session = new InferenceSession(File("tiny-vit", "tiny-vit.onnx"));
+        int right = 0, count = 0;
+        foreach (JsonElement e in images.EnumerateArray())
+        {
+            using var picture = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(Path.Combine(folder, e.GetProperty("file").GetString()!));
+            picture.Width.Should().Be(96);
+            var x = new DenseTensor<float>(new[] { 1, 3, 96, 96 });
+            for (int y = 0; y < 96; y++)
+                for (int px = 0; px < 96; px++)
+                {
+                    var p = picture[px, y];
+                    x[0, 0, y, px] = (p.R / 255f - mean[0]) / std[0];
+                    x[0, 1, y, px] = (p.G / 255f - mean[1]) / std[1];
+                    x[0, 2, y, px] = (p.B / 255f - mean[2]) / std[2];
+                }
+            using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("input", x) });
+            float[] logits = results[0].AsTensor<float>().ToArray();
+            right += Array.IndexOf(logits, logits.Max()) == e.GetProperty("items")[0].GetProperty("class").GetInt32() ? 1 : 0;
+            count++;
+        }
+        double accuracy = (double)right / count;
+        accuracy.Should().BeGreaterThan(0.2, "chance is 0.1");
+        double recorded = Facts("tiny-vit").GetProperty("test").GetProperty("eval_accuracy").GetProperty("single").GetDouble();
+        accuracy.Should().BeApproximately(recorded, 0.01, "PyTorch's accuracy on the same canvases");
+    }
+
+    [Test]
     public void The_segmenter_finds_the_sample_items_pixels()
     {
         var output = Run("tiny-segmenter", "input", "out")["out"];
