@@ -16,7 +16,7 @@ tools/.cache/models, exported here when missing and checked against their record
   tiny-vit        ViT classifier (its trained weights, tools/.cache/tiny/tiny-vit.pt); top class; the last block's
                   ln_1 tokens, class token dropped, on the 8x8 patch grid
   lraspp          torchvision lraspp_mobilenet_v3_large (export_architectures.py); segmentation target as above;
-                  layer: the backbone's last block (960 channels, 28x28)
+                  layer: the backbone's last block (960 channels, 14x14)
   vit_b_16        torchvision vit_b_16 (export_torchvision_transformers.py); top class; encoder_layer_11's ln_1 tokens
   swin_t          torchvision swin_t; top class; the last block's norm1, channels-last [1, 7, 7, 768]
 Settings: the tiny models with every channel and 1000 RISE masks; the torchvision models with Score-CAM on the 32
