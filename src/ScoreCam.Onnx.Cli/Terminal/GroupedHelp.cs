@@ -32,6 +32,7 @@ internal static class GroupedHelp
             "scorecam explain --image cat.jpg --target 'tabby cat' --versus 'tiger cat' --json why.json",
             "scorecam explain --model onnx-models/tiny-detector/tiny-detector.onnx --image onnx-models/tiny-detector/sample.png --confidence 0.2   # a detector: one map per detection",
             "scorecam explain --model onnx-models/tiny-segmenter/tiny-segmenter.onnx --output out --image onnx-models/tiny-segmenter/sample.png --target Bag --region predicted   # a segmenter: a class over a region",
+            "scorecam explain --model onnx-models/tiny-vit/tiny-vit.onnx --image onnx-models/tiny-vit/sample.png --method scorecam,gradcam   # a vision transformer: its last block's normalised tokens",
             "scorecam explain --model yolo11n.onnx --image street.jpg --box 40,60,200,300 --target person --labels coco.txt   # a box and class of your own (D-RISE)",
         },
         ["report"] = new[] { "scorecam report --image 'photos/*.jpg' --method scorecam,gradcam,gradcam++ --out report.html" },
