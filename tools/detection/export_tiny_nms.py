@@ -7,7 +7,8 @@ Writes to onnx-models/detection-test/:
                                   `scores` [K], `labels` [K] (int64, 1..C; 0 is the background), K varying per image
   random-nms.input.npy            a fixed input
   random-nms.reference.*.npy      PyTorch references for its first detection at layer /stem/stem.3/Relu_output_0
-                                  (16x16x16), as tools/detection/ssdlite_reference.py documents them
+                                  (16x16x16), as tools/detection/ssdlite_reference.py documents them, and
+                                  input_gradient: the D-RISE score's gradient with respect to the input (3x64x64)
 
 Run: /usr/bin/python3 tools/detection/export_tiny_nms.py (seconds, deterministic).
 """
@@ -23,7 +24,7 @@ from torchvision.models.detection import _utils as det_utils
 from torchvision.ops import boxes as box_ops
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ssdlite_reference import references, save  # noqa: E402
+from ssdlite_reference import drise, references, save  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "onnx-models", "detection-test")
 NAME, SIZE, CLASSES = "random-nms", 64, 4          # classes include the background (0), as torchvision's
@@ -84,6 +85,11 @@ def main():
     assert any(LAYER in n.output for n in graph.node), f"{LAYER} is not a tensor of the export"
     np.save(os.path.join(OUT, NAME + ".input.npy"), x.numpy().astype("<f4"))
     reference, counts, _ = references(model, x, model.stem[3])
+    # The vanilla gradient (Simonyan et al. 2014) of the same D-RISE score with respect to the input, kept set as it is.
+    xg = x.clone().requires_grad_(True)
+    boxes, scores, labels = model(xg)
+    score = drise(boxes, scores, labels, torch.from_numpy(reference["box"]), int(reference["cls"][0]))
+    reference["input_gradient"] = torch.autograd.grad(score, xg)[0][0].numpy()
     save(reference, OUT, NAME)
     print(f"{NAME}: {len(reference['outputs_scores'])} detections, first class {int(reference['cls'][0])} at {reference['box'].tolist()} "
           f"D-RISE {float(reference['drise'][0]):.4f}; masked images {min(counts)}..{max(counts)} detections; {os.path.getsize(path)} bytes")

@@ -73,7 +73,7 @@ def named_layers(graph, name):
     """The layers an explanation would target, by tensor name (what the library's layer listing should offer)."""
     outs = [o for n in graph.node for o in n.output]
     if name.startswith("ssdlite"):
-        pick = [o for o in outs if o.startswith("/model/backbone/features/features.1/")][-1:]
+        pick = [o for o in outs if o.startswith("/model/backbone/features.1/")][-1:]
     else:
         pick = [o for o in outs if o.startswith("/model/backbone/")][-1:]
     return pick

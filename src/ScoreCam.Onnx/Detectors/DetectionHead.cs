@@ -25,7 +25,7 @@ public sealed class DetectionHead
             if (layout is { } named && named != DetectionLayout.BoxesScoresLabels)
                 throw new ScoreCamException(
                     $"Model '{model.Source}' runs non-maximum suppression inside its graph and outputs boxes, scores and labels, not the {named} layout; leave the layout unnamed.");
-            return new DetectionHead(DetectionLayout.BoxesScoresLabels, SuppressedDetections.Rows, 1);
+            return Suppressed;
         }
         if (SuppressedDetections.Suppression(model.Proto.Graph) is { } nms)
             throw new ScoreCamException(
@@ -35,6 +35,9 @@ public sealed class DetectionHead
                 "nms=False); torchvision: the model's head outputs before postprocess_detections), which this library decodes and suppresses itself.");
         return For(model.OutputShape, layout, model.OutputName, classes);
     }
+
+    /// <summary>The head of the detections preparation gathers from a graph with suppression inside (<see cref="SuppressedDetections"/>).</summary>
+    internal static DetectionHead Suppressed { get; } = new(DetectionLayout.BoxesScoresLabels, SuppressedDetections.Rows, 1);
 
     /// <summary>The head of an output of shape <paramref name="shape"/> (after the batch dimension).</summary>
     public static DetectionHead For(IReadOnlyList<int> shape, DetectionLayout? layout, string outputName, int? classes = null)

@@ -38,7 +38,7 @@ internal static class TailGraph
                 if (fed.Contains(t)) continue;
                 return (t, reader);
             }
-            foreach (string input in graph.Node[i].Input) stack.Push((input, graph.Node[i].Name));
+            foreach (string input in graph.Node[i].Input.Concat(GraphIndex.OuterScopeReads(graph.Node[i]))) stack.Push((input, graph.Node[i].Name));
         }
         return null;
     }
@@ -63,7 +63,9 @@ internal static class TailGraph
             string tensor = stack.Pop();
             if (tensor.Length == 0 || !seen.Add(tensor) || tensor == layer || index.Initializers.Contains(tensor)) continue;
             needed.Add(index.Producer[tensor]);
-            foreach (string input in graph.Node[index.Producer[tensor]].Input) stack.Push(input);
+            NodeProto producer = graph.Node[index.Producer[tensor]];
+            // An If's branches and a Loop's body read tensors of this graph by name, besides the node's inputs.
+            foreach (string input in producer.Input.Concat(GraphIndex.OuterScopeReads(producer))) stack.Push(input);
         }
         var tail = new ModelProto { IrVersion = model.Proto.IrVersion, ProducerName = "ScoreCam.Onnx tail graph", Graph = new GraphProto { Name = "tail" } };
         tail.OpsetImport.AddRange(model.Proto.OpsetImport.Select(o => o.Clone()));
@@ -75,6 +77,7 @@ internal static class TailGraph
         {
             g.Node.Add(graph.Node[i].Clone());
             used.UnionWith(graph.Node[i].Input);
+            used.UnionWith(GraphIndex.OuterScopeReads(graph.Node[i]));
         }
         g.Initializer.AddRange(graph.Initializer.Where(t => used.Contains(t.Name)).Select(t => t.Clone()));
         if (model.OutputName != Output) g.Node.Add(Identity(model.OutputName, Output));
@@ -93,7 +96,8 @@ internal static class TailGraph
         tail.ProducerName = "ScoreCam.Onnx tail graph";
         GraphProto g = tail.Graph;
         string altered = layer.TensorName + AlteredSuffix;
-        foreach (NodeProto node in g.Node)
+        // Every reader, in nested graphs too (they read the layer by name from this one), takes the altered maps.
+        foreach (NodeProto node in GraphIndex.WithSubgraphs(g).SelectMany(graph => graph.Node))
             for (int i = 0; i < node.Input.Count; i++)
                 if (node.Input[i] == layer.TensorName) node.Input[i] = altered;
         // The altered maps laid out as the layer, inserted right after the layer's node (the graph stays in topological order).

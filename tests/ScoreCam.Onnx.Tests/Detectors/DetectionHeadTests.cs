@@ -1,5 +1,6 @@
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Detectors;
+using ScoreCam.Onnx.Models;
 
 namespace ScoreCam.Onnx.Tests.Detectors;
 
@@ -111,5 +112,36 @@ public class DetectionHeadTests
         DetectionBox.Parse("1, 2.5,30,40").Should().Be(new DetectionBox(1, 2.5f, 30, 40));
         FluentActions.Invoking(() => DetectionBox.Parse("1,2,3")).Should().Throw<ScoreCamException>().WithMessage("*four numbers*");
         FluentActions.Invoking(() => DetectionBox.Parse("5,2,3,9")).Should().Throw<ScoreCamException>().WithMessage("*empty*");
+    }
+
+    /// <summary>Rows x0, y0, x1, y1, score, label of a graph's kept detections, padded to the gathered output's rows with "no detection".</summary>
+    private static float[] Gathered(params (DetectionBox Box, float Score, int Label)[] detections)
+    {
+        var v = new float[SuppressedDetections.Rows * 6];
+        for (int j = 0; j < SuppressedDetections.Rows; j++)
+        {
+            var (b, score, label) = j < detections.Length ? detections[j] : (default, SuppressedDetections.Empty, (int)SuppressedDetections.Empty);
+            new[] { b.X0, b.Y0, b.X1, b.Y1, score, label }.CopyTo(v, 6 * j);
+        }
+        return v;
+    }
+
+    [Test]
+    public void A_graphs_suppressed_detections_are_taken_as_they_are_and_more_than_the_rows_hold_are_refused()
+    {
+        DetectionHead head = DetectionHead.Suppressed;
+        // Two boxes of one class overlapping by IoU 0.82: the graph kept both (its own threshold), so both stay.
+        var a = (new DetectionBox(10, 10, 30, 30), 0.9f, 2);
+        var b = (new DetectionBox(11, 11, 31, 31), 0.5f, 2);
+        var c = (new DetectionBox(40, 0, 60, 10), 0.7f, 5);
+        var found = head.Detect(Gathered(a, b, c), confidence: 0);
+        found.Select(d => (d.Proposal, d.ClassIndex, d.Confidence)).Should().Equal((0, 2, 0.9f), (2, 5, 0.7f), (1, 2, 0.5f));
+        found[1].Box.Should().Be(c.Item1);
+        head.Detect(Gathered(a, b, c), confidence: 0.6f).Should().HaveCount(2);
+        head.Detect(Gathered(), confidence: 0).Should().BeEmpty("padding rows hold no detection, whatever the confidence");
+
+        var full = Enumerable.Range(0, SuppressedDetections.Rows).Select(j => (new DetectionBox(j, 0, j + 1, 1), 0.5f, 1)).ToArray();
+        FluentActions.Invoking(() => head.Detect(Gathered(full))).Should().Throw<ScoreCamException>().WithMessage("*more detections than the 1000*");
+        head.Detect(Gathered(full[..^1]), confidence: 0, max: SuppressedDetections.Rows).Should().HaveCount(SuppressedDetections.Rows - 1);
     }
 }

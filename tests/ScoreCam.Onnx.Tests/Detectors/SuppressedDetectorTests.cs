@@ -110,6 +110,18 @@ public class SuppressedDetectorTests(string name, string folder, string layer, i
     }
 
     [Test]
+    public void The_input_gradient_through_the_kept_detections_matches_PyTorch_autograd()
+    {
+        if (exportedBy is not null) Assert.Ignore("The input gradient is compared on the committed detector.");
+        using var explainer = new CamExplainer(_model);
+        Detection first = DetectionHead.For(_model).Detect(explainer.Embed(_image), confidence: 0)[0];
+        Explanation e = explainer.Explain(_image, DetectionTarget.Of(first), new VanillaGradientMethod());
+        double diff = MaxDifferenceAfterMax(e.Attribution!.Values, Reference("input_gradient"));
+        TestContext.Progress.WriteLine($"{name} vanilla gradient: {diff:E2} after /max");
+        diff.Should().BeLessThan(1e-3);
+    }
+
+    [Test]
     public void Score_CAM_weights_are_the_D_RISE_score_of_each_masked_image_as_PyTorch_computes_it()
     {
         using var explainer = new CamExplainer(_model, new ExplainerOptions { Method = new ScoreCamMethod() });

@@ -377,6 +377,32 @@ public class GradientRuleTests
     [Test]
     public void An_If_that_reads_outer_scope_tensors_and_returns_indices_is_held_constant_and_upgraded()
     {
+        PreparedModel model = TopFiveThroughAnIf();
+
+        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 17, positive: false));
+
+        result.Checked.Should().BeGreaterThanOrEqualTo(result.Skipped);
+        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
+        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+    }
+
+    /// <summary>The tail after the layer (Ablation-CAM's and Recipro-CAM's) keeps what the If's branch reads by name: its output is the five largest activations.</summary>
+    [Test]
+    public void The_tail_after_the_layer_keeps_what_an_If_reads_from_the_outer_scope()
+    {
+        float[] a = GradientCheck.RandomActivations(K * H * W, 19, positive: false);
+        using var tail = new ScoreCam.Onnx.Inference.TailSession(TopFiveThroughAnIf());
+        var rows = new float[5];
+        tail.Run(a, 1, rows);
+        rows.Should().Equal(a.OrderByDescending(v => v).Take(5));
+    }
+
+    /// <summary>
+    /// The five largest activations, gathered by indices an If returns: its branch runs TopK on a tensor of the enclosing
+    /// graph and an initializer, read by name (ONNX's outer scope), and squeezes with opset 11's axes attribute.
+    /// </summary>
+    private static PreparedModel TopFiveThroughAnIf()
+    {
         var (g, a) = GradientCheck.Start(K, H, W, opset: 11);
         string flat = g.Node("Reshape", new[] { a, g.Int64s("flat_shape", 1, -1) });
         string k = g.Int64s("top_k", 5);
@@ -404,13 +430,7 @@ public class GradientRuleTests
         });
         string output = g.Node("Gather", new[] { flat, "keep" }, "output", Int("axis", 1));
         g.Output(output, null, null);
-        PreparedModel model = GradientCheck.Model(g, K, H, W, output, 5);
-
-        var result = GradientCheck.Run(model, GradientCheck.RandomActivations(K * H * W, 17, positive: false));
-
-        result.Checked.Should().BeGreaterThanOrEqualTo(result.Skipped);
-        result.WorstError.Should().BeLessThanOrEqualTo(1e-2);
-        result.DirectionalError.Should().BeLessThanOrEqualTo(1e-2);
+        return GradientCheck.Model(g, K, H, W, output, 5);
     }
 
     [TestCaseSource(nameof(OldOpsets))]
