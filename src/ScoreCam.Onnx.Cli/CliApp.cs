@@ -72,7 +72,7 @@ public static class CliApp
                 OutOfMemoryException => (InputError, "out of memory; try a smaller --batch or --size, or a smaller image."),
                 _ => (InternalError, $"internal error ({e.GetType().Name}: {e.Message}). Please report it with the command line that caused it."),
             };
-            error.WriteLine($"error: {OneLine(message)}");
+            error.WriteLine($"error: {OneLine(LibraryTerms.Rephrase(message))}");
             return code;
         }
     }

@@ -415,7 +415,7 @@ public sealed class CamExplainer : IDisposable
             throw new ScoreCamException($"The model takes {spec.Channels}-channel images; the tensor has {image.Channels} channels.");
         if ((spec.Height is { } mh && mh != image.Height) || (spec.Width is { } mw && mw != image.Width))
             throw new ScoreCamException(
-                $"The model takes {spec.Width}x{spec.Height} images; the input is {image.Width}x{image.Height}. Use --size {spec.Width}x{spec.Height}.");
+                $"The model takes {spec.Width}x{spec.Height} images; the input is {image.Width}x{image.Height}. Preprocess to that size (PreprocessOptions.Width = {spec.Width}, PreprocessOptions.Height = {spec.Height}).");
     }
 
     public void Dispose()

@@ -72,6 +72,9 @@ internal static class BenchCommand
                 explainers.Add(ExplainerFactory.Create(r, model, methods[0].Method, new WarningLogger(error.WriteLine), out modelName,
                     threads: r.GetValue(threads), precision: precision));
             CamExplainer explainer = explainers[0];
+            string[] labels = precisions.Select((p, e) => PrecisionLabel(p, explainers[e].Session.Device)).ToArray();
+            if (labels.Distinct().Count() != labels.Length)
+                throw new UsageException($"--precision {r.GetValue(model.Precision)}: tf32 and fp32 are the same on the CPU (TF32 is a CUDA tensor-core mode); name one.");
             using Image<Rgb24> picture = r.GetValue(image) is { } path ? explainer.LoadImage(path) : EmbeddedDefaults.SampleImage();
             ImageTensor input = explainer.Preprocess(picture);
             // A detector's targets are its detections, most confident first; a segmenter's (with --region) its classes, most
@@ -109,7 +112,7 @@ internal static class BenchCommand
                     foreach (var (m, usesChannels, k) in methods)
                         foreach (int n in imageCounts)
                             foreach (int t in targetCounts)
-                                configs.Add(new Configuration(view, precisions[e].ToLowerInvariant(), batch is null, m,
+                                configs.Add(new Configuration(view, labels[e], batch is null, m,
                                     usesChannels ? k?.ToString(CultureInfo.InvariantCulture) ?? AllChannels : "-", k, Enumerable.Repeat(input, n).ToArray(), ranking[..t]));
                 }
             Measure(configs, runCount);
@@ -167,6 +170,13 @@ internal static class BenchCommand
             ["median_gops_per_s"] = Math.Round(k.MedianGigaOpsPerSecond, 1) }).ToList();
     }
 
+    /// <summary>The precision as measured: tf32 is float32 with TF32 tensor cores, a CUDA mode; on the CPU it is plain fp32.</summary>
+    private static string PrecisionLabel(string precision, ExecutionDevice device)
+    {
+        string p = precision.Trim().ToLowerInvariant();
+        return p == "tf32" && device == ExecutionDevice.Cpu ? "fp32" : p;
+    }
+
     /// <summary>A comma-separated list of integers 1..<paramref name="max"/>, or <paramref name="word"/> (null in the result).</summary>
     internal static int?[] List(string list, string flag, string? word, int max) => list.Split(',', StringSplitOptions.TrimEntries)
         .Select(b => b == word ? (int?)null
@@ -177,6 +187,7 @@ internal static class BenchCommand
     /// <summary>Each method named, and for Score-CAM (and Guided Score-CAM) each channel count; other methods once.</summary>
     private static List<(IExplanationMethod, bool, int?)> Methods(string names, MethodSettings settings, int?[] channelCounts)
     {
+        MethodOptions.RefuseUnreached(settings.Given, names, "--");
         var result = new List<(IExplanationMethod, bool, int?)>();
         bool channelsUsed = false;
         foreach (string name in names.Split(',', StringSplitOptions.TrimEntries))

@@ -58,6 +58,8 @@ internal static class EvaluateCommand
             foreach (string m in metricNames)
                 if (!EvaluationMetric.Known.Contains(m)) throw new UsageException($"--metrics: unknown metric '{m}'; the metrics are {string.Join(", ", EvaluationMetric.Known)}.");
             MethodSettings settings = methodFlags.Settings(r);
+            // Options of methods not evaluated are allowed (the same flags over several runs); the output says where each went.
+            List<string> reach = MethodOptions.Reach(settings, r.GetValue(methods)!).ToList();
             var protocol = new EvaluationProtocol(MethodOptions.CreateAll(r.GetValue(methods)!, settings), metricNames,
                 new CausalMetricOptions { Steps = r.GetValue(steps) });
 
@@ -88,7 +90,9 @@ internal static class EvaluateCommand
                 {
                     if (r.GetValue(metrics) is not null)
                         throw new UsageException("A detector's evaluation measures energy_in_box and energy_other_items per annotated item; leave out --metrics.");
-                    return EvaluateDetections(explainer, annotated, images, protocol.Methods, template, detection.Confidence, detection.Iou, folder, setFolder, modelName, progress, output);
+                    int code = EvaluateDetections(explainer, annotated, images, protocol.Methods, template, detection.Confidence, detection.Iou, folder, setFolder, modelName, progress, output);
+                    foreach (string line in reach) output.WriteLine(line);
+                    return code;
                 }
                 // A segmenter scores one map per class ([C,H,W] or [H,W,C]): it is evaluated on each item's pixels.
                 if (explainer.Model.OutputShape.Count == 3)
@@ -112,11 +116,13 @@ internal static class EvaluateCommand
             var methodNames = protocol.Methods.Select(m => m.Name).ToList();
             var summary = EvaluationSummary.Of(rows, methodNames, metricNames);
             EvaluationSummary.Write(folder, summary, misclassified);
-            string markdown = EvaluationMarkdown.Write(setFolder, modelName, rows, protocol.Methods, metricNames, summary, protocol.Causal, labels, misclassified);
+            string markdown = EvaluationMarkdown.Write(setFolder, modelName, rows, protocol.Methods, metricNames, summary, protocol.Causal, labels, misclassified)
+                + (reach.Count > 0 ? $"\n## Method options\n\n{string.Concat(reach.Select(l => $"- {l}\n"))}" : "");
             AtomicFile.Write(Path.Combine(folder, "summary.md"), Encoding.UTF8.GetBytes(markdown));
 
             foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|')).Take(2 + methodNames.Count))
                 output.WriteLine(line);
+            foreach (string line in reach) output.WriteLine(line);
             output.WriteLine($"results: {csvPath}");
             output.WriteLine($"summary: {Path.Combine(folder, "summary.md")}, {Path.Combine(folder, "summary.json")}");
             return CliApp.Ok;

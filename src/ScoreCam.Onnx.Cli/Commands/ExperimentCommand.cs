@@ -76,7 +76,8 @@ internal static class ExperimentCommand
         command.SetAction(r => CliApp.Guard(error, () =>
         {
             List<float> steps = ParseEpsilons(r.GetValue(epsilons)!);
-            List<IExplanationMethod> chosen = MethodOptions.CreateAll(r.GetValue(methods)!, common.Methods.Settings(r));
+            MethodSettings settings = common.Methods.Settings(r);
+            List<IExplanationMethod> chosen = MethodOptions.CreateAll(r.GetValue(methods)!, settings);
             if (name == "stability" && chosen.FirstOrDefault(m => m is not CamMethod) is { } pixel)
                 throw new UsageException($"--method: {pixel.Name}{(pixel is TestTimeAugmentation ? " with --aug-smooth" : "")} has no channel weights; weight stability compares CAM methods ({DefaultMethods}).");
             var (set, images, folder) = common.Inputs(r);
@@ -111,6 +112,7 @@ internal static class ExperimentCommand
                     points.Select(p => new { image = p.Item.Image.File, epsilon = p.Epsilon, method = p.Method, weights = p.Explanation.ChannelWeights }));
             }
             writer.Report(output);
+            foreach (string line in MethodOptions.Reach(settings, r.GetValue(methods)!)) output.WriteLine(line);
             return CliApp.Ok;
         }));
         return command;
@@ -125,7 +127,9 @@ internal static class ExperimentCommand
         common.AddTo(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
-            IExplanationMethod chosen = MethodOptions.Create(r.GetValue(method)!, common.Methods.Settings(r));
+            MethodSettings settings = common.Methods.Settings(r);
+            MethodOptions.RefuseUnreached(settings.Given, r.GetValue(method)!, "--");
+            IExplanationMethod chosen = MethodOptions.Create(r.GetValue(method)!, settings);
             string earlyPath = r.GetValue(early)!;
             if (!File.Exists(earlyPath)) throw new ScoreCamException($"--early: {earlyPath} does not exist.");
             var (set, images, folder) = common.Inputs(r);

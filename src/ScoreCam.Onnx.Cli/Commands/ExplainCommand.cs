@@ -92,7 +92,7 @@ internal static class ExplainCommand
             if (experiment && r.GetValue(similarTo) is not null) throw new UsageException("--versus and --attack work on classes; they do not combine with --similar-to.");
             string? scoreOutput = OutputElement(r.GetValue(targetOutput), r.GetValue(targetIndex), r.GetValue(model.OutputName),
                 r.GetValue(target) is not null || r.GetValue(similarTo) is not null, experiment);
-            List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
+            List<IExplanationMethod> methods = MethodOptions.CreateChosen(r.GetValue(method)!, methodFlags.Settings(r));
             PictureStyle style = pictureFlags.Style(r);
             // A run, not one explanation, whenever the arguments could name several; not when a folder happens to hold one picture.
             bool run = r.GetValue(outDir) is not null || methods.Count > 1 || imageValues.Length > 1 || imageValues.Any(ImageInputs.NamesSeveral);
@@ -255,8 +255,9 @@ internal static class ExplainCommand
                             }
                             catch (ScoreCamException e)
                             {
-                                failures.Add(new FailureDocument(shown, method.Name, e.Message));
-                                progress.WriteLine(error, $"error: {shown} ({method.Name}): {e.Message}");
+                                string message = LibraryTerms.Rephrase(e.Message);
+                                failures.Add(new FailureDocument(shown, method.Name, message));
+                                progress.WriteLine(error, $"error: {shown} ({method.Name}): {message}");
                             }
                             progress.Completed();
                             done++;
@@ -279,8 +280,9 @@ internal static class ExplainCommand
                         }
                         catch (ScoreCamException e)
                         {
-                            failures.Add(new FailureDocument(shown, method.Name, e.Message));
-                            progress.WriteLine(error, $"error: {shown} ({method.Name}): {e.Message}");
+                            string message = LibraryTerms.Rephrase(e.Message);
+                            failures.Add(new FailureDocument(shown, method.Name, message));
+                            progress.WriteLine(error, $"error: {shown} ({method.Name}): {message}");
                         }
                         progress.Completed();
                         done++;
@@ -288,8 +290,9 @@ internal static class ExplainCommand
                 }
                 catch (ScoreCamException e)
                 {
-                    failures.Add(new FailureDocument(shown, null, e.Message));
-                    progress.WriteLine(error, $"error: {e.Message}");
+                    string message = LibraryTerms.Rephrase(e.Message);
+                    failures.Add(new FailureDocument(shown, null, message));
+                    progress.WriteLine(error, $"error: {message}");
                     for (; done < methods.Count; done++) progress.Completed();
                 }
             }

@@ -55,7 +55,7 @@ internal static class PrepareCommand
             }
             catch (ScoreCamException e)
             {
-                error.WriteLine($"warning: no gradient graph ({e.Message}); the gradient methods will not work with this model.");
+                error.WriteLine($"warning: no gradient graph ({LibraryTerms.Rephrase(e.Message)}); the gradient methods will not work with this model.");
             }
             // The input-gradient graphs (pixel-space methods) are made for one input size: the model's, else --size's.
             var probe = model.Preparation(r).ProbeSize;
@@ -70,7 +70,7 @@ internal static class PrepareCommand
                 }
                 catch (ScoreCamException e)
                 {
-                    error.WriteLine($"warning: no input-gradient graph ({e.Message}); the pixel-space gradient methods will not work with this model.");
+                    error.WriteLine($"warning: no input-gradient graph ({LibraryTerms.Rephrase(e.Message)}); the pixel-space gradient methods will not work with this model.");
                     break;
                 }
             }

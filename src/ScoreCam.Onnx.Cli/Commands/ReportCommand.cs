@@ -60,7 +60,7 @@ internal static class ReportCommand
         model.AddFeeds(command);
         command.SetAction(r => CliApp.Guard(error, () =>
         {
-            List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
+            List<IExplanationMethod> methods = MethodOptions.CreateChosen(r.GetValue(method)!, methodFlags.Settings(r));
             PictureStyle style = pictureFlags.Style(r);
             string[] imageValues = r.GetValue(image) ?? Array.Empty<string>();
             string? setFolder = r.GetValue(set);
@@ -103,8 +103,9 @@ internal static class ReportCommand
                 }
                 catch (ScoreCamException e)
                 {
-                    failures.Add(new ReportFailure(item.Name, e.Message));
-                    progress.WriteLine(error, $"error: {item.Name}: {e.Message}");
+                    string message = LibraryTerms.Rephrase(e.Message);
+                    failures.Add(new ReportFailure(item.Name, message));
+                    progress.WriteLine(error, $"error: {item.Name}: {message}");
                     for (; completed < methods.Count; completed++) progress.Completed();
                 }
             }

@@ -46,7 +46,7 @@ internal static class SubmitCommand
                 if (r.GetResult(workerOwn) is { Implicit: false })
                     throw new UsageException($"{workerOwn.Name} is the workers' choice: pass it to `scorecam worker`.");
             if (r.GetValue(timeout) is { } t && !(t > 0 && t <= 1e7)) throw new UsageException($"--timeout must be a positive number of seconds; got {t}.");
-            List<IExplanationMethod> methods = MethodOptions.CreateAll(r.GetValue(method)!, methodFlags.Settings(r));
+            List<IExplanationMethod> methods = MethodOptions.CreateChosen(r.GetValue(method)!, methodFlags.Settings(r));
             List<string> pictures = ImageInputs.Expand(r.GetValue(image)!);
             var clash = pictures.GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
             if (clash is not null)
@@ -96,7 +96,7 @@ internal static class SubmitCommand
         var shown = new ProgressCounter(progress);
         JobOutcome outcome = await new JobSubmitter(store).RunAsync(request, shown, cancellation);
         progress.Dispose();
-        foreach (FailureDocument failure in outcome.Failed) error.WriteLine($"error: {failure.Image} ({failure.Method}): {failure.Error}");
+        foreach (FailureDocument failure in outcome.Failed) error.WriteLine($"error: {failure.Image} ({failure.Method}): {LibraryTerms.Rephrase(failure.Error)}");
         output.WriteLine($"job: {outcome.Total} items, {outcome.StoredBefore} done before, {outcome.Queued} queued");
         output.WriteLine($"results: {outcome.ResultsPath} ({outcome.Done} explanations{(outcome.Failed.Count > 0 ? $", {outcome.Failed.Count} failed" : "")})");
         return outcome.Failed.Count > 0 ? CliApp.InputError : CliApp.Ok;

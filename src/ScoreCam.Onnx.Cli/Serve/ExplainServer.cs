@@ -132,7 +132,7 @@ internal sealed class ExplainServer : IAsyncDisposable
                 ExplanationTarget? versus = request.Query["versus"].FirstOrDefault() is { Length: > 0 } v ? ExplanationTarget.Parse(v) : null;
                 QueryKeys.Check(request.Query);
                 string methodName = request.Query["method"].FirstOrDefault() ?? options.Method;
-                IExplanationMethod method = MethodOptions.Create(methodName, QueryKeys.Settings(request.Query, settings, options.MaxRequestPasses));
+                IExplanationMethod method = MethodOptions.Create(methodName, QueryKeys.Settings(request.Query, methodName, settings, options.MaxRequestPasses));
                 // A detector explains one detection a request: the one 'detection' names (default 0, the most confident) or a 'box' of class 'target'.
                 DetectorChoice? detector = DetectionOptions.FromQuery(k => request.Query[k].FirstOrDefault()).Choose(explainer, request.Query["target"].FirstOrDefault());
                 if (detector is not null && counterfactual) throw new UsageException("The model is a detector: its targets are detections (detection, box); versus does not apply.");

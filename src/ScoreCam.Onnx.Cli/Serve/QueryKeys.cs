@@ -23,9 +23,13 @@ internal static class QueryKeys
                 throw new UsageException($"Unknown query key '{key}'{(Suggestion.Closest(key, Known) is { } s ? $" (did you mean '{s}'?)" : "")}; the keys are {string.Join(", ", Known)}.");
     }
 
-    /// <summary>The server's method settings with the request's method options on top; options that count passes are capped at <paramref name="maxPasses"/>.</summary>
-    public static MethodSettings Settings(IQueryCollection query, MethodSettings server, int maxPasses)
+    /// <summary>
+    /// The server's method settings with the request's method options on top; options that count passes are capped at
+    /// <paramref name="maxPasses"/>. A key of an option that <paramref name="method"/> does not declare is refused.
+    /// </summary>
+    public static MethodSettings Settings(IQueryCollection query, string method, MethodSettings server, int maxPasses)
     {
+        MethodOptions.RefuseUnreached(MethodCatalog.Options.Where(o => query.ContainsKey(o.Name)), method, "");
         MethodSettings settings = server;
         foreach (MethodOption option in MethodCatalog.Options)
         {

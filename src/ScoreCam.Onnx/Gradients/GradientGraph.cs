@@ -50,7 +50,7 @@ public static class GradientGraph
         TargetLayer layer = model.Layer;
         bool leaf = TailGraph.TakesImage(model);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["layer"] = layer.TensorName, ["form"] = leaf ? "leaf" : "head" };
-        const string remedy = "Choose a later target layer (--layer) or convert the op.";
+        const string remedy = "Choose a later target layer (ModelPreparationOptions.Layer) or convert the op.";
         if (!leaf)
             return new GradientSource(layer.TensorName, ActivationsInput, new long[] { layer.Channels, layer.Height, layer.Width }, GradientOutput, Guided: false,
                 $"the target layer '{layer.TensorName}'", remedy,

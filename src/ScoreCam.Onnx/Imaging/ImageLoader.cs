@@ -65,7 +65,7 @@ public static class ImageLoader
             long pixels = (long)info.Width * info.Height;
             if (pixels > maxPixels)
                 throw new ScoreCamException(
-                    $"Image '{name}' is {info.Width}x{info.Height} ({pixels / 1e6:0.#} megapixels), over the limit of {maxPixels / 1e6:0.#} megapixels. Downscale it first or raise the limit (--max-megapixels).");
+                    $"Image '{name}' is {info.Width}x{info.Height} ({pixels / 1e6:0.#} megapixels), over the limit of {maxPixels / 1e6:0.#} megapixels. Downscale it first or raise the limit (ExplainerOptions.MaxImagePixels).");
             stream.Position = start;
             Image<Rgb24> image = Image.Load<Rgb24>(configuration, stream);
             var (stored, unreadable) = ReadOrientation(image);

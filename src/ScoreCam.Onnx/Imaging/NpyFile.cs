@@ -37,7 +37,7 @@ public static partial class NpyFile
         if (chw.Any(d => d == 0)) throw new ScoreCamException($"'{path}' has shape ({Dims(shape)}), which holds no values.");
         if ((long)chw[1] * chw[2] > maxPixels)
             throw new ScoreCamException(
-                $"'{path}' is {chw[2]}x{chw[1]}, over the limit of {maxPixels / 1e6:0.#} megapixels. Resize the tensor first or raise the limit (--max-megapixels).");
+                $"'{path}' is {chw[2]}x{chw[1]}, over the limit of {maxPixels / 1e6:0.#} megapixels. Resize the tensor first or raise the limit (ExplainerOptions.MaxImagePixels).");
         float[] data = ReadData(stream, shape, path);
         int bad = Array.FindIndex(data, v => !float.IsFinite(v));
         if (bad >= 0)

@@ -161,7 +161,7 @@ public sealed class ModelSession : IDisposable
 
     private ScoreCamException Rejected(ImageTensor image, OnnxRuntimeException e) => new(
         $"ONNX Runtime rejected a {image.Channels}x{image.Height}x{image.Width} input for model '{Model.Source}': {OrtRuntime.Describe(e)} " +
-        "Check --size and the preprocessing against what the model was exported with.", e);
+        "Check the input size and the preprocessing (PreprocessOptions) against what the model was exported with.", e);
 
     public void Dispose()
     {

@@ -8,7 +8,7 @@ internal sealed record LabelTarget(string Text) : ExplanationTarget
     public override ResolvedTarget Resolve(TargetModel model)
     {
         IReadOnlyList<string> labels = model.Labels
-            ?? throw new ScoreCamException($"Target '{Text}' is a label, but the model has no labels file. Pass --labels FILE or a class index.");
+            ?? throw new ScoreCamException($"Target '{Text}' is a label, but the model has no labels file. Give the labels (ExplainerOptions.Labels) or a class index.");
         int index = labels.ToList().FindIndex(x => string.Equals(x, Text, StringComparison.OrdinalIgnoreCase));
         if (index < 0)
             throw new ScoreCamException(

@@ -12,7 +12,7 @@ internal sealed record OutputElementTarget(string Output, int Index) : Explanati
         if (Output != m.OutputName)
             throw new ScoreCamException(
                 $"Target output '{Output}' is not the output model '{m.Source}' was prepared to score ('{m.OutputName}'). " +
-                $"Prepare it with that output (--target-output {Output}; library: ModelPreparationOptions.OutputName).");
+                $"Prepare it with that output (ModelPreparationOptions.OutputName = \"{Output}\").");
         if (Index < 0 || Index >= m.OutputSize)
             throw new ScoreCamException(
                 $"Index {Index} is out of range for output '{Output}', which holds {m.OutputSize} value{(m.OutputSize == 1 ? "" : "s")} per image (valid indices 0..{m.OutputSize - 1}).");

@@ -55,10 +55,10 @@ internal sealed class FedInput
         foreach (string name in feeds.Keys)
         {
             if (name == image)
-                throw new ScoreCamException($"'{name}' is the image input of model '{source}'; it takes the picture (--image or --tensor), not a --feed.");
+                throw new ScoreCamException($"'{name}' is the image input of model '{source}'; it takes the picture, not a fixed value (ModelPreparationOptions.Feeds).");
             if (inputs.All(i => i.Name != name))
                 throw new ScoreCamException(
-                    $"--feed {name}=...: model '{source}' has no input named '{name}'. Its inputs besides the image '{image}' are: {Describe(inputs.Where(i => i.Name != image))}.");
+                    $"ModelPreparationOptions.Feeds[\"{name}\"]: model '{source}' has no input named '{name}'. Its inputs besides the image '{image}' are: {Describe(inputs.Where(i => i.Name != image))}.");
         }
         // A fed input shares the image's batch dimension: symbolic, 1, or the size the image's export fixes.
         long? imageBatch = inputs.Where(i => i.Name == image).Select(i => ModelPreparer.Dims(i).FirstOrDefault()).FirstOrDefault();
@@ -67,8 +67,8 @@ internal sealed class FedInput
         {
             if (!feeds.TryGetValue(input.Name, out InputFeed? feed))
                 throw new ScoreCamException(
-                    $"Model '{source}' needs input '{input.Name}' [{DimsText(input)}] {ElementType(input)} besides its image '{image}'. Give it a fixed value with " +
-                    $"--feed {input.Name}=FILE.npy (library: ModelPreparationOptions.Feeds), broadcast over the batch.");
+                    $"Model '{source}' needs input '{input.Name}' [{DimsText(input)}] {ElementType(input)} besides its image '{image}'. Give it a fixed value, broadcast over the batch: " +
+                    $"ModelPreparationOptions.Feeds[\"{input.Name}\"].");
             bound.Add(BindOne(input, feed, imageBatch ?? 1, source));
         }
         return bound;

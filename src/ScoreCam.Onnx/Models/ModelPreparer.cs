@@ -137,7 +137,7 @@ public static class ModelPreparer
                 0 when images.Count > 0 => images[0],
                 0 => throw new ScoreCamException($"Model '{source}' has no image-like input (a 4-D float tensor N×C×H×W). Its inputs are: {Describe(inputs)}."),
                 _ => throw new ScoreCamException(
-                    $"Model '{source}' has several image-like inputs ({string.Join(", ", floats.Select(i => i.Name))}); name one with --input."),
+                    $"Model '{source}' has several image-like inputs ({string.Join(", ", floats.Select(i => i.Name))}); name one with ModelPreparationOptions.InputName."),
             };
         }
         if (!IsFloat(input))
@@ -188,7 +188,7 @@ public static class ModelPreparer
             0 => throw new ScoreCamException($"Model '{source}' has no class-score output (N×C); all its outputs are spatial maps. " +
                 $"For a segmenter, name the output to explain ({string.Join(", ", shapes.Keys)}; the output option of model preparation) and explain a region of it."),
             _ => throw new ScoreCamException(
-                $"Model '{source}' has several score outputs ({string.Join(", ", scores)}); name one with --output."),
+                $"Model '{source}' has several score outputs ({string.Join(", ", scores)}); name one with ModelPreparationOptions.OutputName."),
         };
     }
 

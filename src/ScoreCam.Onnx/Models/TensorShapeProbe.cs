@@ -50,7 +50,7 @@ internal static class TensorShapeProbe
         {
             throw new ScoreCamException(
                 $"ONNX Runtime could not run the model on a {string.Join('x', inputShape)} input: {OrtRuntime.Describe(e)} " +
-                "Check the input size (--size) and that the model is a valid image classifier.", e);
+                "Check the input size (ModelPreparationOptions.ProbeSize) and that the model is a valid image classifier.", e);
         }
     }
 

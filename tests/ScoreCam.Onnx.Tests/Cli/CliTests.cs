@@ -134,7 +134,7 @@ public class CliTests
         var bench = Run("bench", "--model", model, "--image", png, "--batch", "auto,2", "--runs", "1", "--max-memory", "4");
         bench.Code.Should().Be(0, bench.Err);
         bench.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().OnlyContain(l => l.StartsWith("warning: The scorecam map of 'class 0' is 0 everywhere"));
-        bench.Out.Should().Contain("auto: batch 5 (").And.MatchRegex(@"\nscorecam\s+tf32\s+all\s+5\*\s").And.MatchRegex(@"\nscorecam\s+tf32\s+all\s+2\s");
+        bench.Out.Should().Contain("auto: batch 5 (").And.MatchRegex(@"\nscorecam\s+fp32\s+all\s+5\*\s").And.MatchRegex(@"\nscorecam\s+fp32\s+all\s+2\s");
     }
 
     [Test]
@@ -148,6 +148,22 @@ public class CliTests
         var rows = json.RootElement.EnumerateArray().ToList();
         rows.Select(r => r.GetProperty("precision").GetString()).Should().Equal("fp32", "int8");
         rows[1].GetProperty("forward_passes").GetInt32().Should().Be(rows[0].GetProperty("forward_passes").GetInt32());
+    }
+
+    [Test]
+    public void Bench_on_the_cpu_reports_the_default_tf32_as_fp32_and_refuses_both_listed()
+    {
+        // TF32 is a mode of CUDA tensor cores; on the CPU the default precision is plain float32.
+        var (code, output, error) = Run("bench", "--model", _model, "--image", SquaresPng(), "--runs", "1", "--json", _folder.File("bench-cpu.json"));
+        (code, error).Should().Be((0, ""));
+        output.Should().MatchRegex(@"\nscorecam\s+fp32\s").And.NotContain("tf32");
+        using (var json = JsonDocument.Parse(File.ReadAllText(_folder.File("bench-cpu.json"))))
+            json.RootElement.EnumerateArray().Select(r => (r.GetProperty("device").GetString(), r.GetProperty("precision").GetString()))
+                .Should().Equal(("Cpu", "fp32"));
+
+        var both = Run("bench", "--model", _model, "--image", SquaresPng(), "--runs", "1", "--precision", "tf32,fp32");
+        both.Code.Should().Be(2);
+        both.Err.Should().Contain("--precision tf32,fp32").And.Contain("same on the CPU");
     }
 
     [Test]

@@ -176,8 +176,10 @@ public class SweepTests
                     "each overlay is captioned with its energy-based pointing game");
         File.ReadAllText(Path.Combine(outDir, "robustness.md")).Should().Contain("![robustness](robustness.svg)");
 
-        (code, _, error) = Run(["experiment", "stability", .. common, "--epsilons", "0,0.01,0.02"]);
+        // An option of a method not in the sweep is allowed, and the output says that it reached none.
+        (code, output, error) = Run(["experiment", "stability", .. common, "--epsilons", "0,0.01,0.02", "--rise-masks", "10"]);
         (code, error).Should().Be((0, ""));
+        output.Should().Contain("--rise-masks reached none of the methods (gradcam, gradcam++ and scorecam do not take it; it is an option of rise).");
         File.ReadAllText(Path.Combine(outDir, "stability.md")).Should().Contain("gradcam++ relative change");
         File.Exists(Path.Combine(outDir, "stability.png")).Should().BeTrue();
         string[] stability = SvgTexts(Path.Combine(outDir, "stability.svg"));

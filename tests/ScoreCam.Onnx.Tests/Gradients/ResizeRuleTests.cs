@@ -54,6 +54,13 @@ public class ResizeRuleTests
         });
     }
 
+    /// <summary>The heads of <see cref="Cases"/>.</summary>
+    internal static IReadOnlyCollection<Func<OnnxGraphBuilder, string, string>> AllHeads()
+    {
+        if (Heads.Count == 0) _ = Cases().ToList();
+        return Heads.Values;
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void The_gradient_agrees_with_finite_differences(string name)
     {

@@ -67,6 +67,7 @@ public class EvaluateCommandTests
         string outDir = _folder.File("eval");
         var (code, output, error) = Run(Args(outDir));
         code.Should().Be(0, error);
+        output.Should().Contain("--rise-masks reached rise, not scorecam.");
 
         string[] csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
         csv[0].Should().Be("image,method,class,label,predicted,correct,energy_pointing_game,pointing_game,average_drop,increase_in_confidence,deletion_auc,insertion_auc,energy_other_classes,energy_weakest_box,road_morf,road_lerf,seconds");
@@ -170,9 +171,13 @@ public class EvaluateCommandTests
     {
         string outDir = _folder.File("eval");
         Run(Args(outDir, "--method", "gradcam", "--limit", "1")).Code.Should().Be(0);
-        var (code, _, warning) = Run(Args(outDir, "--method", "gradcam", "--limit", "1", "--samples", "7"));
+        var (code, output, warning) = Run(Args(outDir, "--method", "gradcam", "--limit", "1", "--samples", "7"));
         code.Should().Be(0, warning);
         warning.Should().NotContain("other settings", "SmoothGrad's samples do not change Grad-CAM's rows");
+        // Allowed, but not silently: the output and the summary say where the option went.
+        const string reach = "--samples reached none of the methods (gradcam does not take it; it is an option of smoothgrad).";
+        output.Should().Contain(reach);
+        File.ReadAllText(Path.Combine(outDir, "summary.md")).Should().Contain("## Method options").And.Contain("- " + reach);
     }
 
     [Test]

@@ -36,7 +36,7 @@ public class FedInputTests
     public void An_input_nothing_feeds_is_refused_naming_it_and_the_flag()
     {
         Action prepare = () => ModelPreparer.Prepare(Tempered(), "tempered");
-        prepare.Should().Throw<ScoreCamException>().WithMessage("*needs input 'temperature' [1×1] float besides its image 'input'*--feed temperature=FILE.npy*");
+        prepare.Should().Throw<ScoreCamException>().WithMessage("*needs input 'temperature' [1×1] float besides its image 'input'*ModelPreparationOptions.Feeds[\"temperature\"]*");
     }
 
     [Test]
@@ -88,7 +88,7 @@ public class FedInputTests
         withRow.Embed(image).Should().Equal(explainer.Embed(image));
         other.Embed(image).Should().Equal(explainer.Embed(image).Select(v => v / 2), (a, b) => Math.Abs(a - b) < 1e-5f);
         Action unfed = () => fed.WithFeeds(new Dictionary<string, InputFeed>());
-        unfed.Should().Throw<ScoreCamException>().WithMessage("*needs input 'temperature'*--feed*");
+        unfed.Should().Throw<ScoreCamException>().WithMessage("*needs input 'temperature'*ModelPreparationOptions.Feeds*");
     }
 
     [Test]
@@ -185,7 +185,7 @@ public class FedInputTests
         element.Target.Score.Should().Be(cls.Target.Score);
         element.Target.Index.Should().Be(1);
         Action other = () => explainer.Explain(image, ExplanationTarget.OutputElement("logits", 1));
-        other.Should().Throw<ScoreCamException>().WithMessage("*Target output 'logits' is not the output*prepared to score ('output')*--target-output logits*");
+        other.Should().Throw<ScoreCamException>().WithMessage("*Target output 'logits' is not the output*prepared to score ('output')*ModelPreparationOptions.OutputName = \"logits\"*");
         Action range = () => explainer.Explain(image, ExplanationTarget.OutputElement("output", 3));
         range.Should().Throw<ScoreCamException>().WithMessage("*Index 3 is out of range for output 'output'*3 values*0..2*");
     }

@@ -59,12 +59,12 @@ public class ModelInputTests
         string scale = extra.Input("temperature", 1);
         extra.Graph.Node.Single(n => n.Output[0] == "output").Output[0] = "raw";
         extra.Node("Div", new[] { "raw", scale }, "output");
-        Prepare(extra).Should().Throw<ScoreCamException>().WithMessage("*needs input 'temperature' [1] float besides its image 'input'*--feed temperature=FILE.npy*");
+        Prepare(extra).Should().Throw<ScoreCamException>().WithMessage("*needs input 'temperature' [1] float besides its image 'input'*ModelPreparationOptions.Feeds[\"temperature\"]*");
 
         OnnxGraphBuilder two = TestModels.ColouredSquares();
         two.Node("Add", new[] { two.Input("other", null, 3, TestModels.Size, TestModels.Size), "input" }, "unused");
         Prepare(two).Should().Throw<ScoreCamException>().WithMessage("*several image-like inputs (input, other)*name one*");
-        Prepare(two, new ModelPreparationOptions { InputName = "input" }).Should().Throw<ScoreCamException>().WithMessage("*needs input 'other' [?×3×32×32] float besides its image 'input'*--feed other=*");
+        Prepare(two, new ModelPreparationOptions { InputName = "input" }).Should().Throw<ScoreCamException>().WithMessage("*needs input 'other' [?×3×32×32] float besides its image 'input'*ModelPreparationOptions.Feeds[\"other\"]*");
     }
 
     [Test]

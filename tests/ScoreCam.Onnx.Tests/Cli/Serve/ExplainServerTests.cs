@@ -80,7 +80,7 @@ public class ExplainServerTests
             (overlay.Width, overlay.Height).Should().Be(DefaultPictureSize(), "the picture is explain's default one (the panel, scaled up)");
 
         using var form = new MultipartFormDataContent { { Png(png), "image", "squares.png" } };
-        using HttpResponseMessage multipart = await http.PostAsync("/explain?method=gradcam&target=1&variant=paper", form);
+        using HttpResponseMessage multipart = await http.PostAsync("/explain?method=gradcam&target=1&eigen-smooth=false", form);
         multipart.StatusCode.Should().Be(HttpStatusCode.OK, await multipart.Content.ReadAsStringAsync());
         using var formJson = JsonDocument.Parse(await multipart.Content.ReadAsStringAsync());
         formJson.RootElement.GetProperty("image").GetString().Should().Be("squares.png");
@@ -170,6 +170,8 @@ public class ExplainServerTests
     [TestCase("rise-maskes=3", "Unknown query key 'rise-maskes' (did you mean 'rise-masks'?)")]
     [TestCase("channels=-5", "channels must be all or an integer from 1 to 100000; got '-5'.")]
     [TestCase("method=rise&rise-masks=20000", "rise-masks 20000 is over this server's limit of 10000 passes per request.")]
+    [TestCase("method=gradcam&rise-masks=100", "rise-masks is not an option of gradcam; it is an option of rise.")]
+    [TestCase("method=guided-scorecam&aug-smooth", "aug-smooth is not an option of guided-scorecam; it is an option of scorecam, gradcam")]
     public async Task An_unknown_query_key_or_a_method_option_out_of_range_gets_400_naming_it(string query, string message)
     {
         await using ExplainServer server = await Start();
