@@ -20,7 +20,24 @@ public class GradientRuleTests
     private static TestCaseData Case(string name, HeadBody body, bool positive = false) =>
         new TestCaseData(body, positive).SetArgDisplayNames(name);
 
-    private static readonly Random Weights = new(3);
+    private static readonly Random SharedWeights = new(3);
+    // A head built elsewhere (the coverage test) draws from its own generator, so the weights of the tests here stay as they are.
+    private static readonly AsyncLocal<Random?> OwnWeights = new();
+    private static Random Weights => OwnWeights.Value ?? SharedWeights;
+
+    /// <summary>Runs <paramref name="build"/> with heads drawing their weights from a generator of its own, not the one these tests share.</summary>
+    internal static T WithOwnWeights<T>(Func<T> build)
+    {
+        OwnWeights.Value = new Random(3);
+        try
+        {
+            return build();
+        }
+        finally
+        {
+            OwnWeights.Value = null;
+        }
+    }
 
     private static float[] RandomWeights(int n) => Enumerable.Range(0, n).Select(_ => (float)(Weights.NextDouble() - 0.5)).ToArray();
 
