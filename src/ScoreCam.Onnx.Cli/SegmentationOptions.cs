@@ -19,7 +19,7 @@ internal sealed class SegmentationOptions
     {
         Description = "Explain a segmenter (an output of one map per class, [C,H,W] or [H,W,C]): the --target class's scores summed over a region: " +
             "predicted (the pixels the model assigns to the class), x0,y0,x1,y1 (a box in the model input's pixels), or a mask picture FILE " +
-            "(its nonzero pixels) or FILE=V (its pixels of value V), stretched as the picture is. Default class: the one with the most pixels, class 0 (background) excepted.",
+            "(its nonzero pixels) or FILE=V (its pixels of value V), of the picture's size, resized as the picture is (--resize). Default class: the one with the most pixels, class 0 (background) excepted.",
     };
 
     public void AddTo(Command command) => command.Options.Add(Region);
@@ -40,7 +40,7 @@ internal sealed class SegmentationOptions
     /// </summary>
     public static ExplanationTarget[] Ranking(CamExplainer explainer, ImageTensor input, SegmentationRegion region)
     {
-        var model = new TargetModel(explainer.Model, explainer.Labels, explainer.Embed(input));
+        var model = new TargetModel(explainer.Model, explainer.Labels, explainer.Embed(input), input.SourceRegion);
         var layout = SegmentationLayout.Of(model, null);
         var counts = new int[layout.Classes];
         for (int p = 0; p < layout.Pixels; p++) counts[layout.ArgMax(model.UnmaskedOutput, p)]++;

@@ -303,7 +303,7 @@ public sealed class CamExplainer : IDisposable
         if (pass.Owner != this) throw new ArgumentException("The pass was made by another explainer.", nameof(pass));
         cancellationToken.ThrowIfCancellationRequested();
         ImageTensor image = pass.Image;
-        var bound = new TargetModel(Model, Labels, pass.Scores);
+        var bound = new TargetModel(Model, Labels, pass.Scores, image.SourceRegion);
         var resolved = targets.Select(t => t.Resolve(bound)).ToList();
         return new ExplanationContext(Model, image, pass.Scores, pass.Activations, pass.Channels, pass.Height, pass.Width, resolved, Runner, Gradients,
             () => BlackPicture(image), Forward, progress, cancellationToken);

@@ -6,7 +6,9 @@ namespace ScoreCam.Onnx.Methods;
 /// The pixels a <see cref="SegmentationTarget"/> sums its class over: those the unmasked output assigns to the class,
 /// a box, or a mask. A box is given in a frame (the picture's size, or by default the model input's) and a mask has its
 /// own size (the picture's); either is sampled at the centre of each output pixel, so they hold whatever size the
-/// model resizes the picture to and whatever size its output has.
+/// model resizes the picture to and whatever size its output has. A frame or mask covers the whole picture, and reaches
+/// the output through the part of the picture the input shows (<see cref="TargetModel.Source"/>: all of it when
+/// stretched, its centre when cropped).
 /// </summary>
 public abstract record SegmentationRegion
 {
@@ -44,6 +46,14 @@ public abstract record SegmentationRegion
     private static (double X, double Y) Centre(SegmentationLayout layout, int p, int fw, int fh) =>
         ((p % layout.Width + 0.5) * fw / layout.Width, (p / layout.Width + 0.5) * fh / layout.Height);
 
+    /// <summary>Output pixel p's centre in a frame of fw × fh over the whole picture, through the part of it the input shows.</summary>
+    private static (double X, double Y) PictureCentre(SegmentationLayout layout, TargetModel model, int p, int fw, int fh)
+    {
+        if (model.Source is not { } s) return Centre(layout, p, fw, fh);
+        var (x, y) = Centre(layout, p, s.Width, s.Height);
+        return ((s.X + x) * fw / s.OriginalWidth, (s.Y + y) * fh / s.OriginalHeight);
+    }
+
     internal sealed record PredictedRegion : SegmentationRegion
     {
         internal override bool[] Pixels(SegmentationLayout layout, TargetModel model, int c)
@@ -60,11 +70,12 @@ public abstract record SegmentationRegion
     {
         internal override bool[] Pixels(SegmentationLayout layout, TargetModel model, int c)
         {
+            // A box in the picture's frame goes through the input's part of the picture; one in the input's frame is where it is.
             int fw = FrameWidth ?? model.Model.Input.Width ?? throw Unsized(), fh = FrameHeight ?? model.Model.Input.Height ?? throw Unsized();
             var inside = new bool[layout.Pixels];
             for (int p = 0; p < inside.Length; p++)
             {
-                var (x, y) = Centre(layout, p, fw, fh);
+                var (x, y) = FrameWidth is null ? Centre(layout, p, fw, fh) : PictureCentre(layout, model, p, fw, fh);
                 inside[p] = x >= X0 && x < X1 && y >= Y0 && y < Y1;
             }
             return inside;
@@ -83,7 +94,7 @@ public abstract record SegmentationRegion
             var inside = new bool[layout.Pixels];
             for (int p = 0; p < inside.Length; p++)
             {
-                var (x, y) = Centre(layout, p, Width, Height);
+                var (x, y) = PictureCentre(layout, model, p, Width, Height);
                 inside[p] = Values[Math.Min(Height - 1, (int)y) * Width + Math.Min(Width - 1, (int)x)] != 0;
             }
             return inside;

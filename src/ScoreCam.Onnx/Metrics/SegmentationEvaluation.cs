@@ -41,7 +41,7 @@ public sealed class SegmentationEvaluation(IReadOnlyList<IExplanationMethod> met
         var targets = image.Items.Select((item, i) => (ExplanationTarget)new SegmentationTarget(
             item.ClassIndex.ToString(System.Globalization.CultureInfo.InvariantCulture),
             SegmentationRegion.Mask(owner.Select(o => (byte)(o == i + 1 ? 1 : 0)).ToArray(), picture.Width, picture.Height))).ToList();
-        var model = new TargetModel(explainer.Model, explainer.Labels, pass.Scores);
+        var model = new TargetModel(explainer.Model, explainer.Labels, pass.Scores, input.SourceRegion);
         var assigned = targets.Select((t, i) => AssignedShare(model, (SegmentationTarget.RegionScore)t.Resolve(model))).ToList();
         var rows = new List<SegmentationRow>();
         foreach (IExplanationMethod method in Methods)

@@ -108,7 +108,7 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
             // A detector's output row holds its proposals, not classes: its answer is the explained detection; a
             // segmenter's holds a map per class: its answer is the region's class.
             Prediction = detection is not null ? new PredictionDocument(detection.Index, detection.Label, detection.Confidence)
-                : target is SegmentationTarget s ? Segmented(s, input.Pass.Scores)
+                : target is SegmentationTarget s ? Segmented(s, input.Pass.Scores, input.Tensor.SourceRegion)
                 : ExplanationJson.Of(e.Prediction),
             Detection = detection,
             Image = input.Picture is null ? null : input.Name,
@@ -143,9 +143,9 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
     }
 
     /// <summary>The class a segmentation target sums and its mean per-pixel probability (softmax over the classes) over the region on <paramref name="scores"/>.</summary>
-    private PredictionDocument Segmented(SegmentationTarget target, float[] scores)
+    private PredictionDocument Segmented(SegmentationTarget target, float[] scores, SourceRegion? source)
     {
-        var model = new TargetModel(Explainer.Model, Explainer.Labels, scores);
+        var model = new TargetModel(Explainer.Model, Explainer.Labels, scores, source);
         var region = (SegmentationTarget.RegionScore)target.Resolve(model);
         var layout = SegmentationLayout.Of(model, target.ChannelsLast);
         double sum = 0;
@@ -171,7 +171,7 @@ public sealed class ExplanationPipeline(CamExplainer explainer, string modelName
         // A segmentation target's region, resolved as the explanation resolved it (from this input's output), is outlined.
         using Image<Rgb24>? outlined = target is SegmentationTarget s
             ? RegionOutline.Drawn(picture, tensor, Explainer.Preprocessing,
-                (SegmentationTarget.RegionScore)s.Resolve(new TargetModel(Explainer.Model, Explainer.Labels, Explainer.Embed(tensor))))
+                (SegmentationTarget.RegionScore)s.Resolve(new TargetModel(Explainer.Model, Explainer.Labels, Explainer.Embed(tensor), tensor.SourceRegion)))
             : null;
         using (Image<Rgb24> drawn = Style.Draw(outlined ?? picture, tensor, e, Explainer.Preprocessing, boxes)) overlay = HeatmapRenderer.EncodePng(drawn);
         using Image<Rgb24>? attribution = Style.DrawAttribution(e, Explainer.Preprocessing);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ScoreCam.Onnx.Core;
 using ScoreCam.Onnx.Imaging;
 using ScoreCam.Onnx.Methods;
+using ScoreCam.Onnx.Metrics;
 using ScoreCam.Onnx.Models;
 using ScoreCam.Onnx.Output;
 using ScoreCam.Onnx.Tests.Support;
@@ -182,6 +183,39 @@ public class SegmentationTargetTests
     }
 
     [Test]
+    public void A_mask_or_a_picture_box_follows_a_centre_crop_as_the_picture_does()
+    {
+        // A 12x6 picture cropped to a 4x4 input: its centre 6x6 (x 3..9), 1.5 picture pixels per input pixel, so the
+        // input pixels' centres lie at x = 3.75, 5.25, 6.75, 8.25 and y = 0.75, 2.25, 3.75, 5.25 of the picture.
+        using var picture = new Image<Rgb24>(12, 6);
+        ImageTensor input = Preprocessor.ToTensor(picture, new PreprocessOptions { Width = 4, Height = 4, Resize = ResizeMode.Crop });
+        input.SourceRegion.Should().Be(new SourceRegion(12, 6, 3, 0, 6, 6));
+        // The marked block x 5..6, y 2..3 holds the centres (5.25 | 6.75, 2.25 | 3.75): input pixels (1..2, 1..2).
+        var mask = new byte[12 * 6];
+        for (int y = 2; y <= 3; y++)
+            for (int x = 5; x <= 6; x++) mask[y * 12 + x] = 1;
+        bool[] expected = new bool[16];
+        foreach (int p in new[] { 1 * 4 + 1, 1 * 4 + 2, 2 * 4 + 1, 2 * 4 + 2 }) expected[p] = true;
+
+        TargetModel model = SyntheticModel(new[] { 2, 4, 4 }, new float[32], input.SourceRegion);
+        Inside(SegmentationRegion.Mask(mask, 12, 6), model).Should().Equal(expected);
+        Inside(SegmentationRegion.Box(5, 2, 7, 4, 12, 6), model).Should().Equal(expected);
+        // A mask of another size covers the whole picture too: at half size the centres fall at x 1.875, 2.625, 3.375,
+        // 4.125 and y 0.375, 1.125, 1.875, 2.625, so the same block is its pixels x 2..3, y 1.
+        var half = new byte[6 * 3];
+        half[1 * 6 + 2] = half[1 * 6 + 3] = 1;
+        Inside(SegmentationRegion.Mask(half, 6, 3), model).Should().Equal(expected);
+        // The evaluation measures an item on the same input pixels as its target sums.
+        SegmentationEvaluation.InputPixels(mask, 12, 6, input, 1).Should().Equal(expected);
+        // A box in the input's pixels stays where it is: its middle half holds the 4x4 output's pixels 1..2.
+        int w = model.Model.Input.Width!.Value, h = model.Model.Input.Height!.Value;
+        Inside(SegmentationRegion.Box(w / 4.0, h / 4.0, 3 * w / 4.0, 3 * h / 4.0), model).Should().Equal(expected);
+    }
+
+    private static IReadOnlyList<bool> Inside(SegmentationRegion region, TargetModel model) =>
+        ((SegmentationTarget.RegionScore)new SegmentationTarget("1", region).Resolve(model)).Inside;
+
+    [Test]
     public void Wrong_requests_are_refused_saying_what_to_do()
     {
         int[] shape = { 2, 2, 2 };
@@ -203,11 +237,11 @@ public class SegmentationTargetTests
     private static readonly Lazy<PreparedModel> StandIn = new(() => ModelPreparer.Prepare(Repository.Path("onnx-models", "coverage", "resnet-basic.onnx")));
 
     /// <summary>A TargetModel over a made-up output of the given shape (a coverage model's graph stands in: a target reads only the output's name and shape).</summary>
-    private static TargetModel SyntheticModel(int[] shape, float[] unmasked)
+    private static TargetModel SyntheticModel(int[] shape, float[] unmasked, SourceRegion? source = null)
     {
         PreparedModel m = StandIn.Value;
         var model = new PreparedModel(m.Proto, m.Input, "out", unmasked.Length, ModelOutputKind.Logits, m.Layer, null, 0, Array.Empty<string>(), "synthetic output",
             outputShape: shape);
-        return new TargetModel(model, null, unmasked);
+        return new TargetModel(model, null, unmasked, source);
     }
 }
