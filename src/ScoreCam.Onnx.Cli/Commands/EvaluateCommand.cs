@@ -82,7 +82,8 @@ internal static class EvaluateCommand
             IReadOnlyList<string>? labels;
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet)))
             {
-                using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
+                using var warnings = new WarningLogger(line => progress.WriteLine(error, line), tally: true);
+                using CamExplainer explainer = ExplainerFactory.Create(r, model, protocol.Methods[0], warnings,
                     out modelName);
                 labels = explainer.Labels;
                 DetectionSettings detection = detectionFlags.Settings(r);

@@ -87,7 +87,8 @@ internal static class ExperimentCommand
             PreprocessOptions preprocessing;
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(common.Quiet)))
             {
-                using CamExplainer explainer = ExplainerFactory.Create(r, common.Model, chosen[0], new WarningLogger(line => progress.WriteLine(error, line)),
+                using var warnings = new WarningLogger(line => progress.WriteLine(error, line), tally: true);
+                using CamExplainer explainer = ExplainerFactory.Create(r, common.Model, chosen[0], warnings,
                     out modelName);
                 (labels, preprocessing) = (explainer.Labels, explainer.Preprocessing);
                 progress.Begin(images.Count, "images", passesSpanItem: false);
@@ -137,7 +138,7 @@ internal static class ExperimentCommand
             string modelName;
             using (ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(common.Quiet)))
             {
-                var logger = new WarningLogger(line => progress.WriteLine(error, line));
+                using var logger = new WarningLogger(line => progress.WriteLine(error, line), tally: true);
                 using CamExplainer final = ExplainerFactory.Create(r, common.Model, chosen, logger, out modelName);
                 // Every flag as for --model (device, batch, precision, ...), and --model's preprocessing and labels.
                 using CamExplainer first = ExplainerFactory.Create(r, common.Model, chosen, logger, out _, modelPath: earlyPath, like: final);

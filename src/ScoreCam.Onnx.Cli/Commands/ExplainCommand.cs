@@ -103,7 +103,8 @@ internal static class ExplainCommand
             if (run) CheckDistinctNames(pictures);
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
-            using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
+            using var warnings = new WarningLogger(line => progress.WriteLine(error, line), tally: run);
+            using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], warnings,
                 out string modelName, scoreOutput: scoreOutput);
             DetectorChoice? detector = detectionFlags.Settings(r).Choose(explainer, r.GetValue(target));
             if (detector is not null && request.Counterfactual)

@@ -81,7 +81,8 @@ internal static class ReportCommand
             string path = r.GetValue(outHtml)!;
 
             using ProgressDisplay progress = ProgressDisplay.For(error, r.GetValue(quiet));
-            using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], new WarningLogger(line => progress.WriteLine(error, line)),
+            using var warnings = new WarningLogger(line => progress.WriteLine(error, line), tally: items.Count > 1 || methods.Count > 1);
+            using CamExplainer explainer = ExplainerFactory.Create(r, model, methods[0], warnings,
                 out string modelName);
 
             var pipeline = new ExplanationPipeline(explainer, modelName) { Style = style, TopPredictions = TopPredictions };

@@ -5,6 +5,9 @@ namespace ScoreCam.Onnx.Core;
 /// <summary>The library's log events: warnings a user should see once, and per-explanation diagnostics.</summary>
 internal static partial class ExplainerLog
 {
+    /// <summary>The event ids a log reader may count by: an explanation built, and its constant-map warning.</summary>
+    internal const int ExplainedEvent = 3, MapWarningEvent = 6;
+
     /// <summary>From model preparation: a batch size fixed by the model (passes padded to it, or run one at a time).</summary>
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void ModelWarning(ILogger logger, string warning);
@@ -22,10 +25,10 @@ internal static partial class ExplainerLog
     public static partial void CacheWarning(ILogger logger, string warning);
 
     /// <summary>From an explanation: a constant map (nothing to show), its likely cause and what to try.</summary>
-    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "{Warning}")]
+    [LoggerMessage(EventId = MapWarningEvent, Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void MapWarning(ILogger logger, string warning);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Debug,
+    [LoggerMessage(EventId = ExplainedEvent, Level = LogLevel.Debug,
         Message = "{Method} explained {Target}: {ForwardPasses} forward passes, {SkippedChannels} channels skipped (constant maps), {ElapsedMs:0.0} ms")]
     public static partial void Explained(ILogger logger, string method, string target, int forwardPasses, int skippedChannels, double elapsedMs);
 }

@@ -105,6 +105,32 @@ public class CliTests
     }
 
     [Test]
+    public void A_run_over_several_pictures_shows_each_distinct_warning_once_with_its_count()
+    {
+        // Four identical channels: every picture's class-0 map is 0 everywhere, so each explanation warns alike.
+        var g = new OnnxGraphBuilder();
+        string x = g.Input("input", null, 3, 16, 16);
+        string relu = g.Node("Relu", new[] { g.Node("Conv", new[] { x, g.Weights("w", Enumerable.Repeat(0.1f, 4 * 3 * 9).ToArray(), 4, 3, 3, 3) }, "conv", OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1)) }, "relu");
+        g.Node("Flatten", new[] { g.Node("GlobalAveragePool", new[] { relu }, "pooled") }, "output");
+        g.Output("output", null, 4);
+        string model = g.Save(_folder.File("constant.onnx"));
+        string folder = _folder.File("three");
+        Directory.CreateDirectory(folder);
+        foreach (string name in new[] { "a.png", "b.png", "c.png" }) File.Copy(SquaresPng(), Path.Combine(folder, name));
+
+        var run = Run("explain", "--model", model, "--image", folder, "--target", "0", "--out-dir", _folder.File("out"), "--quiet");
+        run.Code.Should().Be(0, run.Err);
+        string[] lines = run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().ContainSingle().Which.Should().StartWith("warning (3 of 3 explanations): The scorecam map of 'class 0' is 0 everywhere");
+
+        // Two methods: the count is out of all six explanations.
+        run = Run("explain", "--model", model, "--image", folder, "--target", "0", "--method", "scorecam,gradcam", "--out-dir", _folder.File("out2"), "--quiet");
+        run.Code.Should().Be(0, run.Err);
+        run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().OnlyContain(l => l.StartsWith("warning (3 of 6 explanations): The "))
+            .And.ContainSingle(l => l.Contains("The scorecam map of 'class 0' is 0 everywhere"));
+    }
+
+    [Test]
     public void The_batch_size_is_chosen_within_max_memory_unless_given_and_explain_and_bench_state_it()
     {
         // input 3×128×128 → conv → ReLU → pool: 196,608 B of input and two 262,144 B maps live at once per image.
