@@ -139,23 +139,8 @@ internal static class EvaluateCommand
         Methods.DetectionTarget template, float confidence, float iou, string folder, string setFolder, string modelName, ProgressDisplay progress, TextWriter output)
     {
         var evaluation = new DetectionEvaluation(methods, template) { Confidence = confidence, SuppressionIou = iou };
-        var rows = new List<DetectionRow>();
-        progress.Begin(images.Count, "images", passesSpanItem: false);
-        foreach (AnnotatedImage image in images)
-        {
-            progress.Next(image.File);
-            rows.AddRange(evaluation.Evaluate(explainer, set, image));
-            progress.Completed();
-        }
-        progress.Dispose();
-        string csv = Path.Combine(folder, "detections.csv"), summary = Path.Combine(folder, "summary.md");
-        AtomicFile.Write(csv, Encoding.UTF8.GetBytes(DetectionEvaluationTables.Csv(rows)));
-        string markdown = DetectionEvaluationTables.Markdown(setFolder, modelName, rows);
-        AtomicFile.Write(summary, Encoding.UTF8.GetBytes(markdown));
-        foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|'))) output.WriteLine(line);
-        output.WriteLine($"results: {csv}");
-        output.WriteLine($"summary: {summary}");
-        return CliApp.Ok;
+        return EvaluateItems(images, image => evaluation.Evaluate(explainer, set, image), "detections.csv", DetectionEvaluationTables.Csv,
+            rows => DetectionEvaluationTables.Markdown(setFolder, modelName, rows), folder, progress, output);
     }
 
     /// <summary>
@@ -166,18 +151,26 @@ internal static class EvaluateCommand
         string folder, string setFolder, string modelName, ProgressDisplay progress, TextWriter output)
     {
         var evaluation = new SegmentationEvaluation(methods);
-        var rows = new List<SegmentationRow>();
+        return EvaluateItems(images, image => evaluation.Evaluate(explainer, set, image), "segmentation.csv", SegmentationEvaluationTables.Csv,
+            rows => SegmentationEvaluationTables.Markdown(setFolder, modelName, rows), folder, progress, output);
+    }
+
+    /// <summary>Rows of every image with progress, then the CSV and summary.md written whole, and the summary's tables printed.</summary>
+    private static int EvaluateItems<TRow>(List<AnnotatedImage> images, Func<AnnotatedImage, IEnumerable<TRow>> evaluate, string csvName,
+        Func<List<TRow>, string> csvText, Func<List<TRow>, string> markdownText, string folder, ProgressDisplay progress, TextWriter output)
+    {
+        var rows = new List<TRow>();
         progress.Begin(images.Count, "images", passesSpanItem: false);
         foreach (AnnotatedImage image in images)
         {
             progress.Next(image.File);
-            rows.AddRange(evaluation.Evaluate(explainer, set, image));
+            rows.AddRange(evaluate(image));
             progress.Completed();
         }
         progress.Dispose();
-        string csv = Path.Combine(folder, "segmentation.csv"), summary = Path.Combine(folder, "summary.md");
-        AtomicFile.Write(csv, Encoding.UTF8.GetBytes(SegmentationEvaluationTables.Csv(rows)));
-        string markdown = SegmentationEvaluationTables.Markdown(setFolder, modelName, rows);
+        string csv = Path.Combine(folder, csvName), summary = Path.Combine(folder, "summary.md");
+        AtomicFile.Write(csv, Encoding.UTF8.GetBytes(csvText(rows)));
+        string markdown = markdownText(rows);
         AtomicFile.Write(summary, Encoding.UTF8.GetBytes(markdown));
         foreach (string line in markdown.Split('\n').Where(l => l.StartsWith('|'))) output.WriteLine(line);
         output.WriteLine($"results: {csv}");
