@@ -25,7 +25,6 @@ Writes ssdlite320-spread.onnx (input `images` [1,3,320,320] in 0..1, outputs `bo
   scorecam         ReLU(sum_k w_k A_k) (eq. 5), 20x20
   outputs_*        PyTorch's boxes, scores, labels on the unmasked input
 """
-import hashlib
 import os
 import subprocess
 import sys
@@ -37,22 +36,13 @@ import torch
 import torch.nn.functional as F
 import torchvision.models.detection as tvd
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export"))
+from export_architectures import SingleImageDetector, sha256  # noqa: E402  torchvision's detector as exported, one image in
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKSUMS = os.path.join(HERE, "ssdlite_reference.sha256")
 NAME, SEED, SIZE = "ssdlite320-spread", 4321, 320
 LAYER = "/model/backbone/features.0/features.0.12/Add_output_0"
-
-
-class SingleImageDetector(torch.nn.Module):
-    """One image in, torchvision's boxes, scores and labels out (as export_architectures.py wraps it)."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        d = self.model(list(x))[0]
-        return d["boxes"], d["scores"], d["labels"]
 
 
 def build():
@@ -116,14 +106,6 @@ def references(model, x, block):
                      gradcam=gradcam.numpy(), scorecam_weights=sc_weights.numpy(), scorecam=scorecam.numpy(), outputs_boxes=boxes.detach().numpy(),
                      outputs_scores=scores.detach().numpy(), outputs_labels=labels.numpy())
     return reference, counts, time.time() - start
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save(reference, out, name):
