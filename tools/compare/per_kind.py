@@ -38,7 +38,6 @@ softmax probabilities (Score-CAM, RISE) or logits (Grad-CAM) summed over the reg
 detection's D-RISE similarity max_j IoU(box, box_j) * P_j[c] / |P_j| (every method).
 """
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -57,6 +56,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 EXPORT = os.path.join(ROOT, "tools", "export")
 sys.path.insert(0, EXPORT)
 import tiny_common as tc  # noqa: E402
+from onnx_export import sha256  # noqa: E402
 
 CACHE = os.path.join(ROOT, "tools", ".cache", "models")
 MODELS = os.path.join(ROOT, "onnx-models")
@@ -228,14 +228,6 @@ def onnx_tensor(path, scope):
     if not nodes:
         raise SystemExit(f"no node under {scope} in {path}")
     return nodes[-1].output[0]
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_sum(path, sums_file):

@@ -37,7 +37,8 @@ import torch.nn.functional as F
 import torchvision.models.detection as tvd
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export"))
-from export_architectures import SingleImageDetector, sha256  # noqa: E402  torchvision's detector as exported, one image in
+from export_architectures import SingleImageDetector  # noqa: E402  torchvision's detector as exported, one image in
+from onnx_export import sha256  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKSUMS = os.path.join(HERE, "ssdlite_reference.sha256")

@@ -14,7 +14,6 @@ on it); architectures.json records, per model, what exported (sizes, outputs, na
 it. --check verifies the files against tools/export/architectures.sha256 (bytes hold for Debian 12's torch 1.13 /
 torchvision 0.14 only).
 """
-import hashlib
 import json
 import os
 import subprocess
@@ -27,6 +26,7 @@ import onnx
 import torch
 import torchvision.models.detection as tvd
 import torchvision.models.segmentation as tvs
+from onnx_export import sha256  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = 4321
@@ -103,14 +103,6 @@ def export(name, spec, out_dir):
             "input": {"name": spec["input"], "shape": [1 if not spec["dynamic"] else "batch", 3, spec["size"], spec["size"]]},
             "outputs": {k: list(v.shape) for k, v in zip(spec["outputs"], outputs)}, "dynamic_batch": spec["dynamic"],
             "layers": named_layers(graph, name), "ops": ops, "seconds": round(time.time() - start, 1)}
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def main():

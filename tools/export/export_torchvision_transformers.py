@@ -15,7 +15,6 @@ checked against tools/export/transformers.sha256 (written on the first run, `--r
 
     nice -n 10 /usr/bin/python3 tools/export/export_torchvision_transformers.py [--record]
 """
-import hashlib
 import os
 import sys
 
@@ -23,6 +22,7 @@ import torchvision.models as tvm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_tiny_transformers import ChannelsLastLayout, TokensLayout, reference  # noqa: E402
+from onnx_export import sha256  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CACHE = os.path.join(ROOT, "tools", ".cache", "models")
@@ -36,14 +36,6 @@ MODELS = [
     ("torchvision-swin_t", lambda: tvm.swin_t(weights=None), 17, lambda m: m.features[-1][-1].norm1,
      "/features/features.7/features.7.1/norm1/", ChannelsLastLayout()),
 ]
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 if __name__ == "__main__":
