@@ -225,6 +225,13 @@ internal static class ExplainCommand
         {
             var explanations = new List<ExplanationDocument>();
             var failures = new List<FailureDocument>();
+            // A picture or method that fails is recorded in results.json and reported; the run goes on.
+            void Failed(string shown, string? method, ScoreCamException e)
+            {
+                string message = LibraryTerms.Rephrase(e.Message);
+                failures.Add(new FailureDocument(shown, method, message));
+                progress.WriteLine(error, method is null ? $"error: {message}" : $"error: {shown} ({method}): {message}");
+            }
             progress.Begin(inputs.Count * methods.Count, "explanations");
             foreach (Input input in inputs)
             {
@@ -256,9 +263,7 @@ internal static class ExplainCommand
                             }
                             catch (ScoreCamException e)
                             {
-                                string message = LibraryTerms.Rephrase(e.Message);
-                                failures.Add(new FailureDocument(shown, method.Name, message));
-                                progress.WriteLine(error, $"error: {shown} ({method.Name}): {message}");
+                                Failed(shown, method.Name, e);
                             }
                             progress.Completed();
                             done++;
@@ -281,9 +286,7 @@ internal static class ExplainCommand
                         }
                         catch (ScoreCamException e)
                         {
-                            string message = LibraryTerms.Rephrase(e.Message);
-                            failures.Add(new FailureDocument(shown, method.Name, message));
-                            progress.WriteLine(error, $"error: {shown} ({method.Name}): {message}");
+                            Failed(shown, method.Name, e);
                         }
                         progress.Completed();
                         done++;
@@ -291,9 +294,7 @@ internal static class ExplainCommand
                 }
                 catch (ScoreCamException e)
                 {
-                    string message = LibraryTerms.Rephrase(e.Message);
-                    failures.Add(new FailureDocument(shown, null, message));
-                    progress.WriteLine(error, $"error: {message}");
+                    Failed(shown, null, e);
                     for (; done < methods.Count; done++) progress.Completed();
                 }
             }
